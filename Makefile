@@ -1,0 +1,101 @@
+# Multi-region payments platform: every workflow starts here. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+OPS := $(PY) -m ops
+export CHECKPOINT_DISABLE := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraform.rc
+
+STACK ?=
+CONFIRM ?=
+PYTEST_ARGS ?=
+
+.PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
+        destroy destroy-primary destroy-secondary outputs local-up local-down test test-unit \
+        test-integration lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed node_modules/.installed .local/terraform.rc ## venv, pinned Python + npm deps, Terraform CLI config (idempotent)
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@printf '\n# payments platform: the project Terraform config and quiet tooling\nexport TF_CLI_CONFIG_FILE="%s/.local/terraform.rc"\nexport CHECKPOINT_DISABLE=1\nexport JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20\nexport JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1\n' "$(CURDIR)" >> $(VENV)/bin/activate
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.local/terraform.rc: $(VENV)/.installed ops/terraform_config.py
+	@$(OPS) tfconfig
+
+lock: ## re-pin requirements.txt from requirements.in
+	$(PY) -m pip install --quiet -r requirements.in && $(PY) -m pip freeze --exclude-editable | sed '1i # Generated from requirements.in with `pip freeze` (make lock); every package pinned.' > requirements.txt
+
+check-config: install ## validate the configuration (PAYMENTS_ENV, .env)
+	@$(OPS) check-config
+
+synth: install ## synthesize all eight stacks into cdktf.out (skipped when nothing changed)
+	@$(OPS) synth
+
+stacks: install ## list stacks and their dependencies
+	@$(OPS) stacks
+
+diff: install ## plan one stack: make diff STACK=network-primary
+	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make diff STACK=network-primary"; exit 2; }
+	@$(OPS) diff $(STACK)
+
+deploy-primary: install ## deploy the primary region's four stacks
+	@$(OPS) deploy primary
+
+deploy-secondary: install ## deploy the secondary region's four stacks (primary must be deployed)
+	@$(OPS) deploy secondary
+
+deploy: install ## deploy both regions, primary first
+	@$(OPS) deploy all
+
+destroy-secondary: install ## destroy the secondary region (reverse order); prod needs CONFIRM=prod
+	@$(OPS) destroy secondary --confirm "$(CONFIRM)"
+
+destroy-primary: install ## destroy the primary region (after the secondary); prod needs CONFIRM=prod
+	@$(OPS) destroy primary --confirm "$(CONFIRM)"
+
+destroy: install ## destroy both regions, secondary first
+	@$(OPS) destroy all --confirm "$(CONFIRM)"
+
+outputs: install ## write outputs/<env>.json from every deployed stack and print it
+	@$(OPS) outputs
+
+local-up: install ## start the local emulator (moto) on 127.0.0.1 and bootstrap remote state
+	@$(OPS) local-up
+
+local-down: install ## stop the local emulator started by local-up (all its state is lost)
+	@$(OPS) local-down
+
+test: install ## all tests: unit, then integration against a fresh emulator
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: install ## unit tests only (no emulator)
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+
+test-integration: install ## integration tests only (deploys to a private emulator)
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## apply ruff formatting and fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## remove generated output (not the venv or node_modules)
+	rm -rf cdktf.out outputs .pytest_cache .ruff_cache

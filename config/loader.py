@@ -1,0 +1,146 @@
+"""Load one environment's settings: TOML defaults, then `.env`, then the process environment.
+
+Precedence (last wins): ``config/environments/<env>.toml`` < ``.env`` < real
+environment variables. The environment itself is chosen by ``PAYMENTS_ENV``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from config.schema import FIELDS, FIELDS_BY_PATH, KIND_NAMES, REQUIRED_TAGS
+from config.settings import (
+    AwsTarget,
+    Compute,
+    Data,
+    Dns,
+    LocalTarget,
+    Network,
+    Regions,
+    Settings,
+    State,
+)
+from config.validation import ConfigError, validate
+
+CONFIG_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = CONFIG_DIR.parent
+ENVIRONMENTS_DIR = CONFIG_DIR / "environments"
+ENV_SELECTOR = "PAYMENTS_ENV"
+TAG_PREFIX = "PAYMENTS_TAGS_"
+# Keys that steer tooling rather than the infrastructure; accepted, never validated here.
+TOOLING_KEYS = frozenset(
+    {ENV_SELECTOR, "PAYMENTS_OUTDIR", "PAYMENTS_CONFIRM", "PAYMENTS_PARALLELISM", "PAYMENTS_OUTPUTS_FILE"}
+)
+
+
+def available_environments() -> list[str]:
+    return sorted(p.stem for p in ENVIRONMENTS_DIR.glob("*.toml"))
+
+
+def read_overrides(dotenv_path: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """`PAYMENTS_*` keys from `.env` overlaid by the process environment."""
+    merged: dict[str, str] = {}
+    if dotenv_path is not None and dotenv_path.is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(environ)
+    return {k: v for k, v in merged.items() if k.startswith("PAYMENTS_")}
+
+
+def load_settings(
+    environment: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: Path | None = PROJECT_ROOT / ".env",
+) -> Settings:
+    """Return validated settings, or raise ConfigError with one line per bad field."""
+    overrides = read_overrides(dotenv_path, os.environ if environ is None else environ)
+    env_name = environment or overrides.get(ENV_SELECTOR, "dev")
+    known = available_environments()
+    if env_name not in known:
+        raise ConfigError([f"{ENV_SELECTOR}={env_name!r} is not a known environment; use one of: {', '.join(known)}"])
+    with (ENVIRONMENTS_DIR / f"{env_name}.toml").open("rb") as fh:
+        raw: dict[str, Any] = tomllib.load(fh)
+    errors = _apply_overrides(raw, overrides)
+    errors += validate(raw, env_name)
+    if errors:
+        raise ConfigError(errors)
+    return _build(raw)
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: Mapping[str, str]) -> list[str]:
+    by_env_key = {f.env_key: f for f in FIELDS}
+    errors: list[str] = []
+    for key, value in sorted(overrides.items()):
+        if key in TOOLING_KEYS:
+            continue
+        if key.startswith(TAG_PREFIX):
+            tag = key[len(TAG_PREFIX) :]
+            existing = {t.upper(): t for t in raw.setdefault("tags", {})}
+            raw["tags"][existing.get(tag.upper(), tag)] = value
+            continue
+        spec = by_env_key.get(key)
+        if spec is None:
+            errors.append(f"{key} is not a known setting; see .env.example for the keys")
+            continue
+        section, _, name = spec.path.rpartition(".")
+        target = raw.setdefault(section, {}) if section else raw
+        try:
+            target[name] = _coerce(value, spec.kind)
+        except ValueError:
+            errors.append(f"{spec.path}={value!r} (from {key}) must be {KIND_NAMES[spec.kind]}; fix {key}")
+    return errors
+
+
+def _coerce(value: str, kind: type) -> object:
+    if kind is bool:
+        lowered = value.strip().lower()
+        if lowered not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ValueError(value)
+        return lowered in {"true", "1", "yes"}
+    if kind is int:
+        return int(value)
+    if kind is tuple:
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _section(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {k: v for k, v in raw.get(name, {}).items() if f"{name}.{k}" in FIELDS_BY_PATH}
+
+
+def _build(raw: dict[str, Any]) -> Settings:
+    project, suffix = raw["project"], raw["environment_suffix"]
+    aws = AwsTarget(**_section(raw, "aws"))
+    state_raw = _section(raw, "state")
+    account_part = f"-{aws.account_id}" if raw["target"] == "aws" and aws.account_id else ""
+    state = State(
+        bucket=state_raw.get("bucket") or f"{project}-{suffix}-tfstate{account_part}",
+        lock_table=state_raw.get("lock_table") or f"{project}-{suffix}-tflock",
+        lock_timeout_seconds=state_raw["lock_timeout_seconds"],
+    )
+    compute_raw = _section(raw, "compute")
+    compute_raw["allowed_currencies"] = tuple(compute_raw["allowed_currencies"])
+    return Settings(
+        project=project,
+        environment=raw["environment"],
+        environment_suffix=suffix,
+        target=raw["target"],
+        regions=Regions(**_section(raw, "regions")),
+        network=Network(**_section(raw, "network")),
+        tags={k: str(v) for k, v in raw.get("tags", {}).items()},
+        local=LocalTarget(**_section(raw, "local")),
+        aws=aws,
+        state=state,
+        data=Data(**_section(raw, "data")),
+        compute=Compute(**compute_raw),
+        dns=Dns(**_section(raw, "dns")),
+    )
+
+
+__all__ = ["REQUIRED_TAGS", "ConfigError", "available_environments", "load_settings"]

@@ -1,0 +1,203 @@
+"""Every setting, its type and its rule, in one table.
+
+The table drives three things: coercion of `.env` strings, validation of each
+field (one error line per bad field) and the documentation check that keeps
+`.env.example` complete.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# Commercial regions the platform can be placed in, with the AZ letters each offers.
+REGION_AZ_LETTERS: dict[str, str] = {
+    "us-east-1": "abcdef",
+    "us-east-2": "abc",
+    "us-west-1": "ac",
+    "us-west-2": "abcd",
+    "ca-central-1": "abd",
+    "eu-west-1": "abc",
+    "eu-west-2": "abc",
+    "eu-west-3": "abc",
+    "eu-central-1": "abc",
+    "eu-north-1": "abc",
+    "eu-south-1": "abc",
+    "ap-southeast-1": "abc",
+    "ap-southeast-2": "abc",
+    "ap-northeast-1": "acd",
+    "ap-northeast-2": "abcd",
+    "ap-south-1": "abc",
+    "sa-east-1": "abc",
+}
+
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+    2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+Check = Callable[[object], str | None]
+"""Returns None when the value is acceptable, else what is allowed."""
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str
+    kind: type
+    check: Check
+
+    @property
+    def env_key(self) -> str:
+        return "PAYMENTS_" + self.path.replace(".", "_").upper()
+
+
+def _pattern(regex: str, allowed: str) -> Check:
+    compiled = re.compile(regex)
+    return lambda v: None if compiled.fullmatch(str(v)) else allowed
+
+
+def _one_of(*choices: str) -> Check:
+    return lambda v: None if v in choices else "one of " + ", ".join(choices)
+
+
+def _int_range(low: int, high: int) -> Check:
+    return lambda v: None if low <= int(v) <= high else f"a whole number from {low} to {high}"  # type: ignore[call-overload]
+
+
+def _region(v: object) -> str | None:
+    return None if v in REGION_AZ_LETTERS else "a known AWS region such as us-east-1 or eu-west-1"
+
+
+def _cidr(v: object) -> str | None:
+    allowed = "an IPv4 network from /16 to /24 such as 10.0.0.0/16"
+    try:
+        net = ipaddress.IPv4Network(str(v), strict=True)
+    except ValueError:
+        return allowed
+    if not 16 <= net.prefixlen <= 24 or not net.is_private:
+        return allowed + " in a private range"
+    return None
+
+
+def _amount(v: object) -> str | None:
+    allowed = "a positive decimal with at most 2 places, such as 100000.00"
+    try:
+        d = Decimal(str(v))
+    except InvalidOperation:
+        return allowed
+    if not d.is_finite() or d <= 0 or d.as_tuple().exponent < -2:  # type: ignore[operator]
+        return allowed
+    return None
+
+
+def _currencies(v: object) -> str | None:
+    ok = isinstance(v, tuple | list) and v and all(re.fullmatch(r"[A-Z]{3}", str(c)) for c in v)
+    return None if ok else "a non-empty list of ISO 4217 codes such as USD,EUR"
+
+
+def _log_retention(v: object) -> str | None:
+    return None if v in LOG_RETENTION_DAYS else "a CloudWatch retention: " + ", ".join(map(str, LOG_RETENTION_DAYS))
+
+
+def _loopback(v: object) -> str | None:
+    try:
+        return None if ipaddress.ip_address(str(v)).is_loopback else "a loopback address such as 127.0.0.1"
+    except ValueError:
+        return "a loopback address such as 127.0.0.1"
+
+
+_ANY: Check = lambda v: None  # noqa: E731
+_POSITIVE = _int_range(1, 100_000)
+_DOMAIN = _pattern(
+    r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a DNS domain name such as payments.example.com"
+)
+
+FIELDS: tuple[Field, ...] = (
+    Field(
+        "project", str, _pattern(r"[a-z][a-z0-9]{1,15}", "2-16 lowercase letters and digits, starting with a letter")
+    ),
+    Field(
+        "environment_suffix",
+        str,
+        _pattern(
+            r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?",
+            "1-12 lowercase letters, digits or inner hyphens, such as dev or pr-42",
+        ),
+    ),
+    Field("target", str, _one_of("local", "aws")),
+    Field("regions.primary", str, _region),
+    Field("regions.secondary", str, _region),
+    Field("network.primary_cidr", str, _cidr),
+    Field("network.secondary_cidr", str, _cidr),
+    Field("network.az_count", int, _int_range(2, 3)),
+    Field("network.subnet_prefix", int, _int_range(20, 28)),
+    Field("network.nat_strategy", str, _one_of("single", "per_az")),
+    Field("network.flow_log_retention_days", int, _log_retention),
+    Field("local.host", str, _loopback),
+    Field("local.port", int, _int_range(1024, 65535)),
+    Field(
+        "aws.profile", str, _pattern(r"[A-Za-z0-9_.-]{0,64}", "an AWS CLI profile name, or empty for the default chain")
+    ),
+    Field("aws.account_id", str, _pattern(r"(\d{12})?", "12 digits, or empty")),
+    Field(
+        "state.bucket",
+        str,
+        _pattern(
+            r"([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?",
+            "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), or empty for the default",
+        ),
+    ),
+    Field(
+        "state.lock_table",
+        str,
+        _pattern(r"([A-Za-z0-9_.-]{3,255})?", "a DynamoDB table name, or empty for the default"),
+    ),
+    Field("state.lock_timeout_seconds", int, _int_range(0, 3600)),
+    Field("data.backup_retention_days", int, _int_range(1, 35)),
+    Field("data.backup_copy_to_secondary", bool, _ANY),
+    Field("data.noncurrent_version_expiration_days", int, _int_range(1, 3650)),
+    Field("data.replication_time_control", bool, _ANY),
+    Field("data.aurora_engine_version", str, _pattern(r"\d{2}\.\d{1,2}", "an Aurora PostgreSQL version such as 15.4")),
+    Field(
+        "data.aurora_instance_class",
+        str,
+        _pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an instance class such as db.t4g.medium"),
+    ),
+    Field("data.aurora_instance_count", int, _int_range(1, 15)),
+    Field("data.database_name", str, _pattern(r"[a-z][a-z0-9_]{0,62}", "a PostgreSQL identifier such as payments")),
+    Field(
+        "data.database_master_username",
+        str,
+        _pattern(r"[a-z][a-z0-9_]{0,15}", "a PostgreSQL user name (letters, digits, _) such as payments_admin"),
+    ),
+    Field("compute.reserved_concurrency", int, _int_range(1, 1000)),
+    Field("compute.log_retention_days", int, _log_retention),
+    Field("compute.lambda_memory_mb", int, _int_range(128, 10240)),
+    Field("compute.lambda_timeout_seconds", int, _int_range(1, 29)),
+    Field("compute.max_amount", str, _amount),
+    Field("compute.allowed_currencies", tuple, _currencies),
+    Field("compute.api_throttle_rate_limit", int, _POSITIVE),
+    Field("compute.api_throttle_burst_limit", int, _POSITIVE),
+    Field("compute.api_quota_per_day", int, _int_range(1, 100_000_000)),
+    Field("compute.alarm_email", str, _pattern(r"([^@\s]+@[^@\s]+\.[a-z]{2,})?", "an e-mail address, or empty")),
+    Field("dns.zone_name", str, _DOMAIN),
+    Field(
+        "dns.existing_zone_id",
+        str,
+        _pattern(r"(Z[A-Z0-9]{4,32})?", "a Route 53 zone id such as Z0123456789ABC, or empty to create one"),
+    ),
+    Field("dns.api_record", str, _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", "a DNS label such as api")),
+    Field("dns.primary_weight", int, _int_range(0, 100)),
+)
+
+KIND_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "a whole number",
+    bool: "true or false",
+    tuple: "a comma-separated list",
+}
+FIELDS_BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
+REQUIRED_TAGS: tuple[str, ...] = ("CostCenter", "Owner")

@@ -1,0 +1,152 @@
+"""Typed, immutable settings for one environment.
+
+Built by ``config.loader.load_settings`` from ``config/environments/<env>.toml``
+plus ``.env`` overrides, and validated (``config.validation``) before anything
+is synthesized or deployed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["primary", "secondary"]
+ROLES: tuple[Role, Role] = ("primary", "secondary")
+Target = Literal["local", "aws"]
+NatStrategy = Literal["single", "per_az"]
+
+
+@dataclass(frozen=True)
+class Regions:
+    primary: str
+    secondary: str
+
+    def of(self, role: Role) -> str:
+        return self.primary if role == "primary" else self.secondary
+
+
+@dataclass(frozen=True)
+class SubnetLayout:
+    """The subnets of one VPC, tier by tier, one per availability zone."""
+
+    public: tuple[str, ...]
+    private: tuple[str, ...]
+    isolated: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Network:
+    primary_cidr: str
+    secondary_cidr: str
+    az_count: int
+    subnet_prefix: int
+    nat_strategy: NatStrategy
+    flow_log_retention_days: int
+
+    def cidr(self, role: Role) -> str:
+        return self.primary_cidr if role == "primary" else self.secondary_cidr
+
+    def subnets(self, role: Role) -> SubnetLayout:
+        """Carve the VPC into consecutive blocks: public, then private, then isolated."""
+        blocks = ipaddress.ip_network(self.cidr(role)).subnets(new_prefix=self.subnet_prefix)
+        carved = [str(next(blocks)) for _ in range(3 * self.az_count)]
+        n = self.az_count
+        return SubnetLayout(
+            public=tuple(carved[0:n]),
+            private=tuple(carved[n : 2 * n]),
+            isolated=tuple(carved[2 * n : 3 * n]),
+        )
+
+    @property
+    def nat_gateway_count(self) -> int:
+        return self.az_count if self.nat_strategy == "per_az" else 1
+
+
+@dataclass(frozen=True)
+class LocalTarget:
+    host: str
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    profile: str
+    account_id: str
+
+
+@dataclass(frozen=True)
+class State:
+    bucket: str
+    lock_table: str
+    lock_timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class Data:
+    backup_retention_days: int
+    backup_copy_to_secondary: bool
+    noncurrent_version_expiration_days: int
+    replication_time_control: bool
+    aurora_engine_version: str
+    aurora_instance_class: str
+    aurora_instance_count: int
+    database_name: str
+    database_master_username: str
+
+
+@dataclass(frozen=True)
+class Compute:
+    reserved_concurrency: int
+    log_retention_days: int
+    lambda_memory_mb: int
+    lambda_timeout_seconds: int
+    max_amount: str
+    allowed_currencies: tuple[str, ...]
+    api_throttle_rate_limit: int
+    api_throttle_burst_limit: int
+    api_quota_per_day: int
+    alarm_email: str
+
+
+@dataclass(frozen=True)
+class Dns:
+    zone_name: str
+    existing_zone_id: str
+    api_record: str
+    primary_weight: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    environment: str
+    environment_suffix: str
+    target: Target
+    regions: Regions
+    network: Network
+    tags: dict[str, str]
+    local: LocalTarget
+    aws: AwsTarget
+    state: State
+    data: Data
+    compute: Compute
+    dns: Dns
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.target == "local"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def state_region(self) -> str:
+        """Remote state lives beside the primary region, which never depends on the secondary."""
+        return self.regions.primary

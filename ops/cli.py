@@ -1,0 +1,138 @@
+"""`python -m ops <command>`: what the Makefile targets call."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from config import ConfigError, Settings, load_settings
+from ops import deploy, emulator, graph
+from ops.bootstrap import bootstrap_state
+from ops.synth import synth
+from ops.terraform import StackTerraform, TerraformError
+from ops.terraform_config import write_cli_config
+
+REGION_CHOICES = {"primary": ("primary",), "secondary": ("secondary",), "all": ("primary", "secondary")}
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        for line in error.lines:
+            print(f"config error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_tfconfig(_: argparse.Namespace) -> int:
+    print(f"terraform CLI config: {write_cli_config()}")
+    return 0
+
+
+def cmd_check_config(_: argparse.Namespace) -> int:
+    settings = _settings()
+    print(
+        f"configuration ok: environment {settings.environment}, target {settings.target}, "
+        f"{settings.regions.primary} -> {settings.regions.secondary}"
+    )
+    return 0
+
+
+def cmd_local_up(_: argparse.Namespace) -> int:
+    settings = _settings()
+    print(emulator.up(settings.local))
+    for line in bootstrap_state(settings):
+        print(line)
+    return 0
+
+
+def cmd_local_down(_: argparse.Namespace) -> int:
+    print(emulator.down(_settings().local))
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    settings = _settings()
+    ran = synth(settings, force=args.force)
+    print("synthesized all stacks" if ran else "synthesized output is current (no source change)")
+    return 0
+
+
+def cmd_stacks(_: argparse.Namespace) -> int:
+    settings = _settings()
+    synth(settings)
+    for stack in graph.stacks_of(("primary", "secondary")):
+        deps = graph.dependencies()[stack]
+        print(f"{stack:<20} depends on: {', '.join(deps) or '-'}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    settings = _settings()
+    deploy.prepare(settings)
+    stack = graph.require_stack(args.stack)
+    code, _ = StackTerraform(stack, settings).plan(stream=lambda line: print(line, end="", flush=True))
+    return 0 if code == 0 or not args.detailed_exitcode else code
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    settings = _settings()
+    deploy.prepare(settings)
+    stacks = graph.stacks_of(REGION_CHOICES[args.region])
+    return deploy.exit_code(deploy.run_stacks(settings, stacks))
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    settings = _settings()
+    deploy.prepare(settings)
+    stacks = list(reversed(graph.stacks_of(REGION_CHOICES[args.region])))
+    deploy.check_destroy_allowed(settings, stacks, args.confirm)
+    return deploy.exit_code(deploy.run_stacks(settings, stacks, destroy=True))
+
+
+def cmd_outputs(_: argparse.Namespace) -> int:
+    settings = _settings()
+    deploy.prepare(settings)
+    data = deploy.refresh_outputs(settings)
+    print(json.dumps(data, indent=2, sort_keys=True))
+    print(f"(written to {deploy.outputs_file(settings)})", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ops", description="Operate the multi-region payments platform.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("tfconfig", help="write the project's Terraform CLI config").set_defaults(func=cmd_tfconfig)
+    sub.add_parser("check-config", help="validate the configuration").set_defaults(func=cmd_check_config)
+    sub.add_parser("local-up", help="start and bootstrap the local emulator").set_defaults(func=cmd_local_up)
+    sub.add_parser("local-down", help="stop the local emulator").set_defaults(func=cmd_local_down)
+    s = sub.add_parser("synth", help="synthesize all stacks (only when sources changed)")
+    s.add_argument("--force", action="store_true", help="synthesize even when nothing changed")
+    s.set_defaults(func=cmd_synth)
+    sub.add_parser("stacks", help="list the stacks and their dependencies").set_defaults(func=cmd_stacks)
+    d = sub.add_parser("diff", help="plan one stack")
+    d.add_argument("stack")
+    d.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes")
+    d.set_defaults(func=cmd_diff)
+    for name, func in (("deploy", cmd_deploy), ("destroy", cmd_destroy)):
+        c = sub.add_parser(name, help=f"{name} the stacks of a region (or both)")
+        c.add_argument("region", choices=sorted(REGION_CHOICES))
+        if name == "destroy":
+            c.add_argument("--confirm", default="", help="the environment name; required for prod")
+        c.set_defaults(func=func)
+    sub.add_parser("outputs", help="write and print the outputs of every deployed stack").set_defaults(func=cmd_outputs)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except TerraformError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

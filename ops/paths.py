@@ -1,0 +1,20 @@
+"""Where the project keeps its generated files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+LOCAL_DIR = ROOT / ".local"  # emulator pid/log, Terraform CLI config, plugin cache
+TF_CLI_CONFIG = LOCAL_DIR / "terraform.rc"
+OUTPUTS_DIR = ROOT / "outputs"
+
+
+def outdir() -> Path:
+    return Path(os.environ.get("PAYMENTS_OUTDIR", ROOT / "cdktf.out"))
+
+
+def stack_dir(stack: str) -> Path:
+    return outdir() / "stacks" / stack

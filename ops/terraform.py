@@ -1,0 +1,161 @@
+"""Terraform in one synthesized stack directory: init when needed, plan, apply, destroy, outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings
+from ops.paths import stack_dir
+from ops.tool_env import tool_env
+
+INIT_STAMP = ".terraform/payments-init.sha256"
+
+
+class TerraformError(RuntimeError):
+    def __init__(self, stack: str, command: str, output: str) -> None:
+        tail = "\n".join(output.strip().splitlines()[-25:])
+        super().__init__(f"{stack}: terraform {command} failed\n{tail}")
+        self.stack = stack
+        self.output = output
+
+
+@dataclass
+class ChangeSummary:
+    add: int = 0
+    change: int = 0
+    remove: int = 0
+    diagnostics: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.add + self.change + self.remove
+
+
+class StackTerraform:
+    def __init__(self, stack: str, settings: Settings) -> None:
+        self.stack = stack
+        self.settings = settings
+        self.dir: Path = stack_dir(stack)
+        self.env = tool_env(settings)
+        if not (self.dir / "cdk.tf.json").exists():
+            raise SystemExit(f"{stack}: no synthesized configuration in {self.dir}; run `make synth`")
+
+    def _run(self, *args: str, stream: Callable[[str], None] | None = None) -> tuple[int, str]:
+        process = subprocess.Popen(
+            ["terraform", *args],
+            cwd=self.dir,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        lines: list[str] = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if stream is not None:
+                stream(line)
+        return process.wait(), "".join(lines)
+
+    def _config_fingerprint(self) -> str:
+        config = json.loads((self.dir / "cdk.tf.json").read_text())
+        relevant = {
+            "terraform": config.get("terraform", {}),
+            "remote": config.get("data", {}).get("terraform_remote_state"),
+        }
+        return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
+
+    def init(self) -> bool:
+        """Run `terraform init` only when the backend or provider requirements changed; returns whether it ran."""
+        stamp = self.dir / INIT_STAMP
+        fingerprint = self._config_fingerprint()
+        if stamp.exists() and stamp.read_text() == fingerprint:
+            return False
+        code, output = self._run("init", "-input=false", "-no-color", "-reconfigure")
+        if code != 0:
+            raise TerraformError(self.stack, "init", output)
+        stamp.write_text(fingerprint)
+        return True
+
+    def _lock_timeout(self) -> str:
+        return f"-lock-timeout={self.settings.state.lock_timeout_seconds}s"
+
+    def apply(
+        self, *, destroy: bool = False, on_event: Callable[[dict[str, Any]], None] | None = None
+    ) -> ChangeSummary:
+        self.init()
+        args = ["apply", "-auto-approve", "-input=false", "-json", self._lock_timeout()]
+        if destroy:
+            args.append("-destroy")
+        summary = ChangeSummary()
+
+        def handle(line: str) -> None:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                return
+            kind = event.get("type")
+            if kind == "change_summary":
+                changes = event.get("changes", {})
+                summary.add, summary.change, summary.remove = (
+                    changes.get("add", 0),
+                    changes.get("change", 0),
+                    changes.get("remove", 0),
+                )
+            elif kind == "diagnostic" and event.get("@level") == "error":
+                diagnostic = event.get("diagnostic", {})
+                summary.diagnostics.append(f"{diagnostic.get('summary', '')}: {diagnostic.get('detail', '')}".strip())
+            if on_event is not None:
+                on_event(event)
+
+        code, output = self._run(*args, stream=handle)
+        if code != 0:
+            detail = "\n".join(summary.diagnostics) or output
+            raise TerraformError(self.stack, "destroy" if destroy else "apply", detail)
+        return summary
+
+    def plan(self, *, stream: Callable[[str], None] | None = None, refresh_only: bool = False) -> tuple[int, str]:
+        """`terraform plan -detailed-exitcode`: 0 no changes, 2 changes; raises on 1."""
+        self.init()
+        args = ["plan", "-input=false", "-detailed-exitcode", self._lock_timeout()]
+        if refresh_only:
+            args.append("-refresh-only")
+        code, output = self._run(*args, stream=stream)
+        if code not in (0, 2):
+            raise TerraformError(self.stack, "plan", output)
+        return code, output
+
+    def outputs(self) -> dict[str, Any]:
+        self.init()
+        code, output = self._run("output", "-json", "-no-color")
+        if code != 0:
+            raise TerraformError(self.stack, "output", output)
+        return {name: item.get("value") for name, item in json.loads(output or "{}").items()}
+
+    def state_serial(self) -> int | None:
+        self.init()
+        code, output = self._run("state", "pull")
+        if code != 0 or not output.strip():
+            return None
+        return int(json.loads(output).get("serial", 0))
+
+    def resource_count(self) -> int:
+        self.init()
+        code, output = self._run("state", "list")
+        if code != 0:
+            return 0
+        return len([line for line in output.splitlines() if line.strip() and not line.startswith("data.")])
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.monotonic()
+    result = fn()
+    return result, time.monotonic() - start

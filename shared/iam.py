@@ -1,0 +1,44 @@
+"""IAM policy documents as plain JSON strings (tokens inside are resolved by cdktf)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+
+def statement(
+    effect: str,
+    actions: Sequence[str],
+    resources: Sequence[str] | None = None,
+    *,
+    sid: str | None = None,
+    principals: dict[str, Any] | None = None,
+    conditions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {"Effect": effect, "Action": list(actions)}
+    if sid:
+        doc["Sid"] = sid
+    if principals is not None:
+        doc["Principal"] = principals
+    if resources is not None:
+        doc["Resource"] = list(resources)
+    if conditions:
+        doc["Condition"] = conditions
+    return doc
+
+
+def allow(actions: Sequence[str], resources: Sequence[str], **kwargs: Any) -> dict[str, Any]:
+    return statement("Allow", actions, resources, **kwargs)
+
+
+def deny(actions: Sequence[str], resources: Sequence[str], **kwargs: Any) -> dict[str, Any]:
+    return statement("Deny", actions, resources, **kwargs)
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def assume_role_policy(service: str) -> str:
+    return document(statement("Allow", ["sts:AssumeRole"], principals={"Service": service}))

@@ -1,0 +1,50 @@
+"""The one naming scheme every resource, stack and state key follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.settings import Role, Settings
+
+LAYERS: tuple[str, ...] = ("network", "data", "compute", "dns")
+
+
+def stack_name(layer: str, role: Role) -> str:
+    """`network-primary`, `data-secondary`, ...: the cdktf stack id and the state key stem."""
+    return f"{layer}-{role}"
+
+
+def state_key(settings: Settings, stack: str) -> str:
+    return f"{settings.environment}/{stack}.tfstate"
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Names for one region role: `<project>-<suffix>-<role>-<component>`."""
+
+    project: str
+    suffix: str
+    role: Role
+    region: str
+
+    @classmethod
+    def for_role(cls, settings: Settings, role: Role) -> Naming:
+        return cls(settings.project, settings.environment_suffix, role, settings.regions.of(role))
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.project}-{self.suffix}-{self.role}"
+
+    def name(self, component: str) -> str:
+        return f"{self.prefix}-{component}"
+
+    def global_name(self, component: str) -> str:
+        """For globally unique names (S3 buckets): carries the region instead of the role."""
+        return f"{self.project}-{self.suffix}-{component}-{self.region}"
+
+    def path(self, *parts: str) -> str:
+        """Hierarchical names: SSM parameters, log groups (`/payments/dev/primary/...`)."""
+        return "/" + "/".join((self.project, self.suffix, self.role, *parts))
+
+    def alias(self, component: str) -> str:
+        return f"alias/{self.name(component)}"

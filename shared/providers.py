@@ -1,0 +1,40 @@
+"""AWS provider factory: the stack's own region, and a peer-region alias where a stack owns cross-region links."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from constructs import Construct
+
+from config.settings import Settings
+from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, LOCAL_ENDPOINT_SERVICES
+from shared.tags import default_tags
+
+
+def aws_provider(scope: Construct, settings: Settings, region: str, *, alias: str | None = None) -> AwsProvider:
+    construct_id = f"aws-{alias}" if alias else "aws"
+    common: dict[str, object] = {
+        "region": region,
+        "alias": alias,
+        "default_tags": [AwsProviderDefaultTags(tags=default_tags(settings, region))],
+    }
+    if settings.is_local:
+        endpoint = settings.local.endpoint
+        common |= {
+            "access_key": FAKE_ACCESS_KEY,
+            "secret_key": FAKE_SECRET_KEY,
+            "endpoints": [AwsProviderEndpoints(**{service: endpoint for service in LOCAL_ENDPOINT_SERVICES})],
+            "s3_use_path_style": True,
+            "skip_credentials_validation": True,
+            "skip_metadata_api_check": "true",
+            "skip_region_validation": True,
+            # False: the emulator answers STS and computed ARNs then carry its account id.
+            "skip_requesting_account_id": False,
+            # Unimplemented emulator calls answer 500; fail in seconds instead of retrying for minutes.
+            "max_retries": 1,
+        }
+    else:
+        if settings.aws.profile:
+            common["profile"] = settings.aws.profile
+        if settings.aws.account_id:
+            common["allowed_account_ids"] = [settings.aws.account_id]
+    return AwsProvider(scope, construct_id, **common)  # type: ignore[arg-type]

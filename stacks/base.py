@@ -1,0 +1,62 @@
+"""What every stack of the platform starts with: settings, names, its region's provider and its remote state."""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from config.settings import Role, Settings
+from shared.backend import state_backend
+from shared.naming import Naming, stack_name
+from shared.providers import aws_provider
+
+
+class PlatformStack(TerraformStack):
+    """A layer of one region. Subclasses add resources and expose a few attributes for their dependants."""
+
+    layer: str = ""
+
+    def __init__(self, scope: Construct, *, settings: Settings, role: Role) -> None:
+        self.stack_id = stack_name(self.layer, role)
+        super().__init__(scope, self.stack_id)
+        self.settings = settings
+        self.role: Role = role
+        self.region = settings.regions.of(role)
+        self.naming = Naming.for_role(settings, role)
+        self.provider = aws_provider(self, settings, self.region)
+        state_backend(self, settings, self.stack_id)
+        self._peer_provider: AwsProvider | None = None
+        self._account: DataAwsCallerIdentity | None = None
+        self._partition: DataAwsPartition | None = None
+
+    @property
+    def peer_role(self) -> Role:
+        return "secondary" if self.role == "primary" else "primary"
+
+    @property
+    def peer_provider(self) -> AwsProvider:
+        """Provider alias for the other region, for stacks that own cross-region links."""
+        if self._peer_provider is None:
+            self._peer_provider = aws_provider(
+                self, self.settings, self.settings.regions.of(self.peer_role), alias=self.peer_role
+            )
+        return self._peer_provider
+
+    @property
+    def account_id(self) -> str:
+        if self._account is None:
+            self._account = DataAwsCallerIdentity(self, "caller")
+        return self._account.account_id
+
+    @property
+    def partition(self) -> str:
+        if self._partition is None:
+            self._partition = DataAwsPartition(self, "partition")
+        return self._partition.partition
+
+    def export(self, name: str, value: object, *, description: str, sensitive: bool = False) -> None:
+        """A named output for people, tests and the outputs file (dependants use attributes instead)."""
+        TerraformOutput(self, name, value=value, description=description, sensitive=sensitive)

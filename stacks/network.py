@@ -1,0 +1,91 @@
+"""NetworkStack: the VPC of one region, its flow logs and security groups; the secondary also owns the peering."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from config.schema import REGION_AZ_LETTERS
+from config.settings import Role, Settings
+from shared.constructs.flow_logs import EncryptedFlowLogs
+from shared.constructs.peering import CrossRegionPeering, PeeringSide
+from shared.constructs.security_groups import WorkloadSecurityGroups
+from shared.constructs.vpc import ThreeTierVpc
+from stacks.base import PlatformStack
+from stacks.protection import kms_deletion_window_days
+
+
+def availability_zones(settings: Settings, role: Role) -> list[str]:
+    region = settings.regions.of(role)
+    return [f"{region}{letter}" for letter in REGION_AZ_LETTERS[region][: settings.network.az_count]]
+
+
+class NetworkStack(PlatformStack):
+    """Exposes `vpc_id`, `cidr`, `private_subnet_ids`, `isolated_subnet_ids`, `lambda_sg_id`, `database_sg_id`."""
+
+    layer = "network"
+
+    def __init__(self, scope: Construct, *, settings: Settings, role: Role, peer: NetworkStack | None = None) -> None:
+        super().__init__(scope, settings=settings, role=role)
+        net = settings.network
+        self.cidr = net.cidr(role)
+        zones = availability_zones(settings, role)
+        self.network = ThreeTierVpc(
+            self,
+            "vpc",
+            naming=self.naming,
+            cidr=self.cidr,
+            layout=net.subnets(role),
+            zones=zones,
+            nat_gateway_count=net.nat_gateway_count,
+        )
+        vpc = self.network.vpc
+        self.flow_logs = EncryptedFlowLogs(
+            self,
+            "flow-logs",
+            naming=self.naming,
+            vpc_id=vpc.id,
+            retention_days=net.flow_log_retention_days,
+            account_id=self.account_id,
+            partition=self.partition,
+            deletion_window_days=kms_deletion_window_days(settings),
+        )
+        self.security_groups = WorkloadSecurityGroups(
+            self, "security-groups", naming=self.naming, vpc_id=vpc.id, vpc_cidr=self.cidr
+        )
+
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = [s.id for s in self.network.private_subnets]
+        self.isolated_subnet_ids = [s.id for s in self.network.isolated_subnets]
+        self.lambda_sg_id = self.security_groups.lambda_sg.id
+        self.database_sg_id = self.security_groups.database_sg.id
+        self.internal_route_table_ids = [t.id for t in self.network.internal_route_tables]
+
+        if peer is not None:
+            self.add_dependency(peer)
+            self.peering = CrossRegionPeering(
+                self,
+                "peering",
+                name=f"{settings.project}-{settings.environment_suffix}-{peer.role}-to-{role}",
+                requester=PeeringSide(
+                    vpc_id=peer.vpc_id,
+                    cidr=peer.cidr,
+                    route_table_ids=peer.internal_route_table_ids,
+                    provider=self.peer_provider,
+                ),
+                accepter=PeeringSide(
+                    vpc_id=self.vpc_id, cidr=self.cidr, route_table_ids=self.internal_route_table_ids, provider=None
+                ),
+                requester_region=peer.region,
+                accepter_region=self.region,
+            )
+            self.export("peering_connection_id", self.peering.connection.id, description="Cross-region VPC peering")
+
+        self.export("vpc_id", self.vpc_id, description="VPC id")
+        self.export("vpc_cidr", self.cidr, description="VPC CIDR block")
+        self.export("private_subnet_ids", self.private_subnet_ids, description="Private (NAT) subnets")
+        self.export("isolated_subnet_ids", self.isolated_subnet_ids, description="Isolated subnets")
+        self.export("public_subnet_ids", [s.id for s in self.network.public_subnets], description="Public subnets")
+        self.export("internal_route_table_ids", self.internal_route_table_ids, description="Private + isolated RTs")
+        self.export("lambda_security_group_id", self.lambda_sg_id, description="Lambda security group")
+        self.export("database_security_group_id", self.database_sg_id, description="Database security group")
+        self.export("flow_log_group_name", self.flow_logs.log_group.name, description="VPC flow log group")
