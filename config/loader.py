@@ -32,10 +32,19 @@ CONFIG_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = CONFIG_DIR.parent
 ENVIRONMENTS_DIR = CONFIG_DIR / "environments"
 ENV_SELECTOR = "PAYMENTS_ENV"
+DOTENV_SELECTOR = "PAYMENTS_DOTENV"  # another .env file, or "none" to read none
 TAG_PREFIX = "PAYMENTS_TAGS_"
 # Keys that steer tooling rather than the infrastructure; accepted, never validated here.
 TOOLING_KEYS = frozenset(
-    {ENV_SELECTOR, "PAYMENTS_OUTDIR", "PAYMENTS_CONFIRM", "PAYMENTS_PARALLELISM", "PAYMENTS_OUTPUTS_FILE"}
+    {
+        ENV_SELECTOR,
+        DOTENV_SELECTOR,
+        "PAYMENTS_OUTDIR",
+        "PAYMENTS_OUTPUTS_DIR",
+        "PAYMENTS_PARALLELISM",
+        "PAYMENTS_OUTPUTS_FILE",
+        "PAYMENTS_STOCK_PROVIDER_IMPORT",
+    }
 )
 
 
@@ -59,7 +68,11 @@ def load_settings(
     dotenv_path: Path | None = PROJECT_ROOT / ".env",
 ) -> Settings:
     """Return validated settings, or raise ConfigError with one line per bad field."""
-    overrides = read_overrides(dotenv_path, os.environ if environ is None else environ)
+    source = os.environ if environ is None else environ
+    chosen = source.get(DOTENV_SELECTOR)
+    if chosen:
+        dotenv_path = None if chosen == "none" else Path(chosen)
+    overrides = read_overrides(dotenv_path, source)
     env_name = environment or overrides.get(ENV_SELECTOR, "dev")
     known = available_environments()
     if env_name not in known:

@@ -83,6 +83,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return deploy.exit_code(deploy.run_stacks(settings, stacks))
 
 
+def cmd_apply(args: argparse.Namespace) -> int:
+    settings = _settings()
+    deploy.prepare(settings)
+    stacks = [graph.require_stack(name) for name in args.stacks]
+    return deploy.exit_code(deploy.run_stacks(settings, stacks, destroy=args.destroy))
+
+
 def cmd_destroy(args: argparse.Namespace) -> int:
     settings = _settings()
     deploy.prepare(settings)
@@ -121,6 +128,10 @@ def parser() -> argparse.ArgumentParser:
         if name == "destroy":
             c.add_argument("--confirm", default="", help="the environment name; required for prod")
         c.set_defaults(func=func)
+    a = sub.add_parser("apply", help="apply (or --destroy) the named stacks, in the order given")
+    a.add_argument("stacks", nargs="+", metavar="STACK")
+    a.add_argument("--destroy", action="store_true")
+    a.set_defaults(func=cmd_apply)
     sub.add_parser("outputs", help="write and print the outputs of every deployed stack").set_defaults(func=cmd_outputs)
     return p
 

@@ -6,12 +6,13 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
 from ops import emulator, graph
 from ops.bootstrap import bootstrap_state
-from ops.paths import OUTPUTS_DIR
+from ops.paths import outputs_dir
 from ops.synth import synth
 from ops.terraform import StackTerraform, TerraformError
 
@@ -94,8 +95,8 @@ def print_summary(results: list[StackResult]) -> None:
     )
 
 
-def outputs_file(settings: Settings) -> Any:
-    return OUTPUTS_DIR / f"{settings.environment}.json"
+def outputs_file(settings: Settings) -> Path:
+    return outputs_dir() / f"{settings.environment}.json"
 
 
 def _read_outputs(settings: Settings) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def _read_outputs(settings: Settings) -> dict[str, Any]:
 
 
 def _write_outputs(settings: Settings, data: dict[str, Any]) -> None:
-    OUTPUTS_DIR.mkdir(exist_ok=True)
+    outputs_dir().mkdir(parents=True, exist_ok=True)
     path = outputs_file(settings)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(dict(sorted(data.items())), indent=2, sort_keys=True) + "\n")

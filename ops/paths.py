@@ -9,7 +9,6 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 LOCAL_DIR = ROOT / ".local"  # emulator pid/log, Terraform CLI config, plugin cache
 TF_CLI_CONFIG = LOCAL_DIR / "terraform.rc"
-OUTPUTS_DIR = ROOT / "outputs"
 
 
 def outdir() -> Path:
@@ -18,3 +17,7 @@ def outdir() -> Path:
 
 def stack_dir(stack: str) -> Path:
     return outdir() / "stacks" / stack
+
+
+def outputs_dir() -> Path:
+    return Path(os.environ.get("PAYMENTS_OUTPUTS_DIR", ROOT / "outputs"))

@@ -1,0 +1,41 @@
+"""Session fixtures: each target's app is synthesized once and shared by all unit tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import Synth, synth_app
+
+AWS_ACCOUNT = "111122223333"
+
+
+def _synth(tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str) -> Synth:
+    outdir = tmp_path_factory.mktemp(name) / "cdktf.out"
+    result = synth_app(outdir, **settings)
+    assert result.returncode == 0, result.stderr
+    return Synth(outdir)
+
+
+@pytest.fixture(scope="session")
+def local_dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """dev on the local emulator: the embedded default."""
+    return _synth(tmp_path_factory, "local-dev")
+
+
+@pytest.fixture(scope="session")
+def aws_dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return _synth(tmp_path_factory, "aws-dev", PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT)
+
+
+@pytest.fixture(scope="session")
+def aws_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return _synth(
+        tmp_path_factory, "aws-prod", PAYMENTS_ENV="prod", PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT
+    )
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,76 @@
+"""A private copy of the platform on its own emulator port, driven exactly as a user drives it (python -m ops)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from config import Settings, load_settings
+from tests.support import ROOT, clean_environ
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Platform:
+    workdir: Path
+    port: int
+
+    @property
+    def env(self) -> dict[str, str]:
+        return clean_environ(
+            PAYMENTS_LOCAL_PORT=str(self.port),
+            PAYMENTS_OUTDIR=str(self.workdir / "cdktf.out"),
+            PAYMENTS_OUTPUTS_DIR=str(self.workdir / "outputs"),
+            PAYMENTS_DOTENV="none",
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(environ=self.env)
+
+    def ops(self, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
+        """Run `python -m ops ...`; output is echoed so a failing CI run shows what Terraform said."""
+        result = subprocess.run(
+            [sys.executable, "-m", "ops", *args],
+            cwd=ROOT,
+            env=self.env,
+            text=True,
+            capture_output=True,
+            check=False,
+            timeout=timeout,
+        )
+        sys.stdout.write(f"\n$ python -m ops {' '.join(args)}  (exit {result.returncode})\n{result.stdout}{result.stderr}")
+        return result
+
+    def must(self, *args: str) -> str:
+        result = self.ops(*args)
+        assert result.returncode == 0, f"python -m ops {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    def outputs(self) -> dict[str, Any]:
+        path = self.workdir / "outputs" / f"{self.settings.environment}.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def region(self, role: str) -> str:
+        return self.settings.regions.of(role)  # type: ignore[arg-type]
+
+    def client(self, service: str, role: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=self.region(role),
+            endpoint_url=f"http://127.0.0.1:{self.port}",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )

@@ -1,0 +1,70 @@
+"""Helpers for reading synthesized stacks: tests assert on the JSON Terraform will really get."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = tuple(f"{layer}-{role}" for role in ("primary", "secondary") for layer in ("network", "data", "compute", "dns"))
+QUIET = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CHECKPOINT_DISABLE": "1"}
+
+
+def clean_environ(**overrides: str) -> dict[str, str]:
+    """The process environment without PAYMENTS_* leaking in from the developer's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    env.update(QUIET)
+    env.update(overrides)
+    return env
+
+
+def synth_app(outdir: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """Run app.py as `make synth` does, with PAYMENTS_* settings; never reads the developer's .env."""
+    env = clean_environ(CDKTF_OUTDIR=str(outdir), PAYMENTS_DOTENV="none", **settings)
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, text=True, capture_output=True, check=False, timeout=300
+    )
+
+
+class Synth:
+    """All stacks of one synthesized app."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.stacks: dict[str, dict[str, Any]] = {
+            name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text()) for name in STACKS
+        }
+        self.manifest = json.loads((outdir / "manifest.json").read_text())
+
+    def __getitem__(self, stack: str) -> dict[str, Any]:
+        return self.stacks[stack]
+
+    def resources(self, stack: str, rtype: str) -> dict[str, dict[str, Any]]:
+        return self.stacks[stack].get("resource", {}).get(rtype, {})
+
+    def resource(self, stack: str, rtype: str) -> dict[str, Any]:
+        """The only resource of a type in a stack (fails when there are several)."""
+        found = self.resources(stack, rtype)
+        assert len(found) == 1, f"{stack}: expected one {rtype}, found {sorted(found)}"
+        return next(iter(found.values()))
+
+    def data_sources(self, stack: str, dtype: str) -> dict[str, dict[str, Any]]:
+        return self.stacks[stack].get("data", {}).get(dtype, {})
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        return self.stacks[stack].get("output", {})
+
+    def all_resources(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        for stack, body in self.stacks.items():
+            for rtype, items in body.get("resource", {}).items():
+                for name, config in items.items():
+                    yield stack, rtype, name, config
+
+
+def by_tag(resources: Mapping[str, dict[str, Any]], key: str, value: str) -> list[dict[str, Any]]:
+    return [r for r in resources.values() if r.get("tags", {}).get(key) == value]
