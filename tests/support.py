@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = tuple(f"{layer}-{role}" for role in ("primary", "secondary") for layer in ("network", "data", "compute", "dns"))
+LAYERS = ("network", "data", "compute", "dns")
+STACKS = tuple(f"{layer}-{role}" for role in ("primary", "secondary") for layer in LAYERS)
 QUIET = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CHECKPOINT_DISABLE": "1"}
 
 

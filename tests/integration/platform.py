@@ -51,7 +51,8 @@ class Platform:
             check=False,
             timeout=timeout,
         )
-        sys.stdout.write(f"\n$ python -m ops {' '.join(args)}  (exit {result.returncode})\n{result.stdout}{result.stderr}")
+        command = " ".join(args)
+        sys.stdout.write(f"\n$ python -m ops {command}  (exit {result.returncode})\n{result.stdout}{result.stderr}")
         return result
 
     def must(self, *args: str) -> str:
