@@ -70,8 +70,8 @@ def cmd_stacks(_: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     settings = _settings()
-    deploy.prepare(settings)
     stack = graph.require_stack(args.stack)
+    deploy.prepare(settings)
     code, _ = StackTerraform(stack, settings).plan(stream=lambda line: print(line, end="", flush=True))
     return 0 if code == 0 or not args.detailed_exitcode else code
 
@@ -85,8 +85,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     settings = _settings()
-    deploy.prepare(settings)
     stacks = [graph.require_stack(name) for name in args.stacks]
+    deploy.prepare(settings)
     return deploy.exit_code(deploy.run_stacks(settings, stacks, destroy=args.destroy))
 
 

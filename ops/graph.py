@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from config.settings import ROLES
 from ops.synth import manifest
+from shared.naming import all_stacks
 
 
 class UnknownStackError(SystemExit):
@@ -21,7 +22,7 @@ def dependants(stack: str) -> list[str]:
 
 
 def require_stack(name: str) -> str:
-    known = sorted(dependencies())
+    known = all_stacks()
     if name not in known:
         raise UnknownStackError(f"unknown stack {name!r}; valid stacks: {', '.join(known)}")
     return name

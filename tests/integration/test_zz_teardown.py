@@ -1,0 +1,37 @@
+"""Destroy in reverse order (secondary, then primary) leaves nothing behind. Runs last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.platform import Platform
+
+
+def test_destroying_primary_first_is_refused_while_secondary_reads_it(
+    platform: Platform, deployed: dict[str, Any]
+) -> None:
+    result = platform.ops("destroy", "primary")
+    assert result.returncode != 0
+    assert "refusing to destroy" in result.stdout + result.stderr
+    assert "-secondary" in result.stdout + result.stderr
+
+
+def test_destroy_secondary_then_primary_leaves_nothing(platform: Platform, deployed: dict[str, Any]) -> None:
+    platform.must("destroy", "secondary")
+    platform.must("destroy", "primary")
+    for role in ("primary", "secondary"):
+        ec2 = platform.client("ec2", role)
+        vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+        assert vpcs == [], f"{role}: VPCs left behind"
+        assert ec2.describe_nat_gateways(Filter=[{"Name": "state", "Values": ["available"]}])["NatGateways"] == []
+        peerings = ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+        assert [p for p in peerings if p["Status"]["Code"] == "active"] == []
+        assert platform.client("dynamodb", role).list_tables()["TableNames"] in (
+            [],
+            [platform.settings.state.lock_table],
+        )
+        assert platform.client("lambda", role).list_functions()["Functions"] == []
+        assert platform.client("rds", role).describe_db_clusters()["DBClusters"] == []
+        buckets = [b["Name"] for b in platform.client("s3", role).list_buckets()["Buckets"]]
+        assert buckets == [platform.settings.state.bucket]
+    assert platform.outputs() == {}

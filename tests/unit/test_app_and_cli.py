@@ -1,0 +1,68 @@
+"""The entry points refuse bad input with one line per problem, a non-zero exit and nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT, clean_environ, synth_app
+
+
+def ops(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops", *args],
+        cwd=ROOT,
+        env=clean_environ(PAYMENTS_DOTENV="none", **env),
+        text=True,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_invalid_configuration_stops_synth_before_anything_is_written(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdktf.out"
+    result = synth_app(outdir, PAYMENTS_REGIONS_SECONDARY="us-east-1", PAYMENTS_NETWORK_AZ_COUNT="9")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [line for line in lines if line.startswith("config error: ")], "every line is a config error"
+    assert [line.split()[2].split("=")[0] for line in lines] == ["network.az_count", "regions.secondary"]
+    assert not outdir.exists()
+
+
+def test_ops_check_config_reports_and_exits_2() -> None:
+    result = ops("check-config", PAYMENTS_NETWORK_PRIMARY_CIDR="10.1.0.0/16")
+    assert result.returncode == 2
+    assert result.stderr.startswith("config error: network.secondary_cidr='10.1.0.0/16' overlaps")
+    ok = ops("check-config")
+    assert ok.returncode == 0
+    assert "configuration ok" in ok.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("deploy", "tertiary"), "invalid choice: 'tertiary'"),
+        (("destroy",), "the following arguments are required: region"),
+        (("frobnicate",), "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_cli_arguments_are_refused(args: tuple[str, ...], message: str) -> None:
+    result = ops(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_make_diff_without_stack_explains_itself() -> None:
+    result = subprocess.run(["make", "-s", "diff"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert "STACK is required, e.g. make diff STACK=network-primary" in result.stdout
+
+
+def test_unknown_stack_lists_the_valid_names(tmp_path: Path) -> None:
+    result = ops("apply", "network-tertiary", PAYMENTS_OUTDIR=str(tmp_path / "out"), PAYMENTS_TARGET="aws")
+    assert result.returncode != 0
+    assert "unknown stack 'network-tertiary'; valid stacks: compute-primary, compute-secondary" in result.stderr

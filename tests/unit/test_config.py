@@ -1,0 +1,139 @@
+"""Configuration is validated before anything is synthesized: one line per bad field, naming it and the fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, available_environments, load_settings
+from config.schema import FIELDS
+
+NO_DOTENV = {"PAYMENTS_DOTENV": "none"}
+
+
+def settings_with(**overrides: str):
+    return load_settings(environ={**NO_DOTENV, **overrides})
+
+
+def errors_for(**overrides: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        settings_with(**overrides)
+    return caught.value.lines
+
+
+def test_both_environments_load_and_differ_where_they_should() -> None:
+    assert {"dev", "prod"} <= set(available_environments())
+    dev, prod = settings_with(), settings_with(PAYMENTS_ENV="prod")
+    assert (dev.network.az_count, dev.network.nat_gateway_count) == (2, 1)
+    assert (prod.network.az_count, prod.network.nat_gateway_count) == (3, 3)
+    assert dev.target == prod.target == "local"
+    assert dev.regions.primary != dev.regions.secondary
+
+
+def test_subnet_layout_carves_three_tiers_per_zone_without_overlap() -> None:
+    layout = settings_with().network.subnets("primary")
+    assert layout.public == ("10.0.0.0/24", "10.0.1.0/24")
+    assert layout.private == ("10.0.2.0/24", "10.0.3.0/24")
+    assert layout.isolated == ("10.0.4.0/24", "10.0.5.0/24")
+    secondary = settings_with(PAYMENTS_ENV="prod").network.subnets("secondary")
+    assert secondary.isolated[-1] == "10.1.8.0/24"
+
+
+def test_region_pair_is_configuration() -> None:
+    s = settings_with(PAYMENTS_REGIONS_PRIMARY="us-west-2", PAYMENTS_REGIONS_SECONDARY="eu-central-1")
+    assert (s.regions.primary, s.regions.secondary, s.state_region) == ("us-west-2", "eu-central-1", "us-west-2")
+
+
+def test_dotenv_file_overrides_toml_and_process_environment_overrides_dotenv(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "PAYMENTS_NETWORK_AZ_COUNT=3\nPAYMENTS_COMPUTE_RESERVED_CONCURRENCY=25\nPAYMENTS_TAGS_TEAM=cards\n"
+    )
+    s = load_settings(environ={"PAYMENTS_DOTENV": str(dotenv), "PAYMENTS_COMPUTE_RESERVED_CONCURRENCY": "40"})
+    assert s.network.az_count == 3
+    assert s.compute.reserved_concurrency == 40
+    assert s.tags["TEAM"] == "cards"
+
+
+def test_state_names_derive_from_project_and_suffix() -> None:
+    s = settings_with(PAYMENTS_ENVIRONMENT_SUFFIX="pr-42")
+    assert (s.state.bucket, s.state.lock_table) == ("payments-pr-42-tfstate", "payments-pr-42-tflock")
+    aws = settings_with(PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID="111122223333")
+    assert aws.state.bucket == "payments-dev-tfstate-111122223333"
+
+
+# Each invalid configuration is rejected with exactly one line that names the offending field.
+INVALID = [
+    ({"PAYMENTS_REGIONS_SECONDARY": "us-east-1"}, "regions.secondary"),
+    ({"PAYMENTS_REGIONS_PRIMARY": "mars-north-1"}, "regions.primary"),
+    ({"PAYMENTS_REGIONS_SECONDARY": "EU-WEST-1"}, "regions.secondary"),
+    ({"PAYMENTS_NETWORK_PRIMARY_CIDR": "10.0.0.0/33"}, "network.primary_cidr"),
+    ({"PAYMENTS_NETWORK_PRIMARY_CIDR": "10.0.0.1/16"}, "network.primary_cidr"),
+    ({"PAYMENTS_NETWORK_PRIMARY_CIDR": "8.8.0.0/16"}, "network.primary_cidr"),
+    ({"PAYMENTS_NETWORK_SECONDARY_CIDR": "10.0.128.0/17"}, "network.secondary_cidr"),
+    ({"PAYMENTS_NETWORK_SECONDARY_CIDR": "not-a-cidr"}, "network.secondary_cidr"),
+    ({"PAYMENTS_NETWORK_PRIMARY_CIDR": "10.0.0.0/24", "PAYMENTS_NETWORK_SUBNET_PREFIX": "26"}, "network.primary_cidr"),
+    ({"PAYMENTS_NETWORK_AZ_COUNT": "4"}, "network.az_count"),
+    ({"PAYMENTS_NETWORK_AZ_COUNT": "three"}, "network.az_count"),
+    ({"PAYMENTS_REGIONS_SECONDARY": "us-west-1", "PAYMENTS_NETWORK_AZ_COUNT": "3"}, "network.az_count"),
+    ({"PAYMENTS_NETWORK_NAT_STRATEGY": "none"}, "network.nat_strategy"),
+    ({"PAYMENTS_ENVIRONMENT_SUFFIX": "Dev_1"}, "environment_suffix"),
+    ({"PAYMENTS_ENVIRONMENT_SUFFIX": "-dev"}, "environment_suffix"),
+    ({"PAYMENTS_TAGS_COSTCENTER": ""}, "tags.CostCenter"),
+    ({"PAYMENTS_TAGS_OWNER": " "}, "tags.Owner"),
+    ({"PAYMENTS_COMPUTE_RESERVED_CONCURRENCY": "-1"}, "compute.reserved_concurrency"),
+    ({"PAYMENTS_COMPUTE_RESERVED_CONCURRENCY": "0"}, "compute.reserved_concurrency"),
+    ({"PAYMENTS_LOCAL_PORT": "80"}, "local.port"),
+    ({"PAYMENTS_LOCAL_PORT": "70000"}, "local.port"),
+    ({"PAYMENTS_LOCAL_HOST": "10.0.0.5"}, "local.host"),
+    ({"PAYMENTS_TARGET": "gcp"}, "target"),
+    ({"PAYMENTS_ENV": "staging"}, "PAYMENTS_ENV"),
+    ({"PAYMENTS_COMPUTE_LOG_RETENTION_DAYS": "31"}, "compute.log_retention_days"),
+    ({"PAYMENTS_COMPUTE_MAX_AMOUNT": "10.001"}, "compute.max_amount"),
+    ({"PAYMENTS_COMPUTE_MAX_AMOUNT": "-5"}, "compute.max_amount"),
+    ({"PAYMENTS_COMPUTE_ALLOWED_CURRENCIES": "usd,EUR"}, "compute.allowed_currencies"),
+    ({"PAYMENTS_COMPUTE_API_THROTTLE_BURST_LIMIT": "10"}, "compute.api_throttle_burst_limit"),
+    ({"PAYMENTS_AWS_ACCOUNT_ID": "12345"}, "aws.account_id"),
+    ({"PAYMENTS_DATA_BACKUP_RETENTION_DAYS": "0"}, "data.backup_retention_days"),
+    ({"PAYMENTS_DATA_BACKUP_COPY_TO_SECONDARY": "maybe"}, "data.backup_copy_to_secondary"),
+    ({"PAYMENTS_DNS_PRIMARY_WEIGHT": "101"}, "dns.primary_weight"),
+    ({"PAYMENTS_DNS_ZONE_NAME": "not a domain"}, "dns.zone_name"),
+    ({"PAYMENTS_DNS_EXISTING_ZONE_ID": "abc"}, "dns.existing_zone_id"),
+    ({"PAYMENTS_NETWORK_AZ_COUNTS": "2"}, "PAYMENTS_NETWORK_AZ_COUNTS"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field"), INVALID, ids=[f for _, f in INVALID])
+def test_invalid_configuration_names_the_field_in_one_line(overrides: dict[str, str], field: str) -> None:
+    lines = errors_for(**overrides)
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert "\n" not in line
+    assert re.match(rf"^{re.escape(field)}\b", line), line
+    assert any(word in line for word in ("use", "set", "fix", "see", "need", "must")), f"no fix named: {line}"
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    lines = errors_for(
+        PAYMENTS_REGIONS_SECONDARY="us-east-1", PAYMENTS_LOCAL_PORT="1", PAYMENTS_COMPUTE_RESERVED_CONCURRENCY="-3"
+    )
+    assert [line.split("=")[0].split(" ")[0] for line in lines] == [
+        "local.port",
+        "compute.reserved_concurrency",
+        "regions.secondary",
+    ]
+
+
+def test_env_example_documents_every_key(project_root: Path) -> None:
+    documented = set(re.findall(r"^#?\s*(PAYMENTS_[A-Z0-9_]+)=", (project_root / ".env.example").read_text(), re.M))
+    required = {f.env_key for f in FIELDS} | {"PAYMENTS_ENV", "PAYMENTS_TAGS_COSTCENTER", "PAYMENTS_TAGS_OWNER"}
+    assert required - documented == set()
+    assert documented - required - {"PAYMENTS_DOTENV", "PAYMENTS_OUTDIR", "PAYMENTS_OUTPUTS_DIR"} == set()
+
+
+def test_toml_files_set_every_field(project_root: Path) -> None:
+    # A field missing from an environment file would be reported; both files must load on their own.
+    for env in available_environments():
+        assert settings_with(PAYMENTS_ENV=env).environment == env
