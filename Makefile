@@ -12,6 +12,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraform.rc
 
 STACK ?=
+FORCE ?=
+FORCE_FLAG := $(if $(FORCE),--force,)
 CONFIRM ?=
 PYTEST_ARGS ?=
 
@@ -54,13 +56,13 @@ diff: install ## plan one stack: make diff STACK=network-primary
 	@$(OPS) diff $(STACK)
 
 deploy-primary: install ## deploy the primary region's four stacks
-	@$(OPS) deploy primary
+	@$(OPS) deploy primary $(FORCE_FLAG)
 
 deploy-secondary: install ## deploy the secondary region's four stacks (primary must be deployed)
-	@$(OPS) deploy secondary
+	@$(OPS) deploy secondary $(FORCE_FLAG)
 
 deploy: install ## deploy both regions, primary first
-	@$(OPS) deploy all
+	@$(OPS) deploy all $(FORCE_FLAG)
 
 destroy-secondary: install ## destroy the secondary region (reverse order); prod needs CONFIRM=prod
 	@$(OPS) destroy secondary --confirm "$(CONFIRM)"

@@ -80,14 +80,14 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     settings = _settings()
     deploy.prepare(settings)
     stacks = graph.stacks_of(REGION_CHOICES[args.region])
-    return deploy.exit_code(deploy.run_stacks(settings, stacks))
+    return deploy.exit_code(deploy.run_stacks(settings, stacks, force=args.force))
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
     settings = _settings()
     stacks = [graph.require_stack(name) for name in args.stacks]
     deploy.prepare(settings)
-    return deploy.exit_code(deploy.run_stacks(settings, stacks, destroy=args.destroy))
+    return deploy.exit_code(deploy.run_stacks(settings, stacks, destroy=args.destroy, force=args.force))
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
@@ -127,10 +127,13 @@ def parser() -> argparse.ArgumentParser:
         c.add_argument("region", choices=sorted(REGION_CHOICES))
         if name == "destroy":
             c.add_argument("--confirm", default="", help="the environment name; required for prod")
+        else:
+            c.add_argument("--force", action="store_true", help="plan and apply even stacks that are unchanged")
         c.set_defaults(func=func)
     a = sub.add_parser("apply", help="apply (or --destroy) the named stacks, in the order given")
     a.add_argument("stacks", nargs="+", metavar="STACK")
     a.add_argument("--destroy", action="store_true")
+    a.add_argument("--force", action="store_true", help="apply even when unchanged since the last apply")
     a.set_defaults(func=cmd_apply)
     sub.add_parser("outputs", help="write and print the outputs of every deployed stack").set_defaults(func=cmd_outputs)
     return p

@@ -1,20 +1,34 @@
-"""Deploy and destroy stacks in dependency order, with per-stack progress and a summary table."""
+"""Apply and destroy stacks in dependency order, concurrently where the graph allows, with a summary table.
+
+A stack is skipped as unchanged only when both hold: its synthesized
+configuration (JSON and assets) is byte-identical to what its last successful
+apply applied, and its remote state is still the (lineage, serial) that apply
+left. Anything else plans and applies normally; `force` applies everything.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from ops import emulator, graph
+from ops import emulator, graph, state_store
 from ops.bootstrap import bootstrap_state
-from ops.paths import outputs_dir
+from ops.paths import ROOT, outputs_dir
 from ops.synth import synth
 from ops.terraform import StackTerraform, TerraformError
+
+DEFAULT_PARALLELISM = 2  # sized for a 2-core machine: each apply runs a provider process per region
+_print_lock = threading.Lock()
 
 
 @dataclass
@@ -26,9 +40,21 @@ class StackResult:
     destroyed: int = 0
     seconds: float = 0.0
 
+    @property
+    def ok(self) -> bool:
+        return self.result in {"ok", "unchanged"}
+
 
 def say(message: str) -> None:
-    print(message, flush=True)
+    with _print_lock:
+        print(message, flush=True)
+
+
+def parallelism() -> int:
+    value = os.environ.get("PAYMENTS_PARALLELISM", str(DEFAULT_PARALLELISM))
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"PAYMENTS_PARALLELISM={value!r} must be a whole number >= 1, e.g. 2")
+    return int(value)
 
 
 def prepare(settings: Settings, *, synthesize: bool = True) -> None:
@@ -42,99 +68,151 @@ def prepare(settings: Settings, *, synthesize: bool = True) -> None:
 
 
 def _progress(stack: str) -> Callable[[dict[str, Any]], None]:
+    symbols = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
+
     def on_event(event: dict[str, Any]) -> None:
-        kind = event.get("type")
         hook = event.get("hook", {})
-        if kind == "apply_complete":
-            action = hook.get("action", "")
-            symbol = {"create": "+", "update": "~", "delete": "-", "replace": "±"}.get(action, "*")
-            address = hook.get("resource", {}).get("addr", "?")
-            say(f"    {symbol} {address} ({hook.get('elapsed_seconds', 0)}s)")
-        elif kind == "apply_errored":
-            say(f"    ! {hook.get('resource', {}).get('addr', '?')} failed")
+        action = hook.get("action", "")
+        address = hook.get("resource", {}).get("addr", "?")
+        if event.get("type") == "apply_complete" and action in symbols:
+            say(f"    [{stack}] {symbols[action]} {address} ({hook.get('elapsed_seconds', 0)}s)")
+        elif event.get("type") == "apply_errored":
+            say(f"    [{stack}] ! {address} failed")
 
     return on_event
 
 
-def run_stacks(settings: Settings, stacks: list[str], *, destroy: bool = False) -> list[StackResult]:
-    results: list[StackResult] = []
-    verb = "destroying" if destroy else "applying"
-    for index, stack in enumerate(stacks, start=1):
-        say(f"==> [{index}/{len(stacks)}] {stack}: {verb}")
-        started = time.monotonic()
-        try:
-            summary = StackTerraform(stack, settings).apply(destroy=destroy, on_event=_progress(stack))
-        except TerraformError as error:
-            results.append(StackResult(stack, "FAILED", seconds=time.monotonic() - started))
-            say(str(error))
-            results += [StackResult(rest, "not run") for rest in stacks[index:]]
-            break
-        elapsed = time.monotonic() - started
-        results.append(StackResult(stack, "ok", summary.add, summary.change, summary.remove, elapsed))
-        say(f"    {stack}: {summary.add} added, {summary.change} changed, {summary.remove} destroyed in {elapsed:.1f}s")
-        if not destroy:
-            record_outputs(settings, stack)
+def is_unchanged(settings: Settings, stack: str) -> bool:
+    record = state_store.read_record(settings, stack)
+    if record is None or record.config_sha256 != state_store.config_sha256(stack):
+        return False
+    version = state_store.state_version(state_store.read_state(settings, stack))
+    return version == state_store.StateVersion(record.lineage, record.serial)
+
+
+def _git_revision() -> str:
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=False)
+    revision = result.stdout.strip() or "unknown"
+    return f"{revision}+dirty" if dirty.stdout.strip() else revision
+
+
+def _after_apply(settings: Settings, stack: str) -> None:
+    state = state_store.read_state(settings, stack)
+    version = state_store.state_version(state)
+    if version is not None:
+        state_store.write_record(
+            settings,
+            state_store.DeployRecord(
+                stack=stack,
+                config_sha256=state_store.config_sha256(stack),
+                lineage=version.lineage,
+                serial=version.serial,
+                applied_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                revision=_git_revision(),
+            ),
+        )
+    update_outputs(settings, {stack: state_store.outputs(state)})
+
+
+def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool) -> StackResult:
+    started = time.monotonic()
+    if not destroy and not force and is_unchanged(settings, stack):
+        say(f"==> {stack}: unchanged since its last apply (configuration and state serial match); skipped")
+        return StackResult(stack, "unchanged", seconds=time.monotonic() - started)
+    say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
+    try:
+        summary = StackTerraform(stack, settings).apply(destroy=destroy, on_event=_progress(stack))
+    except TerraformError as error:
+        say(str(error))
+        return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
     if destroy:
-        forget_outputs(settings, [r.stack for r in results if r.result == "ok"])
-    print_summary(results)
-    return results
+        state_store.delete_record(settings, stack)
+        update_outputs(settings, {stack: None})
+    else:
+        _after_apply(settings, stack)
+    elapsed = time.monotonic() - started
+    say(f"    {stack}: {summary.add} added, {summary.change} changed, {summary.remove} destroyed in {elapsed:.1f}s")
+    return StackResult(stack, "ok", summary.add, summary.change, summary.remove, elapsed)
+
+
+def run_stacks(
+    settings: Settings, stacks: list[str], *, destroy: bool = False, force: bool = False, workers: int | None = None
+) -> list[StackResult]:
+    """Run stacks as soon as what they wait for has succeeded (dependencies; dependants when destroying)."""
+    selected = set(stacks)
+    deps = graph.dependencies()
+    waits_for = {
+        s: {d for d in deps[s] if d in selected} if not destroy else {x for x in selected if s in deps[x]}
+        for s in stacks
+    }
+    results: dict[str, StackResult] = {}
+    pending = list(stacks)
+    running: dict[Future[StackResult], str] = {}
+    limit = workers or parallelism()
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        while pending or running:
+            for stack in list(pending):
+                if any(w in results and not results[w].ok for w in waits_for[stack]):
+                    results[stack] = StackResult(stack, "not run")
+                    pending.remove(stack)
+                elif all(w in results for w in waits_for[stack]) and len(running) < limit:
+                    running[pool.submit(_run_one, settings, stack, destroy=destroy, force=force)] = stack
+                    pending.remove(stack)
+            if not running:
+                continue
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                results[running.pop(future)] = future.result()
+    ordered = [results[s] for s in stacks]
+    print_summary(ordered)
+    return ordered
 
 
 def print_summary(results: list[StackResult]) -> None:
-    header = f"{'stack':<20} {'result':<8} {'added':>6} {'changed':>8} {'destroyed':>10} {'seconds':>8}"
-    say("")
-    say(header)
-    say("-" * len(header))
-    for r in results:
-        say(f"{r.stack:<20} {r.result:<8} {r.added:>6} {r.changed:>8} {r.destroyed:>10} {r.seconds:>8.1f}")
-    total = sum(r.seconds for r in results)
-    say("-" * len(header))
-    say(
-        f"{'total':<20} {'':<8} {sum(r.added for r in results):>6} {sum(r.changed for r in results):>8} "
-        f"{sum(r.destroyed for r in results):>10} {total:>8.1f}"
-    )
+    header = f"{'stack':<20} {'result':<9} {'added':>6} {'changed':>8} {'destroyed':>10} {'seconds':>8}"
+    rule = "-" * len(header)
+    lines = ["", header, rule]
+    lines += [
+        f"{r.stack:<20} {r.result:<9} {r.added:>6} {r.changed:>8} {r.destroyed:>10} {r.seconds:>8.1f}" for r in results
+    ]
+    totals = (sum(r.added for r in results), sum(r.changed for r in results), sum(r.destroyed for r in results))
+    lines += [rule, f"{'total':<20} {'':<9} {totals[0]:>6} {totals[1]:>8} {totals[2]:>10} {'':>8}"]
+    say("\n".join(lines))
 
 
 def outputs_file(settings: Settings) -> Path:
     return outputs_dir() / f"{settings.environment}.json"
 
 
-def _read_outputs(settings: Settings) -> dict[str, Any]:
-    path = outputs_file(settings)
-    return json.loads(path.read_text()) if path.exists() else {}
+_outputs_lock = threading.Lock()
 
 
-def _write_outputs(settings: Settings, data: dict[str, Any]) -> None:
-    outputs_dir().mkdir(parents=True, exist_ok=True)
-    path = outputs_file(settings)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(sorted(data.items())), indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
-
-
-def record_outputs(settings: Settings, stack: str) -> None:
-    data = _read_outputs(settings)
-    data[stack] = {
-        k: v for k, v in StackTerraform(stack, settings).outputs().items() if not k.startswith("cross-stack-output-")
-    }
-    _write_outputs(settings, data)
-
-
-def forget_outputs(settings: Settings, stacks: list[str]) -> None:
-    data = _read_outputs(settings)
-    for stack in stacks:
-        data.pop(stack, None)
-    _write_outputs(settings, data)
+def update_outputs(settings: Settings, changes: dict[str, dict[str, Any] | None]) -> None:
+    """Merge per-stack outputs into outputs/<env>.json (None removes a stack); written atomically."""
+    with _outputs_lock:
+        path = outputs_file(settings)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        for stack, values in changes.items():
+            if values is None:
+                data.pop(stack, None)
+            else:
+                data[stack] = values
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(dict(sorted(data.items())), indent=2, sort_keys=True) + "\n")
+        tmp.replace(path)
 
 
 def refresh_outputs(settings: Settings) -> dict[str, Any]:
-    data: dict[str, Any] = {}
+    changes: dict[str, dict[str, Any] | None] = {}
     for stack in graph.stacks_of(("primary", "secondary")):
-        values = StackTerraform(stack, settings).outputs()
-        if values:
-            data[stack] = {k: v for k, v in values.items() if not k.startswith("cross-stack-output-")}
-    _write_outputs(settings, data)
-    return data
+        state = state_store.read_state(settings, stack)
+        changes[stack] = state_store.outputs(state) if state_store.managed_resource_count(state) else None
+    update_outputs(settings, changes)
+    return json.loads(outputs_file(settings).read_text())
 
 
 def check_destroy_allowed(settings: Settings, stacks: list[str], confirm: str) -> None:
@@ -146,7 +224,9 @@ def check_destroy_allowed(settings: Settings, stacks: list[str], confirm: str) -
     leaving = set(stacks)
     for stack in stacks:
         blocking = [
-            d for d in graph.dependants(stack) if d not in leaving and StackTerraform(d, settings).resource_count()
+            d
+            for d in graph.dependants(stack)
+            if d not in leaving and state_store.managed_resource_count(state_store.read_state(settings, d))
         ]
         if blocking:
             raise SystemExit(
@@ -155,4 +235,4 @@ def check_destroy_allowed(settings: Settings, stacks: list[str], confirm: str) -
 
 
 def exit_code(results: list[StackResult]) -> int:
-    return 0 if all(r.result == "ok" for r in results) else 1
+    return 0 if all(r.ok for r in results) else 1

@@ -133,27 +133,6 @@ class StackTerraform:
             raise TerraformError(self.stack, "plan", output)
         return code, output
 
-    def outputs(self) -> dict[str, Any]:
-        self.init()
-        code, output = self._run("output", "-json", "-no-color")
-        if code != 0:
-            raise TerraformError(self.stack, "output", output)
-        return {name: item.get("value") for name, item in json.loads(output or "{}").items()}
-
-    def state_serial(self) -> int | None:
-        self.init()
-        code, output = self._run("state", "pull")
-        if code != 0 or not output.strip():
-            return None
-        return int(json.loads(output).get("serial", 0))
-
-    def resource_count(self) -> int:
-        self.init()
-        code, output = self._run("state", "list")
-        if code != 0:
-            return 0
-        return len([line for line in output.splitlines() if line.strip() and not line.startswith("data.")])
-
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     start = time.monotonic()

@@ -29,7 +29,9 @@ def test_flow_logs_are_active(platform: Platform, deployed: dict[str, Any], role
     logs = platform.client("ec2", role).describe_flow_logs(
         Filters=[{"Name": "resource-id", "Values": [out["vpc_id"]]}]
     )["FlowLogs"]
-    assert [f["LogGroupName"] for f in logs] == [out["flow_log_group_name"]]
+    assert len(logs) == 1
+    assert logs[0]["LogDestination"].endswith(f":log-group:{out['flow_log_group_name']}")
+    assert logs[0]["TrafficType"] == "ALL"
     group = platform.client("logs", role).describe_log_groups(logGroupNamePrefix=out["flow_log_group_name"])
     assert group["logGroups"][0]["kmsKeyId"].startswith("arn:aws:kms:")
 

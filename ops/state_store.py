@@ -1,0 +1,114 @@
+"""Direct reads of the remote state and the deploy records kept beside it in the state bucket.
+
+Reading `<env>/<stack>.tfstate` with boto3 takes milliseconds, where a
+Terraform process needs seconds to start its backend; outputs, resource
+counts and serials all come from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from config.settings import Settings
+from ops.aws_clients import client
+from ops.paths import stack_dir
+from shared.naming import state_key
+
+
+@dataclass(frozen=True)
+class StateVersion:
+    lineage: str
+    serial: int
+
+
+@dataclass(frozen=True)
+class DeployRecord:
+    """What the last successful apply of a stack applied, and the state it left."""
+
+    stack: str
+    config_sha256: str
+    lineage: str
+    serial: int
+    applied_at: str
+    revision: str
+
+
+def _s3(settings: Settings) -> Any:
+    return client(settings, "s3", settings.state_region)
+
+
+def _get_json(settings: Settings, key: str) -> dict[str, Any] | None:
+    try:
+        body = _s3(settings).get_object(Bucket=settings.state.bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response["Error"]["Code"] in {"NoSuchKey", "NoSuchBucket", "404"}:
+            return None
+        raise
+    return json.loads(body) if body else None
+
+
+def read_state(settings: Settings, stack: str) -> dict[str, Any] | None:
+    return _get_json(settings, state_key(settings, stack))
+
+
+def state_version(state: dict[str, Any] | None) -> StateVersion | None:
+    return None if state is None else StateVersion(state["lineage"], int(state["serial"]))
+
+
+def outputs(state: dict[str, Any] | None) -> dict[str, Any]:
+    if state is None:
+        return {}
+    return {
+        name: item.get("value")
+        for name, item in state.get("outputs", {}).items()
+        if not name.startswith("cross-stack-output-")
+    }
+
+
+def managed_resource_count(state: dict[str, Any] | None) -> int:
+    if state is None:
+        return 0
+    return sum(len(r.get("instances", [])) for r in state.get("resources", []) if r.get("mode") == "managed")
+
+
+def config_sha256(stack: str) -> str:
+    """The synthesized stack: its JSON and every asset it ships (e.g. Lambda archives)."""
+    directory = stack_dir(stack)
+    digest = hashlib.sha256((directory / "cdk.tf.json").read_bytes())
+    assets = directory / "assets"
+    if assets.exists():
+        for path in sorted(p for p in assets.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(directory)).encode() + b"\0" + _file_digest(path))
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def _record_key(settings: Settings, stack: str) -> str:
+    return f"{settings.environment}/deploys/{stack}.json"
+
+
+def read_record(settings: Settings, stack: str) -> DeployRecord | None:
+    data = _get_json(settings, _record_key(settings, stack))
+    return None if data is None else DeployRecord(**data)
+
+
+def write_record(settings: Settings, record: DeployRecord) -> None:
+    _s3(settings).put_object(
+        Bucket=settings.state.bucket,
+        Key=_record_key(settings, record.stack),
+        Body=json.dumps(asdict(record), indent=2).encode(),
+        ContentType="application/json",
+    )
+
+
+def delete_record(settings: Settings, stack: str) -> None:
+    _s3(settings).delete_object(Bucket=settings.state.bucket, Key=_record_key(settings, stack))

@@ -1,0 +1,615 @@
+"""Fixtures for the Lambda handler tests: the handlers run in-process, boto3 talks to a real moto server.
+
+Resource names come from ``deployed_region``:
+- with ``PAYMENTS_OUTPUTS_FILE`` set, from that outputs file (stacks ``data-<role>`` / ``compute-<role>``,
+  role from ``PAYMENTS_ROLE``, default ``primary``) on the emulator at ``PAYMENTS_ENDPOINT_URL``
+  (default http://127.0.0.1:4566);
+- otherwise a private ``moto_server`` is started on a free loopback port and the resources are created
+  here with the schema the infrastructure defines (table + GSIs, KMS key, bucket, bus, retry queue).
+
+Either way the tests add their own observer (an SQS queue behind a rule on the bus) to see the events.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import importlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FAKE_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+SELF_STARTED_REGION = "eu-west-1"
+MAX_AMOUNT = "100000.00"
+ALLOWED_CURRENCIES = ("USD", "EUR", "GBP")
+_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=10)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Where the resources come from
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _names_from_outputs(path: Path, role: str) -> dict[str, str]:
+    """Resource names of one region role from a cdktf outputs file.
+
+    Best guess at the format (``cdktf deploy --outputs-file``): ``{"<stack>": {"<output>": value}}`` with
+    stacks ``data-<role>`` and ``compute-<role>``; a value may also be Terraform's ``{"value": ...}``.
+    """
+    outputs = json.loads(Path(path).read_text())
+    merged: dict[str, Any] = {**outputs.get(f"data-{role}", {}), **outputs.get(f"compute-{role}", {})}
+
+    def value(key: str) -> str:
+        raw = merged.get(key)
+        if isinstance(raw, Mapping):
+            raw = raw.get("value")
+        if not isinstance(raw, str) or not raw:
+            raise KeyError(f"{path}: no output {key!r} in data-{role}/compute-{role}")
+        return raw
+
+    region = merged.get("region")
+    return {
+        "region": str(region.get("value") if isinstance(region, Mapping) else region or "")
+        or os.environ.get("PAYMENTS_REGION", "us-east-1"),
+        "table": value("table_name"),
+        "bucket": value("audit_bucket_name"),
+        "kms_key_id": value("kms_key_arn"),
+        "bus": value("event_bus_name"),
+        "retry_queue_url": value("retry_queue_url"),
+        "endpoint": os.environ.get("PAYMENTS_ENDPOINT_URL", DEFAULT_ENDPOINT),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _moto_server_binary() -> str:
+    sibling = Path(sys.executable).with_name("moto_server")
+    return os.environ.get("MOTO_SERVER", str(sibling if sibling.exists() else "/tmp/proto/.venv/bin/moto_server"))
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], endpoint: str, timeout: float = 30.0) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto_server exited with {process.returncode}")
+        try:
+            with opener.open(f"{endpoint}/moto-api/", timeout=1) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.1)
+            continue
+    raise RuntimeError(f"moto_server did not answer on {endpoint} within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private moto server on a free loopback port, stopped at the end of the session."""
+    log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost"}
+    last_error: Exception | None = None
+    for _ in range(3):  # the free port can be taken between choosing and binding it
+        port = _free_port()
+        endpoint = f"http://127.0.0.1:{port}"
+        with log_path.open("ab") as log:
+            argv = [_moto_server_binary(), "-H", "127.0.0.1", "-p", str(port)]
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            _wait_until_up(process, endpoint)
+        except RuntimeError as error:
+            last_error = error
+            process.kill()
+            process.wait(timeout=10)
+            continue
+        try:
+            yield endpoint
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        return
+    raise RuntimeError(f"could not start moto_server (log: {log_path})") from last_error
+
+
+class _AtomicRequestsProxy(ThreadingHTTPServer):
+    """Loopback HTTP proxy that forwards one request at a time to the emulator.
+
+    moto serves each request on its own thread and does not lock items, so two concurrent conditional
+    PutItems on one key can both succeed there (measured: about 1 in 30 bursts of 16). DynamoDB applies
+    each request atomically; serialising requests restores that guarantee without touching the code
+    under test, which still runs its calls from many threads.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str) -> None:
+        parsed = urllib.parse.urlsplit(upstream)
+        self.upstream_host, self.upstream_port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        self.upstream_lock = threading.Lock()
+        self.connection: http.client.HTTPConnection | None = None
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
+        with self.upstream_lock:
+            for attempt in range(2):
+                if self.connection is None:
+                    self.connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
+                    self.connection.connect()
+                    self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                try:
+                    self.connection.request(method, path, body=body, headers=headers)
+                    response = self.connection.getresponse()
+                    return response.status, response.getheaders(), response.read()
+                except (http.client.HTTPException, OSError):
+                    self.connection.close()
+                    self.connection = None
+                    if attempt:
+                        raise
+        raise AssertionError("unreachable")
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server: _AtomicRequestsProxy
+    _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"})
+
+    def _body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _proxy(self) -> None:
+        body = self._body()
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in self._HOP_BY_HOP}
+        headers["Content-Length"] = str(len(body))
+        status, response_headers, payload = self.server.forward(self.command, self.path, headers, body)
+        self.send_response(status)
+        for name, value in response_headers:
+            if name.lower() not in self._HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _proxy
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture(scope="session")
+def atomic_endpoint(moto_endpoint: str) -> Iterator[str]:
+    proxy = _AtomicRequestsProxy(moto_endpoint)
+    thread = threading.Thread(target=proxy.serve_forever, name="moto-atomic-proxy", daemon=True)
+    thread.start()
+    try:
+        yield proxy.endpoint
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def aws_client(service: str, names: Mapping[str, str]) -> Any:
+    return boto3.session.Session(region_name=names["region"], **FAKE_CREDENTIALS).client(
+        service, endpoint_url=names["endpoint"], config=_BOTO_CONFIG
+    )
+
+
+def _create_resources(endpoint: str, region: str) -> dict[str, str]:
+    """What the data and compute stacks provide, created directly (names are unique per session)."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {"region": region, "endpoint": endpoint}
+    dynamodb = aws_client("dynamodb", names)
+    table = f"payments-test-{suffix}"
+    dynamodb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("payment_id", "customer_id", "status", "created_at")
+        ],
+        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": hash_key, "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, hash_key in (("customer-index", "customer_id"), ("status-index", "status"))
+        ],
+    )
+    dynamodb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+
+    key_arn = aws_client("kms", names).create_key(Description="payments audit (handler tests)")["KeyMetadata"]["Arn"]
+
+    s3 = aws_client("s3", names)
+    bucket = f"payments-test-audit-{suffix}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    bus = f"payments-test-{suffix}"
+    aws_client("events", names).create_event_bus(Name=bus)
+
+    retry_queue_url = aws_client("sqs", names).create_queue(QueueName=f"payments-test-retry-{suffix}")["QueueUrl"]
+    return {
+        **names,
+        "table": table,
+        "bucket": bucket,
+        "kms_key_id": key_arn,
+        "bus": bus,
+        "retry_queue_url": retry_queue_url,
+    }
+
+
+@pytest.fixture(scope="session")
+def deployed_region(request: pytest.FixtureRequest) -> dict[str, str]:
+    """``{"region", "table", "bucket", "kms_key_id", "bus", "retry_queue_url", "endpoint"}``."""
+    outputs = os.environ.get("PAYMENTS_OUTPUTS_FILE")
+    if outputs:
+        return _names_from_outputs(Path(outputs), os.environ.get("PAYMENTS_ROLE", "primary"))
+    endpoint: str = request.getfixturevalue("atomic_endpoint")
+    return _create_resources(endpoint, SELF_STARTED_REGION)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Observing what the handlers did
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _drain(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Receive and delete everything currently visible on a queue."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            return messages
+        messages.extend(batch)
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+
+
+@dataclass
+class Observer:
+    """Reads the table, the audit bucket and the queues; keeps every message it has drained."""
+
+    names: Mapping[str, str]
+    event_queue_url: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    retries: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.dynamodb = aws_client("dynamodb", self.names)
+        self.s3 = aws_client("s3", self.names)
+        self.sqs = aws_client("sqs", self.names)
+
+    def item_count(self) -> int:
+        total = 0
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=self.names["table"], Select="COUNT"):
+            total += page["Count"]
+        return total
+
+    def item(self, payment_id: str) -> dict[str, Any] | None:
+        response = self.dynamodb.get_item(
+            TableName=self.names["table"], Key={"payment_id": {"S": payment_id}}, ConsistentRead=True
+        )
+        return response.get("Item")
+
+    def audit_keys(self) -> list[str]:
+        keys: list[str] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.names["bucket"], Prefix="audit/"):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return keys
+
+    def audit_writes(self, key: str) -> int:
+        """How many times ``key`` was written (object versions when versioning is on)."""
+        versioning = self.s3.get_bucket_versioning(Bucket=self.names["bucket"]).get("Status")
+        if versioning != "Enabled":
+            return int(key in self.audit_keys())
+        response = self.s3.list_object_versions(Bucket=self.names["bucket"], Prefix=key)
+        return sum(1 for version in response.get("Versions", []) if version["Key"] == key)
+
+    def events_for(self, payment_id: str) -> list[dict[str, Any]]:
+        for message in _drain(self.sqs, self.event_queue_url):
+            self.events.append(json.loads(message["Body"]))
+        return [event for event in self.events if event.get("detail", {}).get("payment_id") == payment_id]
+
+    def retry_messages_for(self, payment_id: str) -> list[dict[str, Any]]:
+        """Retry-queue messages (raw SQS messages) about ``payment_id``."""
+        self.retries.extend(_drain(self.sqs, self.names["retry_queue_url"]))
+        return [m for m in self.retries if json.loads(m["Body"]).get("payment_id") == payment_id]
+
+    def snapshot(self) -> tuple[int, int]:
+        return self.item_count(), len(self.audit_keys())
+
+
+@pytest.fixture(scope="session")
+def observer(deployed_region: dict[str, str]) -> Iterator[Observer]:
+    """An SQS queue behind a rule on the bus (payment.created from payments.api), removed afterwards."""
+    names = deployed_region
+    sqs, events = aws_client("sqs", names), aws_client("events", names)
+    suffix = uuid.uuid4().hex[:8]
+    queue_url = sqs.create_queue(QueueName=f"handler-tests-events-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = f"handler-tests-observe-{suffix}"
+    rule_arn = events.put_rule(
+        Name=rule,
+        EventBusName=names["bus"],
+        EventPattern=json.dumps({"source": ["payments.api"], "detail-type": ["payment.created"]}),
+    )["RuleArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+    events.put_targets(Rule=rule, EventBusName=names["bus"], Targets=[{"Id": "observer", "Arn": queue_arn}])
+    try:
+        yield Observer(names, queue_url)
+    finally:
+        events.remove_targets(Rule=rule, EventBusName=names["bus"], Ids=["observer"])
+        events.delete_rule(Name=rule, EventBusName=names["bus"])
+        sqs.delete_queue(QueueUrl=queue_url)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running the handlers
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _import(module: str) -> ModuleType:
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    return importlib.import_module(module)
+
+
+@pytest.fixture(scope="session")
+def payment_modules() -> dict[str, ModuleType]:
+    """The payment processor's modules, by short name (``handler``, ``repository``, ...)."""
+    _import("lambda_src.payment_processor.handler")
+    prefix = "lambda_src.payment_processor."
+    return {name[len(prefix) :]: module for name, module in sys.modules.items() if name.startswith(prefix)}
+
+
+@pytest.fixture(scope="session")
+def health_handler() -> ModuleType:
+    return _import("lambda_src.health.handler")
+
+
+Configure = Callable[..., None]
+_cached_under: dict[str, dict[str, str]] = {}  # the environment the handlers' cached clients were made in
+
+
+@pytest.fixture
+def lambda_env(
+    monkeypatch: pytest.MonkeyPatch,
+    deployed_region: dict[str, str],
+    payment_modules: dict[str, ModuleType],
+    health_handler: ModuleType,
+) -> Configure:
+    """The Lambda environment for ``deployed_region``; call the result to override variables (None unsets).
+
+    Cached settings and boto3 clients of both handlers are reset whenever the environment differs from the
+    one they were created under (as a new Lambda container would see it); unchanged, they are kept, like
+    a warm container's.
+    """
+    names = deployed_region
+
+    def reset_if_changed() -> None:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        if _cached_under.get("environment") != environment:
+            payment_modules["handler"].reset_runtime()
+            health_handler.reset_runtime()
+            _cached_under["environment"] = environment
+
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL_") or name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.delenv(name)
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    base = {
+        "AWS_ENDPOINT_URL": names["endpoint"],
+        "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_DEFAULT_REGION": names["region"],
+        "AWS_REGION": names["region"],
+        "NO_PROXY": "127.0.0.1,localhost",
+        "REGION": names["region"],
+        "PAYMENTS_TABLE": names["table"],
+        "AUDIT_BUCKET": names["bucket"],
+        "AUDIT_KMS_KEY_ID": names["kms_key_id"],
+        "EVENT_BUS_NAME": names["bus"],
+        "AUDIT_RETRY_QUEUE_URL": names["retry_queue_url"],
+        "MAX_AMOUNT": MAX_AMOUNT,
+        "ALLOWED_CURRENCIES": ",".join(ALLOWED_CURRENCIES),
+        "LOG_LEVEL": "INFO",
+    }
+
+    def configure(**overrides: str | None) -> None:
+        for name, value in overrides.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        reset_if_changed()
+
+    configure(**base)
+    return configure
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: str | bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    resource: str | None = None,
+    path_parameters: Mapping[str, str] | None = None,
+    base64_encoded: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event (payload v1)."""
+    if isinstance(body, bytes):
+        body, base64_encoded = base64.b64encode(body).decode("ascii"), True
+    return {
+        "resource": resource if resource is not None else path,
+        "path": path,
+        "httpMethod": method,
+        "headers": dict(headers) if headers is not None else None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} if headers is not None else None,
+        "queryStringParameters": None,
+        "pathParameters": dict(path_parameters) if path_parameters is not None else None,
+        "stageVariables": None,
+        "requestContext": {"requestId": f"req-{uuid.uuid4()}", "stage": "v1", "httpMethod": method},
+        "body": body,
+        "isBase64Encoded": base64_encoded,
+    }
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    raw_body: str
+    raw: dict[str, Any]
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> Response:
+        return cls(raw["statusCode"], raw["headers"], json.loads(raw["body"]), raw["body"], raw)
+
+    @property
+    def field_names(self) -> list[str]:
+        return [entry["field"] for entry in self.body.get("fields", [])]
+
+
+class PaymentsApi:
+    """Calls the payment processor's handlers in-process, the way API Gateway and SQS would."""
+
+    MISSING = object()  # a valid_body() override that leaves the field out
+    event = staticmethod(api_event)
+
+    def __init__(self, modules: dict[str, ModuleType], names: Mapping[str, str], configure: Configure) -> None:
+        self.modules = modules
+        self.handler = modules["handler"]
+        self.names = names
+        self.region = names["region"]
+        self.configure = configure
+
+    @staticmethod
+    def new_key() -> str:
+        return f"key-{uuid.uuid4().hex}"
+
+    @classmethod
+    def valid_body(cls, **overrides: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "amount": "12.50",
+            "currency": "USD",
+            "customer_id": "cus_Test1234",
+            "payment_method": "pm_Card4242",
+            "description": "order 1001",
+        }
+        body.update(overrides)
+        return {key: value for key, value in body.items() if value is not cls.MISSING}
+
+    def invoke(self, event: Any) -> Response:
+        return Response.of(self.handler.handler(event, None))
+
+    def post(
+        self,
+        body: Any = None,
+        *,
+        key: str | None = "",
+        raw: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """POST /payments; ``body`` is JSON-encoded unless ``raw`` is given; ``key=None`` omits the header."""
+        all_headers = {"Content-Type": "application/json"}
+        if key is not None:
+            all_headers["Idempotency-Key"] = key or self.new_key()
+        all_headers.update(headers or {})
+        payload = raw if raw is not None else json.dumps(body if body is not None else self.valid_body())
+        return self.invoke(api_event("POST", "/payments", body=payload, headers=all_headers))
+
+    def get(self, payment_id: str) -> Response:
+        return self.invoke(
+            api_event("GET", f"/payments/{payment_id}", resource="/payments/{id}", path_parameters={"id": payment_id})
+        )
+
+    def concurrently(self, calls: list[Callable[[], Response]]) -> list[Response]:
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            return list(pool.map(lambda call: call(), calls))
+
+
+@pytest.fixture
+def api(lambda_env: Configure, payment_modules: dict[str, ModuleType], deployed_region: dict[str, str]) -> PaymentsApi:
+    return PaymentsApi(payment_modules, deployed_region, lambda_env)
+
+
+@pytest.fixture
+def log_lines(capsys: pytest.CaptureFixture[str]) -> Callable[[], list[dict[str, Any]]]:
+    """The JSON log lines written to stdout so far in this test."""
+
+    def read() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+    return read
