@@ -18,7 +18,7 @@ CONFIRM ?=
 PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
-        destroy destroy-primary destroy-secondary outputs local-up local-down test test-unit \
+        destroy destroy-primary destroy-secondary drift outputs local-up local-down test test-unit \
         test-integration lint format clean
 
 help: ## list the targets
@@ -72,6 +72,9 @@ destroy-primary: install ## destroy the primary region (after the secondary); pr
 
 destroy: install ## destroy both regions, secondary first
 	@$(OPS) destroy all --confirm "$(CONFIRM)"
+
+drift: install ## refresh-only plans of every deployed stack, concurrently; exit 2 and a table on drift
+	@$(OPS) drift
 
 outputs: install ## write outputs/<env>.json from every deployed stack and print it
 	@$(OPS) outputs

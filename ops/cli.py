@@ -7,7 +7,7 @@ import json
 import sys
 
 from config import ConfigError, Settings, load_settings
-from ops import deploy, emulator, graph
+from ops import deploy, drift, emulator, graph
 from ops.bootstrap import bootstrap_state
 from ops.synth import synth
 from ops.terraform import StackTerraform, TerraformError
@@ -98,6 +98,12 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     return deploy.exit_code(deploy.run_stacks(settings, stacks, destroy=True))
 
 
+def cmd_drift(_: argparse.Namespace) -> int:
+    settings = _settings()
+    deploy.prepare(settings)
+    return drift.report(settings)
+
+
 def cmd_outputs(_: argparse.Namespace) -> int:
     settings = _settings()
     deploy.prepare(settings)
@@ -135,6 +141,9 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--destroy", action="store_true")
     a.add_argument("--force", action="store_true", help="apply even when unchanged since the last apply")
     a.set_defaults(func=cmd_apply)
+    sub.add_parser("drift", help="refresh-only plans of every deployed stack; exit 2 on drift").set_defaults(
+        func=cmd_drift
+    )
     sub.add_parser("outputs", help="write and print the outputs of every deployed stack").set_defaults(func=cmd_outputs)
     return p
 
