@@ -27,6 +27,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -220,10 +221,15 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         return
 
 
-@pytest.fixture(scope="session")
-def atomic_endpoint(moto_endpoint: str) -> Iterator[str]:
-    proxy = _AtomicRequestsProxy(moto_endpoint)
-    thread = threading.Thread(target=proxy.serve_forever, name="moto-atomic-proxy", daemon=True)
+@contextmanager
+def _atomic(endpoint: str) -> Iterator[str]:
+    """``endpoint`` behind an _AtomicRequestsProxy when it is a plain-HTTP loopback emulator."""
+    parsed = urllib.parse.urlsplit(endpoint)
+    if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost"):
+        yield endpoint
+        return
+    proxy = _AtomicRequestsProxy(endpoint)
+    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield proxy.endpoint
@@ -291,13 +297,18 @@ def _create_resources(endpoint: str, region: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def deployed_region(request: pytest.FixtureRequest) -> dict[str, str]:
-    """``{"region", "table", "bucket", "kms_key_id", "bus", "retry_queue_url", "endpoint"}``."""
+def deployed_region(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """``{"region", "table", "bucket", "kms_key_id", "bus", "retry_queue_url", "endpoint"}``.
+
+    ``endpoint`` is the emulator behind an _AtomicRequestsProxy (see there).
+    """
     outputs = os.environ.get("PAYMENTS_OUTPUTS_FILE")
     if outputs:
-        return _names_from_outputs(Path(outputs), os.environ.get("PAYMENTS_ROLE", "primary"))
-    endpoint: str = request.getfixturevalue("atomic_endpoint")
-    return _create_resources(endpoint, SELF_STARTED_REGION)
+        names = _names_from_outputs(Path(outputs), os.environ.get("PAYMENTS_ROLE", "primary"))
+    else:
+        names = _create_resources(request.getfixturevalue("moto_endpoint"), SELF_STARTED_REGION)
+    with _atomic(names["endpoint"]) as endpoint:
+        yield {**names, "endpoint": endpoint}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -415,9 +426,14 @@ def observer(deployed_region: dict[str, str]) -> Iterator[Observer]:
 
 
 def _import(module: str) -> ModuleType:
+    """Import a handler from the repository without leaving __pycache__ in lambda_src (it would be zipped)."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    return importlib.import_module(module)
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        return importlib.import_module(module)
+    finally:
+        sys.dont_write_bytecode = previous
 
 
 @pytest.fixture(scope="session")
