@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
         destroy destroy-primary destroy-secondary drift outputs local-up local-down test test-unit \
-        test-integration lint format clean
+        test-integration lint format clean bench drift
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -104,3 +104,6 @@ format: install ## apply ruff formatting and fixes
 
 clean: ## remove generated output (not the venv or node_modules)
 	rm -rf cdktf.out outputs .pytest_cache .ruff_cache
+
+bench: install ## performance figures vs stock cdktf (private emulators; BENCH_ARGS="--only synth,diff")
+	$(PY) -m bench.run $(BENCH_ARGS)
