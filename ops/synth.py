@@ -46,6 +46,7 @@ def synth(settings: Settings, *, force: bool = False) -> bool:
     if not force and is_current(settings):
         return False
     env = tool_env(settings)
+    outdir().parent.mkdir(parents=True, exist_ok=True)  # cdktf creates only the last level
     env["CDKTF_OUTDIR"] = str(outdir())
     result = subprocess.run(
         [str(VENV_BIN / "python"), "app.py"], check=False, cwd=ROOT, env=env, text=True, capture_output=True
