@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from config.settings import LocalTarget
-from ops.paths import LOCAL_DIR, VENV_BIN
+from ops.paths import LOCAL_DIR, ROOT, VENV_BIN
 
 START_TIMEOUT_SECONDS = 30
 
@@ -68,7 +68,8 @@ def up(local: LocalTarget) -> str:
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     log = log_file(local).open("ab")
     process = subprocess.Popen(
-        [str(VENV_BIN / "moto_server"), "-H", local.host, "-p", str(local.port)],
+        [str(VENV_BIN / "python"), "-m", "ops.emulator_server", "--host", local.host, "--port", str(local.port)],
+        cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
