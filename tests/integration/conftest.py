@@ -24,8 +24,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    platform = Platform(workdir=tmp_path_factory.mktemp("platform"), port=free_port())
-    platform.must("local-up")
+    workdir = tmp_path_factory.mktemp("platform")
+    for _ in range(5):
+        platform = Platform(workdir=workdir, port=free_port())
+        # The emulator must be this session's own: another session could have taken the same free port.
+        if "emulator started on" in platform.must("local-up"):
+            break
+    else:
+        pytest.fail("could not start a private emulator on a free port")
     yield platform
     platform.ops("local-down")
 
