@@ -12,14 +12,16 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraform.rc
 
 STACK ?=
+LOCK_ID ?=
+VERSION ?=
 FORCE ?=
 FORCE_FLAG := $(if $(FORCE),--force,)
 CONFIRM ?=
 PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
-        destroy destroy-primary destroy-secondary drift outputs local-up local-down test test-unit \
-        test-integration lint format clean bench drift
+        destroy destroy-primary destroy-secondary outputs local-up local-down test test-unit \
+        test-integration lint format clean bench drift unlock state-restore
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -72,6 +74,14 @@ destroy-primary: install ## destroy the primary region (after the secondary); pr
 
 destroy: install ## destroy both regions, secondary first
 	@$(OPS) destroy all --confirm "$(CONFIRM)"
+
+unlock: install ## release a stale state lock: make unlock STACK=x LOCK_ID=... (asks; CONFIRM=yes skips)
+	@test -n "$(STACK)" -a -n "$(LOCK_ID)" || { echo "error: STACK and LOCK_ID are required, e.g. make unlock STACK=network-primary LOCK_ID=<id from the lock error>"; exit 2; }
+	@$(OPS) unlock $(STACK) $(LOCK_ID) --confirm "$(CONFIRM)"
+
+state-restore: install ## list state versions (make state-restore STACK=x) or restore one (VERSION=<id>; asks)
+	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make state-restore STACK=network-primary"; exit 2; }
+	@if [ -z "$(VERSION)" ]; then $(OPS) state-versions $(STACK); else $(OPS) state-restore $(STACK) $(VERSION) --confirm "$(CONFIRM)"; fi
 
 drift: install ## refresh-only plans of every deployed stack, concurrently; exit 2 and a table on drift
 	@$(OPS) drift

@@ -7,7 +7,7 @@ import json
 import sys
 
 from config import ConfigError, Settings, load_settings
-from ops import deploy, drift, emulator, graph
+from ops import deploy, drift, emulator, graph, state_admin
 from ops.bootstrap import bootstrap_state
 from ops.synth import synth
 from ops.terraform import StackTerraform, TerraformError
@@ -92,10 +92,37 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_destroy(args: argparse.Namespace) -> int:
     settings = _settings()
+    deploy.check_destroy_confirmed(settings, args.confirm)
     deploy.prepare(settings)
     stacks = list(reversed(graph.stacks_of(REGION_CHOICES[args.region])))
-    deploy.check_destroy_allowed(settings, stacks, args.confirm)
+    deploy.check_no_dependants_left(settings, stacks)
     return deploy.exit_code(deploy.run_stacks(settings, stacks, destroy=True))
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    settings = _settings()
+    stack = graph.require_stack(args.stack)
+    deploy.prepare(settings)
+    return state_admin.unlock(settings, stack, args.lock_id, args.confirm)
+
+
+def cmd_state_versions(args: argparse.Namespace) -> int:
+    settings = _settings()
+    stack = graph.require_stack(args.stack)
+    deploy.prepare(settings, synthesize=False)
+    versions = state_admin.state_versions(settings, stack)
+    print(f"{'version id':<40} {'modified':<26} {'serial':>6} {'bytes':>8}")
+    for v in versions:
+        marker = "  (current)" if v.latest else ""
+        print(f"{v.version_id:<40} {v.modified:<26} {v.serial!s:>6} {v.size:>8}{marker}")
+    return 0
+
+
+def cmd_state_restore(args: argparse.Namespace) -> int:
+    settings = _settings()
+    stack = graph.require_stack(args.stack)
+    deploy.prepare(settings, synthesize=False)
+    return state_admin.restore(settings, stack, args.version, args.confirm)
 
 
 def cmd_drift(_: argparse.Namespace) -> int:
@@ -141,6 +168,19 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--destroy", action="store_true")
     a.add_argument("--force", action="store_true", help="apply even when unchanged since the last apply")
     a.set_defaults(func=cmd_apply)
+    u = sub.add_parser("unlock", help="release a stale state lock (asks for confirmation)")
+    u.add_argument("stack")
+    u.add_argument("lock_id")
+    u.add_argument("--confirm", default="", help="yes: do not ask")
+    u.set_defaults(func=cmd_unlock)
+    v = sub.add_parser("state-versions", help="list the stored versions of a stack's state")
+    v.add_argument("stack")
+    v.set_defaults(func=cmd_state_versions)
+    r = sub.add_parser("state-restore", help="make an earlier state version current (asks for confirmation)")
+    r.add_argument("stack")
+    r.add_argument("version")
+    r.add_argument("--confirm", default="", help="yes: do not ask")
+    r.set_defaults(func=cmd_state_restore)
     sub.add_parser("drift", help="refresh-only plans of every deployed stack; exit 2 on drift").set_defaults(
         func=cmd_drift
     )

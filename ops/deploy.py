@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from ops import emulator, graph, state_store
+from ops import emulator, graph, state_admin, state_store
 from ops.bootstrap import bootstrap_state
 from ops.paths import ROOT, outputs_dir
 from ops.synth import synth
@@ -127,6 +127,9 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool) -> S
         summary = StackTerraform(stack, settings).apply(destroy=destroy, on_event=_progress(stack))
     except TerraformError as error:
         say(str(error))
+        lock_line = state_admin.explain_lock_error(stack, error)
+        if lock_line:
+            say(lock_line)
         return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
     if destroy:
         state_store.delete_record(settings, stack)
@@ -215,12 +218,15 @@ def refresh_outputs(settings: Settings) -> dict[str, Any]:
     return json.loads(outputs_file(settings).read_text())
 
 
-def check_destroy_allowed(settings: Settings, stacks: list[str], confirm: str) -> None:
+def check_destroy_confirmed(settings: Settings, confirm: str) -> None:
     if settings.is_production and confirm != settings.environment:
         raise SystemExit(
             f"refusing to destroy {settings.environment} stacks without confirmation; "
             f"re-run with CONFIRM={settings.environment}"
         )
+
+
+def check_no_dependants_left(settings: Settings, stacks: list[str]) -> None:
     leaving = set(stacks)
     for stack in stacks:
         blocking = [

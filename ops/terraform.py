@@ -85,6 +85,11 @@ class StackTerraform:
         stamp.write_text(fingerprint)
         return True
 
+    def run_command(self, *args: str) -> tuple[int, str]:
+        """Any other terraform command in the stack directory (initialized first)."""
+        self.init()
+        return self._run(*args)
+
     def _lock_timeout(self) -> str:
         return f"-lock-timeout={self.settings.state.lock_timeout_seconds}s"
 

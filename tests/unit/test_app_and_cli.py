@@ -66,3 +66,13 @@ def test_unknown_stack_lists_the_valid_names(tmp_path: Path) -> None:
     result = ops("apply", "network-tertiary", PAYMENTS_OUTDIR=str(tmp_path / "out"), PAYMENTS_TARGET="aws")
     assert result.returncode != 0
     assert "unknown stack 'network-tertiary'; valid stacks: compute-primary, compute-secondary" in result.stderr
+
+
+def test_destroying_prod_needs_explicit_confirmation_and_touches_nothing(tmp_path: Path) -> None:
+    outdir = tmp_path / "out"
+    result = ops("destroy", "primary", PAYMENTS_ENV="prod", PAYMENTS_OUTDIR=str(outdir), PAYMENTS_LOCAL_PORT="4999")
+    assert result.returncode != 0
+    assert "refusing to destroy prod stacks without confirmation; re-run with CONFIRM=prod" in result.stderr
+    assert not outdir.exists()
+    wrong = ops("destroy", "all", "--confirm", "dev", PAYMENTS_ENV="prod", PAYMENTS_OUTDIR=str(outdir))
+    assert "refusing to destroy prod" in wrong.stderr
