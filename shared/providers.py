@@ -9,6 +9,8 @@ from config.settings import Settings
 from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, LOCAL_ENDPOINT_SERVICES
 from shared.tags import default_tags
 
+LOCAL_MAX_RETRIES = 3
+
 
 def aws_provider(scope: Construct, settings: Settings, region: str, *, alias: str | None = None) -> AwsProvider:
     construct_id = f"aws-{alias}" if alias else "aws"
@@ -29,8 +31,9 @@ def aws_provider(scope: Construct, settings: Settings, region: str, *, alias: st
             "skip_region_validation": True,
             # False: the emulator answers STS and computed ARNs then carry its account id.
             "skip_requesting_account_id": False,
-            # Unimplemented emulator calls answer 500; fail in seconds instead of retrying for minutes.
-            "max_retries": 1,
+            # Unimplemented emulator calls answer 500: a few retries fail them in seconds instead of the
+            # default 25 (~10 min), while still riding out a dropped connection on a busy machine.
+            "max_retries": LOCAL_MAX_RETRIES,
         }
     else:
         if settings.aws.profile:

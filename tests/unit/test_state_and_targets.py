@@ -71,7 +71,7 @@ def test_local_target_points_every_provider_and_backend_at_the_emulator(local_de
             assert set(endpoints.values()) == {"http://127.0.0.1:4566"}
             assert provider["s3_use_path_style"] is True
             assert provider["skip_credentials_validation"] is True
-            assert provider["max_retries"] == 1
+            assert provider["max_retries"] == 3
         backend = local_dev[stack]["terraform"]["backend"]["s3"]
         assert set(backend["endpoints"].values()) == {"http://127.0.0.1:4566"}
         assert backend["use_path_style"] is True
