@@ -156,8 +156,9 @@ def test_an_interrupted_apply_converges_on_rerun(platform: Platform, deployed: d
 
 
 def test_an_earlier_state_version_can_be_restored(platform: Platform, deployed: dict[str, Any]) -> None:
-    listing = platform.must("state-versions", STACK)
-    rows = [line.split() for line in listing.splitlines()[1:] if line.strip()]
+    listing = platform.must("state-versions", STACK).splitlines()
+    header = next(i for i, line in enumerate(listing) if line.startswith("version id"))
+    rows = [line.split() for line in listing[header + 1 :] if line.strip()]
     assert len(rows) >= 2
     assert rows[0][-1] == "(current)"
     current_serial = int(rows[0][2])
