@@ -1,0 +1,22 @@
+"""Conscious exceptions to checkov checks, written next to the resource they concern.
+
+checkov's terraform_json runner does not read inline `checkov:skip` comments,
+so the reason is stored in the resource's `//` comment block, where Terraform
+ignores it and `ops/security.py` applies it to checkov's report.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # keeps ops/security.py (which reads SKIP_KEY) from starting the jsii runtime
+    from cdktf import TerraformResource
+
+SKIP_KEY = "checkov_skip"
+
+
+def skip(resource: TerraformResource, check_id: str, reason: str) -> None:
+    """`checkov:skip=<check_id>: <reason>` for this one resource; the reason is one line."""
+    if "\n" in reason or not reason.strip():
+        raise ValueError(f"checkov skip {check_id}: the reason must be one non-empty line")
+    resource.add_override(f"//.{SKIP_KEY}.{check_id}", f"checkov:skip={check_id}: {reason}")
