@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
         destroy destroy-primary destroy-secondary outputs local-up local-down test test-unit \
-        test-integration lint format clean bench drift unlock state-restore
+        test-integration lint format clean bench drift unlock state-restore security
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -104,6 +104,14 @@ test-unit: install ## unit tests only (no emulator)
 test-integration: install ## integration tests only (deploys to a private emulator)
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
+.venv-security/.installed: requirements-security.txt
+	@test -x .venv-security/bin/python || $(PYTHON) -m venv .venv-security
+	.venv-security/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-security.txt
+	@touch $@
+
+security: install .venv-security/.installed ## checkov over every stack (offline); fails on any check not skipped in code
+	@$(OPS) security
+
 lint: install ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -117,3 +125,28 @@ clean: ## remove generated output (not the venv or node_modules)
 
 bench: install ## performance figures vs stock cdktf (private emulators; BENCH_ARGS="--only synth,diff")
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Traffic, failover and per-stack rollback (see ops/rollout.py, ops/failover.py, ops/releases.py).
+TO ?=
+STEPS ?=
+BAKE ?=
+RELEASE ?=
+UNPLANNED ?=
+.PHONY: rollout failover failback releases rollback
+
+rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (re-run resumes)
+	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)"
+
+failover: install ## Aurora switchover + all traffic to the secondary (BAKE=60; UNPLANNED=yes: failover, may lose data)
+	@$(OPS) failover --bake "$(BAKE)" --unplanned "$(UNPLANNED)"
+
+failback: install ## the way back: Aurora switchover + all traffic to the primary (BAKE, UNPLANNED as for failover)
+	@$(OPS) failback --bake "$(BAKE)" --unplanned "$(UNPLANNED)"
+
+releases: install ## list a stack's recorded releases: make releases STACK=compute-primary
+	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make releases STACK=compute-primary"; exit 2; }
+	@$(OPS) releases $(STACK)
+
+rollback: install ## re-apply a stack's previous release: make rollback STACK=compute-primary [RELEASE=n] [CONFIRM=yes]
+	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make rollback STACK=compute-primary"; exit 2; }
+	@$(OPS) rollback $(STACK) --release "$(RELEASE)" --confirm "$(CONFIRM)"

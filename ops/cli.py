@@ -7,7 +7,7 @@ import json
 import sys
 
 from config import ConfigError, Settings, load_settings
-from ops import deploy, drift, emulator, graph, state_admin
+from ops import deploy, drift, emulator, graph, state_admin, traffic
 from ops.bootstrap import bootstrap_state
 from ops.synth import synth
 from ops.terraform import StackTerraform, TerraformError
@@ -72,6 +72,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     settings = _settings()
     stack = graph.require_stack(args.stack)
     deploy.prepare(settings)
+    traffic.write_stack_tfvars(settings, stack)  # DNS stacks plan with the persisted traffic split
     code, _ = StackTerraform(stack, settings).plan(stream=lambda line: print(line, end="", flush=True))
     return 0 if code == 0 or not args.detailed_exitcode else code
 
@@ -131,6 +132,12 @@ def cmd_drift(_: argparse.Namespace) -> int:
     return drift.report(settings)
 
 
+def cmd_security(_: argparse.Namespace) -> int:
+    from ops import security
+
+    return security.main()
+
+
 def cmd_outputs(_: argparse.Namespace) -> int:
     settings = _settings()
     deploy.prepare(settings)
@@ -138,6 +145,108 @@ def cmd_outputs(_: argparse.Namespace) -> int:
     print(json.dumps(data, indent=2, sort_keys=True))
     print(f"(written to {deploy.outputs_file(settings)})", file=sys.stderr)
     return 0
+
+
+# -- traffic, failover and releases (the DNS issue) ------------------------------------------------------------
+
+
+def cmd_rollout(args: argparse.Namespace) -> int:
+    from ops import rollout
+
+    try:
+        to = rollout.parse_to(args.to)
+        steps = rollout.parse_steps(args.steps)
+        bake = rollout.parse_bake(args.bake)
+    except rollout.ArgumentError as error:
+        print(error, file=sys.stderr)
+        return 2
+    settings = _settings()
+    deploy.prepare(settings)
+    return rollout.run(settings, to=to, steps=steps, bake_seconds=bake)
+
+
+def _switch_region(args: argparse.Namespace, command: str) -> int:
+    from ops import failover, rollout
+
+    try:
+        bake = rollout.parse_bake(args.bake, command, failover.DEFAULT_BAKE_SECONDS)
+        if not args.max_lag_ms.isdigit() or int(args.max_lag_ms) < 1:
+            raise rollout.fail_argument(command, "--max-lag-ms", args.max_lag_ms, "use whole milliseconds >= 1", "1000")
+        if args.unplanned not in {"", "yes"}:
+            raise rollout.fail_argument(command, "UNPLANNED", args.unplanned, "use yes (or leave it empty)", "yes")
+    except rollout.ArgumentError as error:
+        print(error, file=sys.stderr)
+        return 2
+    settings = _settings()
+    deploy.prepare(settings)
+    return failover.run(
+        settings,
+        to="secondary" if command == "failover" else "primary",
+        unplanned=args.unplanned == "yes",
+        max_lag_ms=int(args.max_lag_ms),
+        bake_seconds=bake,
+    )
+
+
+def cmd_failover(args: argparse.Namespace) -> int:
+    return _switch_region(args, "failover")
+
+
+def cmd_failback(args: argparse.Namespace) -> int:
+    return _switch_region(args, "failback")
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    from ops import releases
+
+    settings = _settings()
+    stack = graph.require_stack(args.stack)
+    deploy.prepare(settings, synthesize=False)
+    return releases.print_releases(settings, stack)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from ops import releases
+
+    if args.release and not args.release.isdigit():
+        print(
+            f"rollback: RELEASE={args.release!r} is invalid: use a release number from "
+            f"`make releases STACK={args.stack}`, e.g. RELEASE=3",
+            file=sys.stderr,
+        )
+        return 2
+    if args.confirm not in {"", "yes"}:
+        print(
+            f"rollback: CONFIRM={args.confirm!r} is invalid: use CONFIRM=yes to apply without a prompt", file=sys.stderr
+        )
+        return 2
+    settings = _settings()
+    stack = graph.require_stack(args.stack)
+    deploy.prepare(settings)
+    wanted = int(args.release) if args.release else None
+    return releases.rollback(settings, stack, wanted=wanted, confirm=args.confirm)
+
+
+def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ro = sub.add_parser("rollout", help="staged traffic shift to a region, watched by alarms and health checks")
+    ro.add_argument("--to", default="", help="primary | secondary (TO)")
+    ro.add_argument("--steps", default="", help="percents for TO, e.g. 10,25,50,100 (STEPS; the default)")
+    ro.add_argument("--bake", default="", help="seconds to watch each step (BAKE; default 300)")
+    ro.set_defaults(func=cmd_rollout)
+    for name, func, where in (("failover", cmd_failover, "secondary"), ("failback", cmd_failback, "primary")):
+        f = sub.add_parser(name, help=f"Aurora global switchover to the {where} region, then all traffic to it")
+        f.add_argument("--unplanned", nargs="?", const="yes", default="", help="global failover, may lose data")
+        f.add_argument("--max-lag-ms", default="1000", help="largest replica lag accepted (default 1000)")
+        f.add_argument("--bake", default="", help="seconds to watch the traffic switch (BAKE; default 60)")
+        f.set_defaults(func=func)
+    rl = sub.add_parser("releases", help="list the recorded releases of a stack")
+    rl.add_argument("stack")
+    rl.set_defaults(func=cmd_releases)
+    rb = sub.add_parser("rollback", help="re-apply the previous (or a chosen) release of one stack")
+    rb.add_argument("stack")
+    rb.add_argument("--release", default="", help="release number (RELEASE); default: the previous release")
+    rb.add_argument("--confirm", default="", help="yes: apply without asking (CONFIRM)")
+    rb.set_defaults(func=cmd_rollback)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -184,7 +293,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("drift", help="refresh-only plans of every deployed stack; exit 2 on drift").set_defaults(
         func=cmd_drift
     )
+    sub.add_parser("security", help="checkov over every synthesized stack (aws target)").set_defaults(func=cmd_security)
     sub.add_parser("outputs", help="write and print the outputs of every deployed stack").set_defaults(func=cmd_outputs)
+    _add_traffic_and_release_commands(sub)
     return p
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from ops import emulator, graph, state_admin, state_store
+from ops import emulator, graph, releases, state_admin, state_store, traffic
 from ops.bootstrap import bootstrap_state
 from ops.paths import ROOT, outputs_dir
 from ops.synth import synth
@@ -114,10 +114,12 @@ def _after_apply(settings: Settings, stack: str) -> None:
                 revision=_git_revision(),
             ),
         )
+        releases.record(settings, stack, version)
     update_outputs(settings, {stack: state_store.outputs(state)})
 
 
 def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool) -> StackResult:
+    traffic.write_stack_tfvars(settings, stack)
     started = time.monotonic()
     if not destroy and not force and is_unchanged(settings, stack):
         say(f"==> {stack}: unchanged since its last apply (configuration and state serial match); skipped")

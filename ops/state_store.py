@@ -78,9 +78,11 @@ def managed_resource_count(state: dict[str, Any] | None) -> int:
 
 
 def config_sha256(stack: str) -> str:
-    """The synthesized stack: its JSON and every asset it ships (e.g. Lambda archives)."""
+    """The synthesized stack: its JSON, its variable values (`*.auto.tfvars.json`) and every asset it ships."""
     directory = stack_dir(stack)
     digest = hashlib.sha256((directory / "cdk.tf.json").read_bytes())
+    for path in sorted(directory.glob("*.auto.tfvars.json")):
+        digest.update(path.name.encode() + b"\0" + _file_digest(path))
     assets = directory / "assets"
     if assets.exists():
         for path in sorted(p for p in assets.rglob("*") if p.is_file()):

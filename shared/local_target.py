@@ -8,7 +8,10 @@ that list by tests/unit/test_local_target.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from config.settings import Settings
 
@@ -43,28 +46,67 @@ LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Gap:
-    """Something the emulator cannot do, and what the local target does instead."""
+    """Something the emulator cannot do, and what the local target does instead.
+
+    `ignore_changes` lists the attributes the local target stops diffing on the
+    affected resource (asked for with `ignored_locally`); the aws target never gets them.
+    """
 
     key: str
     emulator_behaviour: str
     local_handling: str
+    ignore_changes: tuple[str, ...] = ()
 
 
 GAPS: tuple[Gap, ...] = (
     Gap(
         "dynamodb-replica",
         "no DynamoDB global tables: replica requests are ignored and Terraform waits forever",
-        "data-secondary creates a regional table with the same schema, key and settings instead of the replica",
+        "data-secondary creates a regional table with the same name, key schema, GSIs, stream, PITR and TTL, "
+        "encrypted with the secondary region's key, instead of the replica",
     ),
     Gap(
         "backup-selection",
         "CreateBackupSelection is not implemented (HTTP 500)",
-        "the tag-based backup selection is not created locally; the plan and vault are",
+        "the tag-based backup selection is not created locally; the plan, vault and role are",
+    ),
+    Gap(
+        "backup-vault-force-destroy",
+        "ListRecoveryPointsByBackupVault is not implemented, so deleting a vault with force_destroy fails",
+        "vaults are created without force_destroy locally (the emulator never runs a backup, so they stay empty)",
+    ),
+    Gap(
+        "backup-plan-name-reuse",
+        "a deleted backup plan keeps its name for good: creating a plan of that name again fails (AlreadyExists), "
+        "so a redeploy after a destroy on the same emulator would fail",
+        "plan names carry the first characters of the region key's id locally (a new key per deployment)",
+    ),
+    Gap(
+        "backup-tags",
+        "tags of backup vaults and plans are never read back (ListTags misreads the ARN in the request path), "
+        "so the provider's default tags plan an update on every run",
+        "ignore_changes on the vault's and plan's tags locally",
+        ignore_changes=("tags", "tags_all"),
+    ),
+    Gap(
+        "s3-tls-only-policy",
+        "the emulator speaks plain HTTP and denies an object request on any bucket-policy statement with a "
+        "condition it cannot evaluate, so the TLS-only deny blocks every object read, write and delete "
+        "(force_destroy included)",
+        "the audit bucket gets no TLS-only policy locally (it has no other statement); unit tests check the "
+        "statement on the aws target",
     ),
     Gap(
         "s3-replication-delete-markers",
         "delete_marker_replication always reads back Disabled (phantom diff)",
         "ignore_changes on the replication rule's delete_marker_replication locally",
+        ignore_changes=("rule[0].delete_marker_replication",),
+    ),
+    Gap(
+        "s3-replication-source-selection",
+        "source_selection_criteria (replicate SSE-KMS objects) is stored but never read back (phantom diff)",
+        "ignore_changes on the replication rule's source_selection_criteria locally",
+        ignore_changes=("rule[0].source_selection_criteria",),
     ),
     Gap(
         "s3-replication-copy",
@@ -75,6 +117,50 @@ GAPS: tuple[Gap, ...] = (
         "aurora-scaling-configuration",
         "aws_rds_cluster reads back a phantom scaling_configuration block",
         "ignore_changes on scaling_configuration locally",
+        ignore_changes=("scaling_configuration",),
+    ),
+    Gap(
+        "rds-performance-insights",
+        "Performance Insights is not modelled: an instance reads back disabled, without key or retention",
+        "ignore_changes on the cluster instances' performance_insights_* attributes locally",
+        ignore_changes=(
+            "performance_insights_enabled",
+            "performance_insights_kms_key_id",
+            "performance_insights_retention_period",
+        ),
+    ),
+    Gap(
+        "aurora-global-cluster-members",
+        "global clusters live in the backend of the emulator's default region: a cluster of another region joins "
+        "one but can never leave it (RemoveFromGlobalCluster and DeleteDBCluster there do not find it), so the "
+        "global cluster keeps a deleted member and can never be deleted",
+        "locally only a cluster in the emulator's default region (the default local primary region) joins the "
+        "global cluster; a cluster of any other region is a regional cluster with the same engine, subnets and "
+        "key and its own RDS-managed master password, so destroying the secondary, then the primary, leaves "
+        "nothing behind",
+    ),
+    Gap(
+        "rds-automated-snapshots",
+        "a deleted cluster's automated snapshot stays behind (DeleteAutomatedBackups is ignored)",
+        "after a local destroy, `clean_up_after_destroy` deletes the automated snapshots of clusters that no "
+        "longer exist (called by ops)",
+    ),
+    Gap(
+        "aurora-global-cluster-tags",
+        "tag calls on a global cluster's region-less ARN are rejected (InvalidParameterValue) and no tags are read "
+        "back, so the provider's default tags plan an update that fails",
+        "ignore_changes on the global cluster's tags locally",
+        ignore_changes=("tags", "tags_all"),
+    ),
+    Gap(
+        "aurora-global-database-name",
+        "aws_rds_global_cluster drops database_name, forcing a replacement on every plan",
+        "not target-specific: the database name is set on the primary cluster, never on the global cluster",
+    ),
+    Gap(
+        "iam-managed-policies",
+        "AWS-managed IAM policies (such as AWSBackupServiceRolePolicyForBackup) do not exist (404)",
+        "not target-specific: every role carries its own least-privilege inline policy on both targets",
     ),
     Gap(
         "lambda-invoke",
@@ -86,7 +172,36 @@ GAPS: tuple[Gap, ...] = (
         "the accepter side reads back the requester's tags",
         "both sides of the peering carry identical tags (harmless on AWS, so not target-specific)",
     ),
+    # Compute layer.
+    Gap(
+        "lambda-dead-letter-config",
+        "Lambda ignores a function's DeadLetterConfig: it is never stored or read back (phantom diff)",
+        "ignore_changes on the functions' dead_letter_config locally; the dead-letter queue, the grant to send to "
+        "it and its depth alarm exist on both targets",
+        ignore_changes=("dead_letter_config",),
+    ),
+    Gap(
+        "sqs-redrive-policy-format",
+        "RedrivePolicy is read back re-serialized with spaces; the provider compacts only the configured value, so "
+        "every plan shows a whitespace-only diff (with any spelling of the JSON, and also when the policy is set "
+        "by aws_sqs_queue_redrive_policy)",
+        "ignore_changes on the retry queue's redrive_policy locally",
+        ignore_changes=("redrive_policy",),
+    ),
+    Gap(
+        "sqs-redrive-allow-policy",
+        "aws_sqs_queue_redrive_allow_policy is never stored: apply waits forever",
+        "not target-specific: no redrive allow policy, so a dead-letter queue accepts any source queue of the "
+        "account (the SQS default)",
+    ),
+    Gap(
+        "composite-alarm",
+        "PutCompositeAlarm is not implemented (HTTP 500)",
+        "locally `region-unhealthy` is a metric alarm on the API's 5xx rate under the same name (its state can be "
+        "set like the composite's); the aws target gets the composite alarm, OR of the critical alarms",
+    ),
 )
+GAPS_BY_KEY: dict[str, Gap] = {gap.key: gap for gap in GAPS}
 
 
 def is_local(settings: Settings) -> bool:
@@ -94,13 +209,76 @@ def is_local(settings: Settings) -> bool:
 
 
 def supports_dynamodb_replicas(settings: Settings) -> bool:
+    """Gap `dynamodb-replica`."""
     return not is_local(settings)
 
 
 def supports_backup_selection(settings: Settings) -> bool:
+    """Gap `backup-selection`."""
     return not is_local(settings)
+
+
+def supports_backup_vault_force_destroy(settings: Settings) -> bool:
+    """Gap `backup-vault-force-destroy`."""
+    return not is_local(settings)
+
+
+def reuses_backup_plan_names(settings: Settings) -> bool:
+    """Gap `backup-plan-name-reuse`."""
+    return not is_local(settings)
+
+
+def supports_tls_only_bucket_policy(settings: Settings) -> bool:
+    """Gap `s3-tls-only-policy`."""
+    return not is_local(settings)
+
+
+@cache
+def emulator_global_cluster_region() -> str:
+    """The region whose backend holds the emulator's global clusters: its default region (asked, not assumed)."""
+    from moto.core.responses import BaseResponse  # the emulator's own package; imported for the local target only
+
+    return str(BaseResponse.default_region)
+
+
+def __getattr__(name: str) -> str:
+    """`EMULATOR_GLOBAL_CLUSTER_REGION`, resolved on first use (asking the emulator's package costs an import)."""
+    if name == "EMULATOR_GLOBAL_CLUSTER_REGION":
+        return emulator_global_cluster_region()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def joins_global_cluster(settings: Settings, region: str) -> bool:
+    """Gap `aurora-global-cluster-members`: whether a cluster in `region` becomes a global cluster member."""
+    return not is_local(settings) or region == emulator_global_cluster_region()
+
+
+def ignored_locally(settings: Settings, gap_key: str) -> list[str]:
+    """The attributes a gap's phantom diff is silenced on; empty for the aws target."""
+    return emulator_ignore_changes(settings, *GAPS_BY_KEY[gap_key].ignore_changes)
 
 
 def emulator_ignore_changes(settings: Settings, *attributes: str) -> list[str]:
     """Attributes whose phantom diffs the emulator causes; empty for the aws target."""
     return list(attributes) if is_local(settings) else []
+
+
+def clean_up_after_destroy(settings: Settings, client: Callable[[str, str], Any]) -> list[str]:
+    """Remove what the emulator keeps after a destroy although AWS would not; one line per removal.
+
+    `client(service, region)` returns a boto3 client for the emulator. Nothing happens on the aws target.
+    Gap `rds-automated-snapshots`.
+    """
+    if not is_local(settings):
+        return []
+    removed: list[str] = []
+    for region in dict.fromkeys((settings.regions.primary, settings.regions.secondary)):
+        rds = client("rds", region)
+        live = {cluster["DBClusterIdentifier"] for cluster in rds.describe_db_clusters()["DBClusters"]}
+        snapshots = rds.describe_db_cluster_snapshots(SnapshotType="automated")["DBClusterSnapshots"]
+        for snapshot in snapshots:
+            if snapshot["DBClusterIdentifier"] not in live:
+                identifier = snapshot["DBClusterSnapshotIdentifier"]
+                rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=identifier)
+                removed.append(f"removed {identifier} ({region}), an automated snapshot the emulator kept")
+    return removed

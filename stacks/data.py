@@ -1,15 +1,68 @@
-"""DataStack: everything stateful in one region (completed by the data-layer issue)."""
+"""DataStack: everything stateful in one region.
+
+Both regions: the region key, the audit bucket, an Aurora cluster and the
+daily backup. The primary owns the `payments` table
+and the Aurora global cluster; the secondary owns every cross-region link
+(the table replica, the Aurora member cluster, S3 replication from the
+primary's audit bucket, created in the primary region through the provider
+alias) so the primary never depends on it. Where the local emulator cannot
+do what AWS does, `shared.local_target` decides what happens instead.
+"""
 
 from __future__ import annotations
 
+from cdktf import Fn
 from constructs import Construct
 
 from config.settings import Role, Settings
+from shared.constructs.audit_bucket import AuditBucket
+from shared.constructs.aurora import AuroraCluster, AuroraGlobalDatabase, MasterUser
+from shared.constructs.backup import (
+    CopyDestination,
+    DailyBackup,
+    ProtectedResources,
+    selection_tags,
+)
+from shared.constructs.kms_key import RegionKey
+from shared.constructs.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
+from shared.constructs.s3_replication import BucketReplication, ReplicatedBucket
+from shared.local_target import (
+    ignored_locally,
+    joins_global_cluster,
+    reuses_backup_plan_names,
+    supports_backup_selection,
+    supports_backup_vault_force_destroy,
+    supports_dynamodb_replicas,
+    supports_tls_only_bucket_policy,
+)
+from shared.naming import Naming
 from stacks.base import PlatformStack
 from stacks.network import NetworkStack
+from stacks.protection import Protection, protection
+
+AURORA_BACKUP_RETENTION_DAYS = 7
+TABLE_COMPONENT = "payments"
+# A global secondary's ReplicationSourceIdentifier is set by AWS to the writer cluster; left in the diff,
+# Terraform would "remove" it by promoting the secondary out of the global database.
+GLOBAL_MEMBER_IGNORES = ("replication_source_identifier",)
+
+
+def shared_name(naming: Naming, component: str) -> str:
+    """A name one resource has in every region (a global table, a global cluster): no role, no region."""
+    return f"{naming.project}-{naming.suffix}-{component}"
+
+
+def replication_role_name(settings: Settings) -> str:
+    """The audit-bucket replication role (created by data-secondary; both region keys name it)."""
+    return Naming.for_role(settings, "secondary").name("s3-replication")
 
 
 class DataStack(PlatformStack):
+    """Exposes `key_arn`, `key_id`, `table_name`, `table_arn`, `table_stream_arn` (primary), `audit_bucket_name`,
+    `audit_bucket_arn`, `cluster_identifier`, `cluster_arn`, `cluster_endpoint` (writer in the primary, reader in
+    the secondary), `global_cluster_identifier`, `backup_vault_name` and `backup_plan_id`; each is also an output
+    of the same name, beside `key_alias` and (primary) `database_secret_arn`."""
+
     layer = "data"
 
     def __init__(
@@ -27,3 +80,226 @@ class DataStack(PlatformStack):
         self.add_dependency(network)
         if primary is not None:
             self.add_dependency(primary)
+        guard = protection(settings)
+
+        self.key = RegionKey(
+            self,
+            "key",
+            naming=self.naming,
+            account_id=self.account_id,
+            partition=self.partition,
+            deletion_window_days=guard.kms_deletion_window_days,
+            replication_role_arn=f"arn:{self.partition}:iam::{self.account_id}:role/{replication_role_name(settings)}",
+            lifecycle=guard.lifecycle(),
+        )
+        self.key_arn = self.key.key.arn
+        self.key_id = self.key.key.key_id
+
+        self.audit = AuditBucket(
+            self,
+            "audit",
+            naming=self.naming,
+            kms_key_arn=self.key_arn,
+            noncurrent_version_expiration_days=settings.data.noncurrent_version_expiration_days,
+            force_destroy=guard.force_destroy,
+            lifecycle=guard.lifecycle(),
+            tls_only=supports_tls_only_bucket_policy(settings),
+        )
+        self.audit_bucket_name = self.audit.bucket.bucket
+        self.audit_bucket_arn = self.audit.bucket.arn
+
+        if primary is None:
+            self._primary_table(guard)
+            self.global_database = AuroraGlobalDatabase(
+                self,
+                "aurora-global",
+                identifier=shared_name(self.naming, "aurora"),
+                engine_version=settings.data.aurora_engine_version,
+                deletion_protection=guard.deletion_protection,
+                lifecycle=guard.lifecycle(ignore_changes=ignored_locally(settings, "aurora-global-cluster-tags")),
+            )
+            self.global_cluster_identifier = self.global_database.global_cluster.id
+            self._cluster(guard, writer=True)
+        else:
+            self._table_in_secondary(guard, primary)
+            self.global_cluster_identifier = primary.global_cluster_identifier
+            self._cluster(guard, writer=False)
+            self._replicate_audit_bucket(primary)
+
+        self._backup(guard)
+        self._exports()
+
+    # -- DynamoDB ---------------------------------------------------------------------------------------------
+
+    def _primary_table(self, guard: Protection) -> None:
+        self.table = PaymentsTable(
+            self,
+            "payments-table",
+            name=shared_name(self.naming, TABLE_COMPONENT),
+            kms_key_arn=self.key_arn,
+            deletion_protection=guard.deletion_protection,
+            lifecycle=guard.lifecycle(ignore_changes=replica_managed_elsewhere()),
+            tags=selection_tags(self.naming),
+        ).table
+        self.table_name = shared_name(self.naming, TABLE_COMPONENT)
+        self.table_arn = self.table.arn
+        self.table_stream_arn = self.table.stream_arn
+
+    def _table_in_secondary(self, guard: Protection, primary: DataStack) -> None:
+        self.table_name = primary.table_name
+        if supports_dynamodb_replicas(self.settings):
+            replica = PaymentsTableReplica(
+                self,
+                "payments-replica",
+                global_table_arn=primary.table_arn,
+                kms_key_arn=self.key_arn,
+                deletion_protection=guard.deletion_protection,
+                lifecycle=guard.lifecycle(),
+                tags=selection_tags(self.naming),
+            ).replica
+            self.table_arn = replica.arn
+        else:  # gap `dynamodb-replica`: a regional table of the same name and shape stands in for the replica
+            table = PaymentsTable(
+                self,
+                "payments-table",
+                name=self.table_name,
+                kms_key_arn=self.key_arn,
+                deletion_protection=guard.deletion_protection,
+                lifecycle=guard.lifecycle(),
+                tags=selection_tags(self.naming),
+            ).table
+            self.table_arn = table.arn
+
+    # -- Aurora -----------------------------------------------------------------------------------------------
+
+    def _cluster(self, guard: Protection, *, writer: bool) -> None:
+        data = self.settings.data
+        joins = joins_global_cluster(self.settings, self.region)  # gap `aurora-global-cluster-members`
+        ignore = ignored_locally(self.settings, "aurora-scaling-configuration")
+        if joins and not writer:
+            ignore += GLOBAL_MEMBER_IGNORES
+        identifier = self.naming.name("aurora")
+        aurora = AuroraCluster(
+            self,
+            "aurora",
+            naming=self.naming,
+            account_id=self.account_id,
+            partition=self.partition,
+            identifier=identifier,
+            engine_version=data.aurora_engine_version,
+            instance_class=data.aurora_instance_class,
+            instance_count=data.aurora_instance_count,
+            subnet_ids=self.network.isolated_subnet_ids,
+            security_group_ids=[self.network.database_sg_id],
+            kms_key_arn=self.key_arn,
+            backup_retention_days=AURORA_BACKUP_RETENTION_DAYS,
+            log_retention_days=self.settings.compute.log_retention_days,
+            deletion_protection=guard.deletion_protection,
+            final_snapshot_identifier=guard.final_snapshot_identifier(identifier),
+            global_cluster_identifier=self.global_cluster_identifier if joins else None,
+            master_user=(
+                MasterUser(database_name=data.database_name, username=data.database_master_username)
+                if writer or not joins
+                else None
+            ),
+            lifecycle=guard.lifecycle(ignore_changes=ignore),
+            instance_ignore_changes=ignored_locally(self.settings, "rds-performance-insights"),
+            tags=selection_tags(self.naming),
+        )
+        self.aurora = aurora
+        self.cluster_identifier = aurora.cluster.cluster_identifier
+        self.cluster_arn = aurora.cluster.arn
+        self.cluster_endpoint = aurora.cluster.endpoint if writer else aurora.cluster.reader_endpoint
+
+    # -- S3 replication (secondary) ---------------------------------------------------------------------------
+
+    def _replicate_audit_bucket(self, primary: DataStack) -> None:
+        self.replication = BucketReplication(
+            self,
+            "audit-replication",
+            role_name=replication_role_name(self.settings),
+            source=ReplicatedBucket(
+                bucket_id=primary.audit_bucket_name,
+                bucket_arn=primary.audit_bucket_arn,
+                kms_key_arn=primary.key_arn,
+                region=primary.region,
+            ),
+            destination=ReplicatedBucket(
+                bucket_id=self.audit_bucket_name,
+                bucket_arn=self.audit_bucket_arn,
+                kms_key_arn=self.key_arn,
+                region=self.region,
+            ),
+            source_provider=self.peer_provider,
+            replication_time_control=self.settings.data.replication_time_control,
+            depends_on=[self.audit.versioning],
+            ignore_changes=[
+                *ignored_locally(self.settings, "s3-replication-delete-markers"),
+                *ignored_locally(self.settings, "s3-replication-source-selection"),
+            ],
+        )
+
+    # -- AWS Backup -------------------------------------------------------------------------------------------
+
+    def _backup(self, guard: Protection) -> None:
+        settings = self.settings
+        copy_to = None
+        if self.primary is None and settings.data.backup_copy_to_secondary:
+            # The secondary's vault and key come later (data-secondary): named here, never referenced.
+            peer = Naming.for_role(settings, self.peer_role)
+            prefix = f"arn:{self.partition}"
+            copy_to = CopyDestination(
+                vault_arn=f"{prefix}:backup:{peer.region}:{self.account_id}:backup-vault:{peer.name('vault')}",
+                key_arn_pattern=f"{prefix}:kms:{peer.region}:{self.account_id}:key/*",
+                key_alias=peer.alias("data"),
+            )
+        self.backup = DailyBackup(
+            self,
+            "backup",
+            naming=self.naming,
+            kms_key_arn=self.key_arn,
+            retention_days=settings.data.backup_retention_days,
+            resources=ProtectedResources(
+                table_arns=[self.table_arn],
+                cluster_arns=[self.cluster_arn],
+                cluster_snapshot_arn_pattern=(
+                    f"arn:{self.partition}:rds:{self.region}:{self.account_id}:cluster-snapshot:awsbackup:*"
+                ),
+            ),
+            copy_to=copy_to,
+            with_selection=supports_backup_selection(settings),
+            vault_force_destroy=guard.force_destroy and supports_backup_vault_force_destroy(settings),
+            lifecycle=guard.lifecycle(),
+            ignore_changes=ignored_locally(settings, "backup-tags"),
+            name_suffix=None if reuses_backup_plan_names(settings) else Fn.substr(self.key_id, 0, 8),
+        )
+        self.backup_vault_name = self.backup.vault.name
+        self.backup_plan_id = self.backup.plan.id
+
+    # -- outputs ----------------------------------------------------------------------------------------------
+
+    def _exports(self) -> None:
+        self.export("key_arn", self.key_arn, description="Region CMK (ARN)")
+        self.export("key_id", self.key_id, description="Region CMK (key id)")
+        self.export("key_alias", self.key.alias_name, description="Region CMK alias")
+        self.export("table_name", self.table_name, description="Payments table (same name in both regions)")
+        self.export("table_arn", self.table_arn, description="Payments table in this region")
+        if self.primary is None:
+            self.export("table_stream_arn", self.table_stream_arn, description="Payments table stream")
+            self.export(
+                "database_secret_arn",
+                self.aurora.cluster.master_user_secret.get(0).secret_arn,
+                description="RDS-managed master user secret of the writer cluster",
+            )
+        self.export("audit_bucket_name", self.audit_bucket_name, description="Audit record bucket")
+        self.export("audit_bucket_arn", self.audit_bucket_arn, description="Audit record bucket (ARN)")
+        self.export("cluster_identifier", self.cluster_identifier, description="Aurora cluster in this region")
+        self.export("cluster_arn", self.cluster_arn, description="Aurora cluster (ARN)")
+        self.export(
+            "cluster_endpoint",
+            self.cluster_endpoint,
+            description="Aurora writer endpoint (primary) or reader endpoint (secondary)",
+        )
+        self.export("global_cluster_identifier", self.global_cluster_identifier, description="Aurora global database")
+        self.export("backup_vault_name", self.backup_vault_name, description="AWS Backup vault")
+        self.export("backup_plan_id", self.backup_plan_id, description="AWS Backup daily plan")

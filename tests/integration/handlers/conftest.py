@@ -1,35 +1,22 @@
-"""Fixtures for the Lambda handler tests: the handlers run in-process, boto3 talks to a real moto server.
+"""Fixtures for the Lambda handler tests: the handlers run in-process against what the stacks deployed.
 
-Resource names come from ``deployed_region``:
-- with ``PAYMENTS_OUTPUTS_FILE`` set, from that outputs file (stacks ``data-<role>`` / ``compute-<role>``,
-  role from ``PAYMENTS_ROLE``, default ``primary``) on the emulator at ``PAYMENTS_ENDPOINT_URL``
-  (default http://127.0.0.1:4566);
-- otherwise a private ``moto_server`` is started on a free loopback port and the resources are created
-  here with the schema the infrastructure defines (table + GSIs, KMS key, bucket, bus, retry queue).
-
-Either way the tests add their own observer (an SQS queue behind a rule on the bus) to see the events.
+The emulator cannot run Lambda containers here, so the handler code runs in this process with boto3
+pointed at the session's emulator, on the table, bucket, key, bus and retry queue that `deploy primary`
+and `deploy secondary` really created (names from the outputs file), once per region. The tests add
+their own observer (an SQS queue behind a rule on the bus) to see the events.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import importlib
 import json
 import os
-import socket
-import subprocess
 import sys
-import threading
-import time
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,10 +25,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.platform import Platform
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 FAKE_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
-SELF_STARTED_REGION = "eu-west-1"
 MAX_AMOUNT = "100000.00"
 ALLOWED_CURRENCIES = ("USD", "EUR", "GBP")
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=10)
@@ -52,190 +39,18 @@ _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_t
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _names_from_outputs(path: Path, role: str) -> dict[str, str]:
-    """Resource names of one region role from a cdktf outputs file.
-
-    Best guess at the format (``cdktf deploy --outputs-file``): ``{"<stack>": {"<output>": value}}`` with
-    stacks ``data-<role>`` and ``compute-<role>``; a value may also be Terraform's ``{"value": ...}``.
-    """
-    outputs = json.loads(Path(path).read_text())
-    merged: dict[str, Any] = {**outputs.get(f"data-{role}", {}), **outputs.get(f"compute-{role}", {})}
-
-    def value(key: str) -> str:
-        raw = merged.get(key)
-        if isinstance(raw, Mapping):
-            raw = raw.get("value")
-        if not isinstance(raw, str) or not raw:
-            raise KeyError(f"{path}: no output {key!r} in data-{role}/compute-{role}")
-        return raw
-
-    region = merged.get("region")
+def names_from_outputs(outputs: Mapping[str, Any], role: str, endpoint: str) -> dict[str, str]:
+    """What the handlers need of one region, from the outputs file the deploys wrote."""
+    data, compute = outputs[f"data-{role}"], outputs[f"compute-{role}"]
     return {
-        "region": str(region.get("value") if isinstance(region, Mapping) else region or "")
-        or os.environ.get("PAYMENTS_REGION", "us-east-1"),
-        "table": value("table_name"),
-        "bucket": value("audit_bucket_name"),
-        "kms_key_id": value("kms_key_arn"),
-        "bus": value("event_bus_name"),
-        "retry_queue_url": value("retry_queue_url"),
-        "endpoint": os.environ.get("PAYMENTS_ENDPOINT_URL", DEFAULT_ENDPOINT),
+        "region": compute["region"],
+        "table": data["table_name"],
+        "bucket": data["audit_bucket_name"],
+        "kms_key_id": data["key_arn"],
+        "bus": compute["event_bus_name"],
+        "retry_queue_url": compute["retry_queue_url"],
+        "endpoint": endpoint,
     }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _moto_server_binary() -> str:
-    sibling = Path(sys.executable).with_name("moto_server")
-    return os.environ.get("MOTO_SERVER", str(sibling if sibling.exists() else "/tmp/proto/.venv/bin/moto_server"))
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], endpoint: str, timeout: float = 30.0) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited with {process.returncode}")
-        try:
-            with opener.open(f"{endpoint}/moto-api/", timeout=1) as response:
-                if response.status < 500:
-                    return
-        except OSError:
-            time.sleep(0.1)
-            continue
-    raise RuntimeError(f"moto_server did not answer on {endpoint} within {timeout}s")
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private moto server on a free loopback port, stopped at the end of the session."""
-    log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost"}
-    last_error: Exception | None = None
-    for _ in range(3):  # the free port can be taken between choosing and binding it
-        port = _free_port()
-        endpoint = f"http://127.0.0.1:{port}"
-        with log_path.open("ab") as log:
-            argv = [_moto_server_binary(), "-H", "127.0.0.1", "-p", str(port)]
-            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            _wait_until_up(process, endpoint)
-        except RuntimeError as error:
-            last_error = error
-            process.kill()
-            process.wait(timeout=10)
-            continue
-        try:
-            yield endpoint
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        return
-    raise RuntimeError(f"could not start moto_server (log: {log_path})") from last_error
-
-
-class _AtomicRequestsProxy(ThreadingHTTPServer):
-    """Loopback HTTP proxy that forwards one request at a time to the emulator.
-
-    moto serves each request on its own thread and does not lock items, so two concurrent conditional
-    PutItems on one key can both succeed there (measured: about 1 in 30 bursts of 16). DynamoDB applies
-    each request atomically; serialising requests restores that guarantee without touching the code
-    under test, which still runs its calls from many threads.
-    """
-
-    daemon_threads = True
-
-    def __init__(self, upstream: str) -> None:
-        parsed = urllib.parse.urlsplit(upstream)
-        self.upstream_host, self.upstream_port = parsed.hostname or "127.0.0.1", parsed.port or 80
-        self.upstream_lock = threading.Lock()
-        self.connection: http.client.HTTPConnection | None = None
-        super().__init__(("127.0.0.1", 0), _ProxyHandler)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
-        with self.upstream_lock:
-            for attempt in range(2):
-                if self.connection is None:
-                    self.connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
-                    self.connection.connect()
-                    self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                try:
-                    self.connection.request(method, path, body=body, headers=headers)
-                    response = self.connection.getresponse()
-                    return response.status, response.getheaders(), response.read()
-                except (http.client.HTTPException, OSError):
-                    self.connection.close()
-                    self.connection = None
-                    if attempt:
-                        raise
-        raise AssertionError("unreachable")
-
-
-class _ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in separate writes
-    server: _AtomicRequestsProxy
-    _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"})
-
-    def _body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def _proxy(self) -> None:
-        body = self._body()
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in self._HOP_BY_HOP}
-        headers["Content-Length"] = str(len(body))
-        status, response_headers, payload = self.server.forward(self.command, self.path, headers, body)
-        self.send_response(status)
-        for name, value in response_headers:
-            if name.lower() not in self._HOP_BY_HOP:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _proxy
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-@contextmanager
-def _atomic(endpoint: str) -> Iterator[str]:
-    """``endpoint`` behind an _AtomicRequestsProxy when it is a plain-HTTP loopback emulator."""
-    parsed = urllib.parse.urlsplit(endpoint)
-    if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost"):
-        yield endpoint
-        return
-    proxy = _AtomicRequestsProxy(endpoint)
-    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield proxy.endpoint
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
 
 
 def aws_client(service: str, names: Mapping[str, str]) -> Any:
@@ -244,71 +59,14 @@ def aws_client(service: str, names: Mapping[str, str]) -> Any:
     )
 
 
-def _create_resources(endpoint: str, region: str) -> dict[str, str]:
-    """What the data and compute stacks provide, created directly (names are unique per session)."""
-    suffix = uuid.uuid4().hex[:8]
-    names = {"region": region, "endpoint": endpoint}
-    dynamodb = aws_client("dynamodb", names)
-    table = f"payments-test-{suffix}"
-    dynamodb.create_table(
-        TableName=table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("payment_id", "customer_id", "status", "created_at")
-        ],
-        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": hash_key, "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, hash_key in (("customer-index", "customer_id"), ("status-index", "status"))
-        ],
-    )
-    dynamodb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    dynamodb.update_time_to_live(
-        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-    )
+@pytest.fixture(scope="session", params=["primary", "secondary"])
+def deployed_region(request: pytest.FixtureRequest, platform: Platform, deployed: dict[str, Any]) -> dict[str, str]:
+    """``{"region", "table", "bucket", "kms_key_id", "bus", "retry_queue_url", "endpoint"}`` of a deployed region.
 
-    key_arn = aws_client("kms", names).create_key(Description="payments audit (handler tests)")["KeyMetadata"]["Arn"]
-
-    s3 = aws_client("s3", names)
-    bucket = f"payments-test-audit-{suffix}"
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-
-    bus = f"payments-test-{suffix}"
-    aws_client("events", names).create_event_bus(Name=bus)
-
-    retry_queue_url = aws_client("sqs", names).create_queue(QueueName=f"payments-test-retry-{suffix}")["QueueUrl"]
-    return {
-        **names,
-        "table": table,
-        "bucket": bucket,
-        "kms_key_id": key_arn,
-        "bus": bus,
-        "retry_queue_url": retry_queue_url,
-    }
-
-
-@pytest.fixture(scope="session")
-def deployed_region(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """``{"region", "table", "bucket", "kms_key_id", "bus", "retry_queue_url", "endpoint"}``.
-
-    ``endpoint`` is the emulator behind an _AtomicRequestsProxy (see there).
+    The emulator is the project's own (``ops/emulator_server.py``), which applies DynamoDB requests one at a
+    time as DynamoDB does, so concurrent conditional writes behave as on AWS.
     """
-    outputs = os.environ.get("PAYMENTS_OUTPUTS_FILE")
-    if outputs:
-        names = _names_from_outputs(Path(outputs), os.environ.get("PAYMENTS_ROLE", "primary"))
-    else:
-        names = _create_resources(request.getfixturevalue("moto_endpoint"), SELF_STARTED_REGION)
-    with _atomic(names["endpoint"]) as endpoint:
-        yield {**names, "endpoint": endpoint}
+    return names_from_outputs(deployed, request.param, f"http://127.0.0.1:{platform.port}")
 
 
 # --------------------------------------------------------------------------------------------------------------

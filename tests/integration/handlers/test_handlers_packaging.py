@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
+LAMBDA_SRC = Path(__file__).resolve().parents[3] / "lambda_src"
 RUNTIME_PACKAGES = {"boto3", "botocore"}
 
 

@@ -1,0 +1,159 @@
+"""The region's audit bucket: one record per payment, kept private, versioned and encrypted with the region key.
+
+Records are encrypted with the region key and an S3 bucket key (KMS is asked
+once per bucket key rather than once per object), move to Glacier after
+`archive_after_days`, and replaced or deleted versions expire after
+`noncurrent_version_expiration_days`. ACLs are off, every public access
+block is on, and the bucket policy refuses any request not made over TLS.
+
+No server access logging: S3 delivers those logs only to SSE-S3 buckets,
+and every store of the platform is encrypted with the region key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+    S3BucketLifecycleConfigurationRuleTransition,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from constructs import Construct
+
+from shared import iam
+from shared.checkov import skip
+from shared.naming import Naming
+
+ARCHIVE_AFTER_DAYS = 30
+ABORT_MULTIPART_AFTER_DAYS = 7
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    return iam.deny(
+        ["s3:*"],
+        [bucket_arn, f"{bucket_arn}/*"],
+        sid="DenyInsecureTransport",
+        principals={"AWS": "*"},
+        conditions={"Bool": {"aws:SecureTransport": "false"}},
+    )
+
+
+class AuditBucket(Construct):
+    """Exposes `bucket` (`bucket` is its name, `arn`, `id`) and `versioning` (what replication waits for).
+
+    `tls_only` False leaves the TLS-only statement out, and with it the bucket policy (it has no other).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        naming: Naming,
+        kms_key_arn: str,
+        noncurrent_version_expiration_days: int,
+        force_destroy: bool,
+        lifecycle: TerraformResourceLifecycle | None = None,
+        tls_only: bool = True,
+        archive_after_days: int = ARCHIVE_AFTER_DAYS,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = S3Bucket(
+            self, "bucket", bucket=naming.global_name("audit"), force_destroy=force_destroy, lifecycle=lifecycle
+        )
+        skip(
+            self.bucket, "CKV_AWS_18", "S3 access logs go only to SSE-S3 buckets; every store here uses the region CMK"
+        )
+        skip(self.bucket, "CKV2_AWS_62", "no consumer of bucket events: the writer also emits payment.created")
+        skip(self.bucket, "CKV_AWS_144", "replication primary -> secondary is owned by data-secondary (cross-stack)")
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=self.bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        self.versioning = S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=self.bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=(
+                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+                        )
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        public_access = S3BucketPublicAccessBlock(
+            self,
+            "public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        if tls_only:
+            S3BucketPolicy(
+                self,
+                "policy",
+                bucket=self.bucket.id,
+                policy=iam.document(deny_insecure_transport(self.bucket.arn)),
+                depends_on=[public_access],
+            )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="archive-then-expire-old-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    transition=[
+                        S3BucketLifecycleConfigurationRuleTransition(days=archive_after_days, storage_class="GLACIER")
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=noncurrent_version_expiration_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=ABORT_MULTIPART_AFTER_DAYS
+                        )
+                    ],
+                )
+            ],
+            depends_on=[self.versioning],
+        )

@@ -1,0 +1,227 @@
+"""Aurora PostgreSQL: the global database and one region's cluster (subnet group, cluster, instances, logs).
+
+A cluster either joins a global cluster (the primary as its writer, the
+secondary as a read-only member that AWS keeps in sync) or stands alone.
+The cluster that owns the data has a master user whose password RDS keeps in
+Secrets Manager (`manage_master_user_password`), encrypted with the region
+key: RDS generates and rotates it and nobody, Terraform included, ever sees
+it, which an explicit secret with a generated password would not give
+(the password would sit in Terraform state). A member joining a global
+cluster has no master user of its own: it inherits the writer's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
+from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
+from constructs import Construct
+
+from shared import iam
+from shared.checkov import skip
+from shared.naming import Naming
+
+ENGINE = "aurora-postgresql"
+EXPORTED_LOGS = ("postgresql",)
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
+MONITORING_INTERVAL_SECONDS = 60
+ENHANCED_MONITORING_LOG_GROUP = "RDSOSMetrics"  # fixed by RDS, shared by every instance of the region
+BACKUP_WINDOW = "03:00-04:00"
+MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
+
+
+LOG_RETENTION_REASON = "retention is compute.log_retention_days from config; backups keep the long-term record"
+QUERY_LOGGING_REASON = "statement logging would copy payment data into CloudWatch Logs; the postgresql log is exported"
+
+
+class AuroraGlobalDatabase(Construct):
+    """The global cluster. Exposes `global_cluster` (`id`).
+
+    No `database_name` here: the database is created by the writer cluster (and
+    the emulator drops the attribute from global clusters, forcing replacement).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        identifier: str,
+        engine_version: str,
+        deletion_protection: bool,
+        lifecycle: TerraformResourceLifecycle | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.global_cluster = RdsGlobalCluster(
+            self,
+            "global",
+            global_cluster_identifier=identifier,
+            engine=ENGINE,
+            engine_version=engine_version,
+            storage_encrypted=True,
+            deletion_protection=deletion_protection,
+            lifecycle=lifecycle,
+        )
+
+
+@dataclass(frozen=True)
+class MasterUser:
+    """The database a writer cluster creates and its master user (password managed by RDS)."""
+
+    database_name: str
+    username: str
+
+
+class AuroraCluster(Construct):
+    """Exposes `cluster` (`cluster_identifier`, `arn`, `endpoint`, `reader_endpoint`, `master_user_secret`).
+
+    Instances report load to Performance Insights (encrypted with the region key) and OS metrics through
+    Enhanced Monitoring, whose role has the managed monitoring policy's grants as an inline policy.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        naming: Naming,
+        account_id: str,
+        partition: str,
+        identifier: str,
+        engine_version: str,
+        instance_class: str,
+        instance_count: int,
+        subnet_ids: Sequence[str],
+        security_group_ids: Sequence[str],
+        kms_key_arn: str,
+        backup_retention_days: int,
+        log_retention_days: int,
+        deletion_protection: bool,
+        final_snapshot_identifier: str | None,
+        global_cluster_identifier: str | None = None,
+        master_user: MasterUser | None = None,
+        lifecycle: TerraformResourceLifecycle | None = None,
+        instance_ignore_changes: Sequence[str] = (),
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        subnet_group = DbSubnetGroup(
+            self,
+            "subnets",
+            name=identifier,
+            description=f"{identifier}: isolated subnets only",
+            subnet_ids=list(subnet_ids),
+        )
+        # Created here (encrypted, with a retention) before RDS would create it unmanaged on first export.
+        log_groups = [
+            CloudwatchLogGroup(
+                self,
+                f"log-{log}",
+                name=f"/aws/rds/cluster/{identifier}/{log}",
+                retention_in_days=log_retention_days,
+                kms_key_id=kms_key_arn,
+            )
+            for log in EXPORTED_LOGS
+        ]
+        for group in log_groups:
+            skip(group, "CKV_AWS_338", LOG_RETENTION_REASON)
+        monitoring = self._monitoring_role(naming, account_id, partition)
+        credentials: dict[str, object] = {}
+        if master_user is not None:
+            credentials = {
+                "database_name": master_user.database_name,
+                "master_username": master_user.username,
+                "manage_master_user_password": True,
+                "master_user_secret_kms_key_id": kms_key_arn,
+            }
+        self.cluster = RdsCluster(
+            self,
+            "cluster",
+            cluster_identifier=identifier,
+            engine=ENGINE,
+            engine_version=engine_version,
+            global_cluster_identifier=global_cluster_identifier,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=list(security_group_ids),
+            storage_encrypted=True,
+            kms_key_id=kms_key_arn,
+            iam_database_authentication_enabled=True,
+            backup_retention_period=backup_retention_days,
+            preferred_backup_window=BACKUP_WINDOW,
+            preferred_maintenance_window=MAINTENANCE_WINDOW,
+            copy_tags_to_snapshot=True,
+            enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
+            deletion_protection=deletion_protection,
+            skip_final_snapshot=final_snapshot_identifier is None,
+            final_snapshot_identifier=final_snapshot_identifier,
+            lifecycle=lifecycle,
+            tags=dict(tags or {}),
+            depends_on=log_groups,
+            **credentials,  # type: ignore[arg-type]
+        )
+        skip(self.cluster, "CKV2_AWS_8", "in the region's daily AWS Backup plan through its tag-based selection")
+        skip(self.cluster, "CKV2_AWS_27", QUERY_LOGGING_REASON)
+        if not deletion_protection:
+            skip(self.cluster, "CKV_AWS_139", "dev is destroyable by design (stacks/protection.py); prod turns it on")
+        self.instances = [
+            RdsClusterInstance(
+                self,
+                f"instance-{number}",
+                identifier=f"{identifier}-{number}",
+                cluster_identifier=self.cluster.id,
+                instance_class=instance_class,
+                engine=self.cluster.engine,
+                engine_version=self.cluster.engine_version,
+                db_subnet_group_name=subnet_group.name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                copy_tags_to_snapshot=True,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=kms_key_arn,
+                performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+                monitoring_interval=MONITORING_INTERVAL_SECONDS,
+                monitoring_role_arn=monitoring.arn,
+                promotion_tier=number,
+                preferred_maintenance_window=MAINTENANCE_WINDOW,
+                tags=dict(tags or {}),
+                lifecycle=(
+                    TerraformResourceLifecycle(ignore_changes=list(instance_ignore_changes))
+                    if instance_ignore_changes
+                    else None
+                ),
+            )
+            for number in range(1, instance_count + 1)
+        ]
+
+    def _monitoring_role(self, naming: Naming, account_id: str, partition: str) -> IamRole:
+        """Enhanced Monitoring's role: what the AWS-managed monitoring policy grants, for this region's log group."""
+        role = IamRole(
+            self,
+            "monitoring-role",
+            name=naming.name("rds-monitoring"),
+            assume_role_policy=iam.assume_role_policy("monitoring.rds.amazonaws.com"),
+        )
+        group = f"arn:{partition}:logs:{naming.region}:{account_id}:log-group:{ENHANCED_MONITORING_LOG_GROUP}"
+        IamRolePolicy(
+            self,
+            "monitoring-policy",
+            name="publish-os-metrics",
+            role=role.id,
+            policy=iam.document(
+                iam.allow(["logs:CreateLogGroup", "logs:PutRetentionPolicy"], [group], sid="OsMetricsLogGroup"),
+                iam.allow(
+                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"],
+                    [f"{group}:log-stream:*"],
+                    sid="OsMetricsLogStreams",
+                ),
+            ),
+        )
+        return role

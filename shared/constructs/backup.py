@@ -1,0 +1,222 @@
+"""AWS Backup for one region: an encrypted vault, a daily plan and a selection of everything carrying its tag.
+
+The plan may copy each recovery point to a vault in another region (the
+secondary holds the primary's copies). The service role has an inline policy
+naming exactly what it backs up, its vaults and keys; the AWS-managed backup
+policy would grant every resource type in the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.backup_plan import (
+    BackupPlan,
+    BackupPlanRule,
+    BackupPlanRuleCopyAction,
+    BackupPlanRuleCopyActionLifecycle,
+    BackupPlanRuleLifecycle,
+)
+from cdktf_cdktf_provider_aws.backup_selection import BackupSelection, BackupSelectionSelectionTag
+from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from shared import iam
+from shared.naming import Naming
+
+SELECTION_TAG_KEY = "BackupPlan"
+DAILY_SCHEDULE = "cron(0 3 * * ? *)"  # 03:00 UTC, after the Aurora backup window opens
+START_WINDOW_MINUTES = 60
+COMPLETION_WINDOW_MINUTES = 360
+
+KMS_BACKUP_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+
+
+def plan_name(naming: Naming) -> str:
+    return naming.name("daily")
+
+
+def selection_tags(naming: Naming) -> dict[str, str]:
+    """The tag a table or cluster carries to be in this region's daily plan."""
+    return {SELECTION_TAG_KEY: plan_name(naming)}
+
+
+def _with_ignores(
+    lifecycle: TerraformResourceLifecycle | None, ignore_changes: Sequence[str]
+) -> TerraformResourceLifecycle | None:
+    if not ignore_changes:
+        return lifecycle
+    return TerraformResourceLifecycle(
+        prevent_destroy=lifecycle.prevent_destroy if lifecycle else None, ignore_changes=list(ignore_changes)
+    )
+
+
+@dataclass(frozen=True)
+class CopyDestination:
+    """Another region's vault; its key is named by alias (the key is created by a stack deployed later)."""
+
+    vault_arn: str
+    key_arn_pattern: str
+    key_alias: str
+
+
+@dataclass(frozen=True)
+class ProtectedResources:
+    """What the selection covers, for the role's policy: DynamoDB table ARNs and Aurora cluster ARNs."""
+
+    table_arns: Sequence[str]
+    cluster_arns: Sequence[str]
+    cluster_snapshot_arn_pattern: str
+
+
+class DailyBackup(Construct):
+    """Exposes `vault` (`name`, `arn`) and `plan` (`id`, `name`); `selection` is None where it is not created.
+
+    The selection tag's value is the plan's base name, whatever `name_suffix` the plan's own name carries.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        naming: Naming,
+        kms_key_arn: str,
+        retention_days: int,
+        resources: ProtectedResources,
+        copy_to: CopyDestination | None,
+        with_selection: bool,
+        vault_force_destroy: bool,
+        lifecycle: TerraformResourceLifecycle | None = None,
+        ignore_changes: Sequence[str] = (),
+        name_suffix: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        name = plan_name(naming) if name_suffix is None else f"{plan_name(naming)}-{name_suffix}"
+        self.vault = BackupVault(
+            self,
+            "vault",
+            name=naming.name("vault"),
+            kms_key_arn=kms_key_arn,
+            force_destroy=vault_force_destroy or None,
+            lifecycle=_with_ignores(lifecycle, ignore_changes),
+        )
+        copy_actions = (
+            [
+                BackupPlanRuleCopyAction(
+                    destination_vault_arn=copy_to.vault_arn,
+                    lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=retention_days),
+                )
+            ]
+            if copy_to
+            else None
+        )
+        self.plan = BackupPlan(
+            self,
+            "plan",
+            name=name,
+            lifecycle=_with_ignores(None, ignore_changes),
+            rule=[
+                BackupPlanRule(
+                    rule_name="daily",
+                    target_vault_name=self.vault.name,
+                    schedule=DAILY_SCHEDULE,
+                    start_window=START_WINDOW_MINUTES,
+                    completion_window=COMPLETION_WINDOW_MINUTES,
+                    lifecycle=BackupPlanRuleLifecycle(delete_after=retention_days),
+                    recovery_point_tags=selection_tags(naming),
+                    copy_action=copy_actions,
+                )
+            ],
+        )
+        role = IamRole(
+            self,
+            "role",
+            name=naming.name("backup"),
+            assume_role_policy=iam.assume_role_policy("backup.amazonaws.com"),
+        )
+        IamRolePolicy(
+            self,
+            "policy",
+            name="back-up-payment-data",
+            role=role.id,
+            policy=self._policy(kms_key_arn, resources, copy_to),
+        )
+        self.selection = (
+            BackupSelection(
+                self,
+                "selection",
+                name=naming.name("tagged"),
+                plan_id=self.plan.id,
+                iam_role_arn=role.arn,
+                selection_tag=[
+                    BackupSelectionSelectionTag(type="STRINGEQUALS", key=key, value=value)
+                    for key, value in selection_tags(naming).items()
+                ],
+            )
+            if with_selection
+            else None
+        )
+
+    def _policy(self, kms_key_arn: str, resources: ProtectedResources, copy_to: CopyDestination | None) -> str:
+        tables = list(resources.table_arns)
+        statements = [
+            iam.allow(
+                [
+                    "dynamodb:DescribeTable",
+                    "dynamodb:ListTagsOfResource",
+                    "dynamodb:CreateBackup",
+                    "dynamodb:StartAwsBackupJob",
+                ],
+                tables,
+                sid="BackUpTables",
+            ),
+            iam.allow(
+                ["dynamodb:DescribeBackup", "dynamodb:DeleteBackup"],
+                [f"{arn}/backup/*" for arn in tables],
+                sid="ManageTableBackups",
+            ),
+            iam.allow(
+                ["rds:DescribeDBClusters", "rds:CreateDBClusterSnapshot", "rds:ListTagsForResource"],
+                [*resources.cluster_arns, resources.cluster_snapshot_arn_pattern],
+                sid="SnapshotClusters",
+            ),
+            iam.allow(
+                [
+                    "rds:DescribeDBClusterSnapshots",
+                    "rds:DeleteDBClusterSnapshot",
+                    "rds:CopyDBClusterSnapshot",
+                    "rds:AddTagsToResource",
+                ],
+                [resources.cluster_snapshot_arn_pattern],
+                sid="ManageClusterSnapshots",
+            ),
+            iam.allow(
+                ["backup:DescribeBackupVault", "backup:CopyIntoBackupVault"],
+                [self.vault.arn, *([copy_to.vault_arn] if copy_to else [])],
+                sid="UseVaults",
+            ),
+            # The one unscopable action: resolving the tag-based selection.
+            iam.allow(["tag:GetResources"], ["*"], sid="FindTaggedResources"),
+            iam.allow(KMS_BACKUP_ACTIONS, [kms_key_arn], sid="UseRegionKey"),
+            iam.allow(
+                ["kms:CreateGrant"],
+                [kms_key_arn],
+                sid="GrantRegionKeyToServices",
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        ]
+        if copy_to:
+            statements.append(
+                iam.allow(
+                    [*KMS_BACKUP_ACTIONS, "kms:CreateGrant"],
+                    [copy_to.key_arn_pattern],
+                    sid="UseCopyDestinationKey",
+                    conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": copy_to.key_alias}},
+                )
+            )
+        return iam.document(*statements)

@@ -1,0 +1,111 @@
+"""One CloudWatch dashboard per region: the API, the functions, the table, the queues and the alarms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from constructs import Construct
+
+WIDTH = 12  # two widgets per row (the grid is 24 wide)
+HEIGHT = 6
+
+
+class RegionDashboard(Construct):
+    """Exposes `dashboard` (`dashboard_name`)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        region: str,
+        api_name: str,
+        api_stage: str,
+        functions: Mapping[str, str],
+        table_name: str,
+        queues: Mapping[str, str],
+        alarm_arns: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        api = ["ApiName", api_name, "Stage", api_stage]
+        panels: list[tuple[str, list[list[Any]], str]] = [
+            (
+                "API requests and errors",
+                [
+                    ["AWS/ApiGateway", "Count", *api],
+                    ["AWS/ApiGateway", "4XXError", *api],
+                    ["AWS/ApiGateway", "5XXError", *api],
+                ],
+                "Sum",
+            ),
+            (
+                "API latency p99 (ms)",
+                [["AWS/ApiGateway", "Latency", *api], ["AWS/ApiGateway", "IntegrationLatency", *api]],
+                "p99",
+            ),
+            (
+                "Function errors and throttles",
+                [
+                    ["AWS/Lambda", metric, "FunctionName", function_name, {"label": f"{label} {metric.lower()}"}]
+                    for label, function_name in functions.items()
+                    for metric in ("Errors", "Throttles")
+                ],
+                "Sum",
+            ),
+            (
+                "Function duration p99 (ms)",
+                [["AWS/Lambda", "Duration", "FunctionName", fn, {"label": label}] for label, fn in functions.items()],
+                "p99",
+            ),
+            (
+                "Payments table",
+                [
+                    ["AWS/DynamoDB", metric, "TableName", table_name]
+                    for metric in ("ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "ThrottledRequests")
+                ],
+                "Sum",
+            ),
+            (
+                "Queue depth",
+                [
+                    ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue, {"label": label}]
+                    for label, queue in queues.items()
+                ],
+                "Maximum",
+            ),
+        ]
+        widgets: list[dict[str, Any]] = [
+            {
+                "type": "metric",
+                "x": (index % 2) * WIDTH,
+                "y": (index // 2) * HEIGHT,
+                "width": WIDTH,
+                "height": HEIGHT,
+                "properties": {
+                    "title": title,
+                    "region": region,
+                    "metrics": metrics,
+                    "stat": stat,
+                    "period": 60,
+                    "view": "timeSeries",
+                },
+            }
+            for index, (title, metrics, stat) in enumerate(panels)
+        ]
+        widgets.append(
+            {
+                "type": "alarm",
+                "x": 0,
+                "y": ((len(panels) + 1) // 2) * HEIGHT,
+                "width": 2 * WIDTH,
+                "height": HEIGHT,
+                "properties": {"title": "Alarms", "alarms": list(alarm_arns)},
+            }
+        )
+        self.dashboard = CloudwatchDashboard(
+            self, "dashboard", dashboard_name=name, dashboard_body=json.dumps({"widgets": widgets})
+        )

@@ -1,0 +1,178 @@
+"""Route 53 for the payments API: the hosted zone, a region's HTTPS health check and the traffic records.
+
+Clients resolve one name, the *entry* `<api_record>.<zone>`. Route 53 allows a single routing policy per
+name and type, so the entry cannot be a failover pair and a weighted pair at once; the two are nested:
+
+    api.<zone>            weighted pair (set identifier = region role), weights = the traffic split;
+      │                   each record is an alias to its region's leg, evaluating the leg's health
+      ├── primary.api.<zone>     failover pair: PRIMARY = primary region, SECONDARY = secondary region
+      └── secondary.api.<zone>   failover pair: PRIMARY = secondary region, SECONDARY = primary region
+
+Each leg record is a CNAME (TTL 60) to a regional API Gateway host carrying that region's HTTPS health
+check on `/<stage>/health`. So the weights decide how traffic is split while both regions are healthy,
+and a region failing its health check hands its share to the other region without anybody changing
+a weight. Weights come from a Terraform variable of each DNS stack (see `TRAFFIC_WEIGHT_VARIABLE`),
+written by the ops tooling from the persisted split, never edited in the records by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
+from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
+from cdktf_cdktf_provider_aws.route53_record import (
+    Route53Record,
+    Route53RecordAlias,
+    Route53RecordFailoverRoutingPolicy,
+    Route53RecordWeightedRoutingPolicy,
+)
+from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
+from constructs import Construct
+
+TRAFFIC_WEIGHT_VARIABLE = "traffic_weight"
+API_RECORD_TTL_SECONDS = 60
+HTTPS_PORT = 443
+HEALTH_CHECK_INTERVAL_SECONDS = 30  # standard interval; 10 s "fast" checks cost more
+HEALTH_CHECK_FAILURE_THRESHOLD = 3  # consecutive failures before a region is unhealthy (~90 s)
+Failover = Literal["PRIMARY", "SECONDARY"]
+
+
+def api_host(invoke_url: str) -> str:
+    """The host of a stage invoke URL (`https://<id>.execute-api.<region>.<suffix>/<stage>`), in Terraform."""
+    return Fn.element(Fn.split("/", invoke_url), 2)
+
+
+def entry_name(api_record: str, zone_name: str) -> str:
+    return f"{api_record}.{zone_name}"
+
+
+def leg_name(leg: str, api_record: str, zone_name: str) -> str:
+    """The failover pair a weighted record leads to: `<leg>.<api_record>.<zone>` (leg = a region role)."""
+    return f"{leg}.{api_record}.{zone_name}"
+
+
+def failover_set_identifier(leg: str, failover: Failover) -> str:
+    """Unique in the zone: `primary-leg-primary`, `primary-leg-secondary`, `secondary-leg-primary`, ..."""
+    return f"{leg}-leg-{failover.lower()}"
+
+
+class HostedZone(Construct):
+    """The zone: created here, or an existing one looked up by id (its name must be the configured one).
+
+    Exposes `zone_id` and `zone_name`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        zone_name: str,
+        existing_zone_id: str,
+        force_destroy: bool,
+        lifecycle: TerraformResourceLifecycle | None,
+        comment: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.zone_name = zone_name
+        if existing_zone_id:
+            zone = DataAwsRoute53Zone(
+                self,
+                "existing",
+                zone_id=existing_zone_id,
+                lifecycle=TerraformResourceLifecycle(
+                    postcondition=[
+                        Postcondition(
+                            condition=f'${{trimsuffix(self.name, ".") == "{zone_name}"}}',
+                            error_message=(
+                                f"dns.existing_zone_id {existing_zone_id} is not the zone {zone_name} "
+                                "(dns.zone_name); fix one of them"
+                            ),
+                        )
+                    ]
+                ),
+            )
+            self.zone_id: str = zone.zone_id
+        else:
+            created = Route53Zone(
+                self,
+                "zone",
+                name=zone_name,
+                comment=comment,
+                force_destroy=force_destroy,
+                lifecycle=lifecycle,
+            )
+            self.zone_id = created.zone_id
+
+
+class ApiHealthCheck(Construct):
+    """An HTTPS health check of one region's API (`GET https://<host>/<stage>/health`, SNI on).
+
+    Exposes `health_check` (`id`, `fqdn`).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, name: str, host: str, resource_path: str) -> None:
+        super().__init__(scope, construct_id)
+        self.health_check = Route53HealthCheck(
+            self,
+            "check",
+            type="HTTPS",
+            fqdn=host,
+            port=HTTPS_PORT,
+            resource_path=resource_path,
+            enable_sni=True,
+            request_interval=HEALTH_CHECK_INTERVAL_SECONDS,
+            failure_threshold=HEALTH_CHECK_FAILURE_THRESHOLD,
+            tags={"Name": name},
+        )
+
+
+def failover_record(
+    scope: Construct,
+    construct_id: str,
+    *,
+    zone_id: str,
+    name: str,
+    leg: str,
+    failover: Failover,
+    target_host: str,
+    health_check_id: str,
+) -> Route53Record:
+    """One half of a leg's failover pair: a CNAME to a regional API host, guarded by its health check."""
+    return Route53Record(
+        scope,
+        construct_id,
+        zone_id=zone_id,
+        name=name,
+        type="CNAME",
+        ttl=API_RECORD_TTL_SECONDS,
+        records=[target_host],
+        set_identifier=failover_set_identifier(leg, failover),
+        failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=failover),
+        health_check_id=health_check_id,
+    )
+
+
+def weighted_entry(
+    scope: Construct,
+    construct_id: str,
+    *,
+    zone_id: str,
+    name: str,
+    set_identifier: str,
+    weight: float,
+    leg_fqdn: str,
+) -> Route53Record:
+    """One region's share of the entry name: an alias to its leg that follows the leg's health."""
+    return Route53Record(
+        scope,
+        construct_id,
+        zone_id=zone_id,
+        name=name,
+        type="CNAME",
+        set_identifier=set_identifier,
+        weighted_routing_policy=Route53RecordWeightedRoutingPolicy(weight=weight),
+        alias=Route53RecordAlias(name=leg_fqdn, zone_id=zone_id, evaluate_target_health=True),
+    )

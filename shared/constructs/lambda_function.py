@@ -1,0 +1,207 @@
+"""A Lambda function as production runs it: its own role, log group and dead-letter queue.
+
+Every function gets
+- a role of its own whose one inline policy holds exactly the statements the caller grants, plus
+  what any VPC function with tracing and logs needs, plus an explicit Deny on destructive actions;
+- the log group `/aws/lambda/<name>`, created before the function (so Lambda never creates an
+  unencrypted one that never expires), encrypted with the region key, retention from config;
+- private subnets and a security group, reserved concurrency, X-Ray tracing, environment
+  variables encrypted with the region key, and a dead-letter queue for failed async invocations.
+
+Code comes from `lambda_package`: a directory of `lambda_src/` archived by the synth.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
+    LambdaFunctionEnvironment,
+    LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
+)
+from constructs import Construct
+
+from shared import iam
+from shared.checkov import skip
+
+RUNTIME = "python3.12"
+
+# Never part of a deployment package: bytecode caches, and hidden files and directories (the state
+# that linters and test runners leave behind, editor files, a stray .env).
+EXCLUDED_NAMES = frozenset({"__pycache__"})
+EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+# Staged files get one fixed time and mode, so an unchanged source always zips to the same bytes
+# (and the same source_code_hash): a re-synth never shows up as a code change.
+STAGED_MTIME = 946684800  # 2000-01-01T00:00:00Z
+STAGED_MODE = 0o644
+
+# Denied to every function whatever else it is granted, on any resource: a guardrail that outlives
+# later edits of the allow statements.
+DESTRUCTIVE_ACTIONS: tuple[str, ...] = (
+    "dynamodb:DeleteTable",
+    "dynamodb:DeleteItem",
+    "dynamodb:DeleteBackup",
+    "s3:DeleteBucket",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+)
+
+# What Lambda itself needs to attach a function to a VPC (the actions of AWS's
+# AWSLambdaVPCAccessExecutionRole). EC2 does not support resource-level permissions for these
+# calls as Lambda makes them, so AWS requires Resource "*"; they grant nothing beyond ENI plumbing.
+VPC_NETWORK_INTERFACE_ACTIONS: tuple[str, ...] = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+# X-Ray's segment upload APIs have no resource-level permissions either: Resource "*" is required.
+TRACING_ACTIONS: tuple[str, ...] = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+
+def _is_packaged(relative: Path) -> bool:
+    return not any(
+        part in EXCLUDED_NAMES or part.startswith(".") for part in relative.parts
+    ) and not relative.name.endswith(EXCLUDED_SUFFIXES)
+
+
+def _packaged_files(source_dir: Path) -> list[Path]:
+    return sorted(p for p in source_dir.rglob("*") if p.is_file() and _is_packaged(p.relative_to(source_dir)))
+
+
+def _stage(source_dir: Path) -> tuple[Path, str]:
+    """Copy the package's files into a scratch directory with fixed times; returns it and a content hash."""
+    staging = Path(tempfile.mkdtemp(prefix=f"lambda-{source_dir.name}-"))
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)
+    digest = hashlib.sha256()
+    for path in _packaged_files(source_dir):
+        relative = path.relative_to(source_dir)
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        content = path.read_bytes()
+        target.write_bytes(content)
+        target.chmod(STAGED_MODE)
+        os.utime(target, (STAGED_MTIME, STAGED_MTIME))
+        digest.update(relative.as_posix().encode() + b"\0" + content + b"\0")
+    return staging, digest.hexdigest()[:32].upper()
+
+
+def lambda_package(scope: Construct, construct_id: str, *, source_dir: Path) -> TerraformAsset:
+    """A zip of `source_dir` (without caches), written by the synth into the stack's assets."""
+    if not (source_dir / "handler.py").is_file():
+        raise ValueError(f"{source_dir} has no handler.py: not a Lambda package")
+    staging, content_hash = _stage(source_dir)
+    return TerraformAsset(scope, construct_id, path=str(staging), type=AssetType.ARCHIVE, asset_hash=content_hash)
+
+
+class PlatformFunction(Construct):
+    """Exposes `function` (`function_name`, `arn`, `invoke_arn`), `role` and `log_group`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        description: str,
+        package: TerraformAsset,
+        handler: str,
+        memory_mb: int,
+        timeout_seconds: int,
+        reserved_concurrency: int,
+        environment: Mapping[str, str],
+        kms_key_arn: str,
+        subnet_ids: Sequence[str],
+        security_group_ids: Sequence[str],
+        log_retention_days: int,
+        dead_letter_queue_arn: str,
+        statements: Sequence[dict[str, Any]],
+        ignore_changes: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/aws/lambda/{name}",
+            retention_in_days=log_retention_days,
+            kms_key_id=kms_key_arn,
+        )
+        skip(
+            self.log_group,
+            "CKV_AWS_338",
+            "retention is compute.log_retention_days (30 days by spec); payments and their audit records are kept "
+            "in DynamoDB and S3",
+        )
+        self.role = IamRole(
+            self,
+            "role",
+            name=name,
+            description=f"Runtime role of the {name} function",
+            assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
+        )
+        policy = IamRolePolicy(
+            self,
+            "policy",
+            name="runtime",
+            role=self.role.id,
+            policy=iam.document(
+                iam.allow(
+                    ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"], sid="WriteOwnLogs"
+                ),
+                iam.allow(["sqs:SendMessage"], [dead_letter_queue_arn], sid="DeadLetterFailedInvocations"),
+                iam.allow(["kms:Decrypt", "kms:GenerateDataKey"], [kms_key_arn], sid="UseRegionKey"),
+                iam.allow(VPC_NETWORK_INTERFACE_ACTIONS, ["*"], sid="AttachToVpc"),
+                iam.allow(TRACING_ACTIONS, ["*"], sid="SendTraces"),
+                *statements,
+                iam.deny(DESTRUCTIVE_ACTIONS, ["*"], sid="DenyDestructiveActions"),
+            ),
+        )
+        self.function = LambdaFunction(
+            self,
+            "function",
+            function_name=name,
+            description=description,
+            role=self.role.arn,
+            runtime=RUNTIME,
+            handler=handler,
+            filename=package.path,
+            source_code_hash=Fn.filebase64sha256(package.path),
+            memory_size=memory_mb,
+            timeout=timeout_seconds,
+            reserved_concurrent_executions=reserved_concurrency,
+            kms_key_arn=kms_key_arn,
+            environment=LambdaFunctionEnvironment(variables=dict(environment)),
+            vpc_config=LambdaFunctionVpcConfig(
+                subnet_ids=list(subnet_ids), security_group_ids=list(security_group_ids)
+            ),
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_queue_arn),
+            # The log group first (or Lambda creates an unencrypted one), and the role's permissions
+            # (Lambda checks the ENI and dead-letter permissions when the function is created).
+            depends_on=[self.log_group, policy],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignore_changes)) if ignore_changes else None,
+        )
+        skip(
+            self.function,
+            "CKV_AWS_272",
+            "the code is archived by the synth from this repository and deployed only through it; no AWS Signer "
+            "profile exists in this platform yet",
+        )

@@ -1,0 +1,258 @@
+"""The region's alarms, their encrypted SNS topic and the composite "region-unhealthy" alarm.
+
+Every alarm notifies the topic when it fires and when it recovers. The critical ones (the API
+failing or slow, the payment function failing or throttled, the table throttled, the Aurora
+replica falling behind) are OR-ed into `region-unhealthy`: the one alarm the traffic rollout
+watches before it shifts more traffic to a region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+from shared.naming import Naming
+
+PERIOD_SECONDS = 60
+# Fire when 3 of the last 5 minutes breach: one bad minute is noise, three is an incident.
+EVALUATION_PERIODS = 5
+DATAPOINTS_TO_ALARM = 3
+
+LAMBDA_ERRORS_PER_MINUTE = 1
+LAMBDA_THROTTLES_PER_MINUTE = 1
+API_5XX_RATE = 0.05  # 5XXError's Average is the share of requests answered 5xx
+API_P99_LATENCY_MS = 2000
+TABLE_THROTTLED_REQUESTS_PER_MINUTE = 1
+AURORA_REPLICATION_LAG_MS = 5000
+
+GREATER_OR_EQUAL = "GreaterThanOrEqualToThreshold"
+GREATER = "GreaterThanThreshold"
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What the alarms watch in one region."""
+
+    functions: Mapping[str, str]  # label -> function name
+    critical_functions: Sequence[str]  # labels whose errors/throttles make the region unhealthy
+    api_name: str
+    api_stage: str
+    table_name: str
+    dead_letter_queues: Mapping[str, str]  # label -> queue name
+    replica_cluster_identifier: str | None = None  # the secondary's Aurora cluster
+
+
+class RegionAlarms(Construct):
+    """Exposes `topic`, `alarms` (key -> alarm), `alarm_names`, `region_unhealthy_name`, `alarm_arns`.
+
+    `composite=False` (the local emulator cannot create composite alarms) makes `region-unhealthy`
+    a metric alarm on the API's 5xx rate, the composite's most direct signal, under the same name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        naming: Naming,
+        kms_key_arn: str,
+        alarm_email: str,
+        watched: Watched,
+        composite: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._naming = naming
+        self.topic = SnsTopic(self, "topic", name=naming.name("alarms"), kms_master_key_id=kms_key_arn)
+        if alarm_email:
+            SnsTopicSubscription(self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=alarm_email)
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        critical: list[str] = []
+
+        for label, function_name in watched.functions.items():
+            for metric, threshold in (("Errors", LAMBDA_ERRORS_PER_MINUTE), ("Throttles", LAMBDA_THROTTLES_PER_MINUTE)):
+                key = f"{label}-{metric.lower()}"
+                self._metric_alarm(
+                    key,
+                    description=f"{function_name}: {metric.lower()} in {DATAPOINTS_TO_ALARM} of the last "
+                    f"{EVALUATION_PERIODS} minutes",
+                    namespace="AWS/Lambda",
+                    metric=metric,
+                    dimensions={"FunctionName": function_name},
+                    statistic="Sum",
+                    threshold=threshold,
+                    comparison=GREATER_OR_EQUAL,
+                )
+                if label in watched.critical_functions:
+                    critical.append(key)
+
+        api = {"ApiName": watched.api_name, "Stage": watched.api_stage}
+        self._metric_alarm(
+            "api-5xx-rate",
+            description=f"More than {API_5XX_RATE:.0%} of API requests answered 5xx",
+            namespace="AWS/ApiGateway",
+            metric="5XXError",
+            dimensions=api,
+            statistic="Average",
+            threshold=API_5XX_RATE,
+            comparison=GREATER,
+        )
+        self._metric_alarm(
+            "api-p99-latency",
+            description=f"API p99 latency above {API_P99_LATENCY_MS} ms",
+            namespace="AWS/ApiGateway",
+            metric="Latency",
+            dimensions=api,
+            extended_statistic="p99",
+            threshold=API_P99_LATENCY_MS,
+            comparison=GREATER,
+        )
+        critical += ["api-5xx-rate", "api-p99-latency"]
+
+        self._table_throttles(watched.table_name)
+        critical.append("table-throttles")
+
+        for label, queue_name in watched.dead_letter_queues.items():
+            self._metric_alarm(
+                f"{label}-depth",
+                description=f"{queue_name} holds messages that could not be processed",
+                namespace="AWS/SQS",
+                metric="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": queue_name},
+                statistic="Maximum",
+                threshold=0,
+                comparison=GREATER,
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
+            )
+
+        if watched.replica_cluster_identifier:
+            self._metric_alarm(
+                "aurora-replication-lag",
+                description=f"Aurora global replication to {watched.replica_cluster_identifier} lags more than "
+                f"{AURORA_REPLICATION_LAG_MS} ms",
+                namespace="AWS/RDS",
+                metric="AuroraGlobalDBReplicationLag",
+                dimensions={"DBClusterIdentifier": watched.replica_cluster_identifier},
+                statistic="Maximum",
+                threshold=AURORA_REPLICATION_LAG_MS,
+                comparison=GREATER,
+            )
+            critical.append("aurora-replication-lag")
+
+        self.critical_alarm_names = [self.alarms[key].alarm_name for key in critical]
+        self.region_unhealthy_name = naming.name("region-unhealthy")
+        description = "The region is unhealthy: any of " + ", ".join(critical)
+        if composite:
+            self.region_unhealthy: CloudwatchCompositeAlarm | CloudwatchMetricAlarm = CloudwatchCompositeAlarm(
+                self,
+                "region-unhealthy",
+                alarm_name=self.region_unhealthy_name,
+                alarm_description=description,
+                alarm_rule=" OR ".join(f'ALARM("{name}")' for name in self.critical_alarm_names),
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+            )
+        else:
+            self.region_unhealthy = self._metric_alarm(
+                "region-unhealthy",
+                name=self.region_unhealthy_name,
+                description=description + " (local stand-in: the API's 5xx rate)",
+                namespace="AWS/ApiGateway",
+                metric="5XXError",
+                dimensions=api,
+                statistic="Average",
+                threshold=API_5XX_RATE,
+                comparison=GREATER,
+                register=False,
+            )
+        self.alarm_names = [alarm.alarm_name for alarm in self.alarms.values()] + [self.region_unhealthy_name]
+        self.alarm_arns = [alarm.arn for alarm in self.alarms.values()] + [self.region_unhealthy.arn]
+
+    def _metric_alarm(
+        self,
+        key: str,
+        *,
+        description: str,
+        namespace: str,
+        metric: str,
+        dimensions: dict[str, str],
+        threshold: float,
+        comparison: str,
+        statistic: str | None = None,
+        extended_statistic: str | None = None,
+        evaluation_periods: int = EVALUATION_PERIODS,
+        datapoints_to_alarm: int = DATAPOINTS_TO_ALARM,
+        name: str | None = None,
+        register: bool = True,
+    ) -> CloudwatchMetricAlarm:
+        alarm = CloudwatchMetricAlarm(
+            self,
+            key,
+            alarm_name=name or self._naming.name(key),
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=metric,
+            dimensions=dimensions,
+            statistic=statistic,
+            extended_statistic=extended_statistic,
+            period=PERIOD_SECONDS,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+            threshold=threshold,
+            comparison_operator=comparison,
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+        )
+        if register:
+            self.alarms[key] = alarm
+        return alarm
+
+    def _table_throttles(self, table_name: str) -> None:
+        """Reads and writes throttled on the region's table, summed (one alarm for both)."""
+
+        def metric(query_id: str, name: str) -> CloudwatchMetricAlarmMetricQuery:
+            return CloudwatchMetricAlarmMetricQuery(
+                id=query_id,
+                metric=CloudwatchMetricAlarmMetricQueryMetric(
+                    namespace="AWS/DynamoDB",
+                    metric_name=name,
+                    dimensions={"TableName": table_name},
+                    period=PERIOD_SECONDS,
+                    stat="Sum",
+                ),
+            )
+
+        self.alarms["table-throttles"] = CloudwatchMetricAlarm(
+            self,
+            "table-throttles",
+            alarm_name=self._naming.name("table-throttles"),
+            alarm_description=f"{table_name}: read or write requests throttled",
+            metric_query=[
+                CloudwatchMetricAlarmMetricQuery(
+                    id="throttled",
+                    expression="FILL(reads, 0) + FILL(writes, 0)",
+                    label="Throttled requests",
+                    return_data=True,
+                ),
+                metric("reads", "ReadThrottleEvents"),
+                metric("writes", "WriteThrottleEvents"),
+            ],
+            evaluation_periods=EVALUATION_PERIODS,
+            datapoints_to_alarm=DATAPOINTS_TO_ALARM,
+            threshold=TABLE_THROTTLED_REQUESTS_PER_MINUTE,
+            comparison_operator=GREATER_OR_EQUAL,
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+        )

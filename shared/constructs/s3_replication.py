@@ -1,0 +1,149 @@
+"""Cross-region replication of one bucket into another, re-encrypted with the destination region's key.
+
+Owned by the destination's stack: the replication role (IAM is global) and the
+source bucket's replication configuration, which lives in the source region
+and is created through that region's provider alias.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf import ITerraformDependable, TerraformProvider, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
+    S3BucketReplicationConfigurationA,
+    S3BucketReplicationConfigurationRule,
+    S3BucketReplicationConfigurationRuleDeleteMarkerReplication,
+    S3BucketReplicationConfigurationRuleDestination,
+    S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration,
+    S3BucketReplicationConfigurationRuleDestinationMetrics,
+    S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold,
+    S3BucketReplicationConfigurationRuleDestinationReplicationTime,
+    S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime,
+    S3BucketReplicationConfigurationRuleFilter,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+)
+from constructs import Construct
+
+from shared import iam
+
+REPLICATION_TIME_MINUTES = 15  # the only value S3 Replication Time Control accepts
+
+
+@dataclass(frozen=True)
+class ReplicatedBucket:
+    """One end of the replication: the bucket, the key its objects are encrypted with, and its region."""
+
+    bucket_id: str
+    bucket_arn: str
+    kms_key_arn: str
+    region: str
+
+
+def _kms_in(side: ReplicatedBucket) -> dict[str, object]:
+    """Use of a key only by S3 in its region, only for objects of that bucket (bucket keys use the bucket ARN)."""
+    return {
+        "StringEquals": {"kms:ViaService": f"s3.{side.region}.amazonaws.com"},
+        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [side.bucket_arn, f"{side.bucket_arn}/*"]},
+    }
+
+
+class BucketReplication(Construct):
+    """Exposes `role` (`arn`) and `configuration`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role_name: str,
+        source: ReplicatedBucket,
+        destination: ReplicatedBucket,
+        source_provider: TerraformProvider,
+        replication_time_control: bool,
+        depends_on: Sequence[ITerraformDependable] = (),
+        ignore_changes: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.role = IamRole(self, "role", name=role_name, assume_role_policy=iam.assume_role_policy("s3.amazonaws.com"))
+        policy = IamRolePolicy(
+            self,
+            "policy",
+            name="replicate-audit-records",
+            role=self.role.id,
+            policy=iam.document(
+                iam.allow(
+                    ["s3:GetReplicationConfiguration", "s3:ListBucket"], [source.bucket_arn], sid="ReadSourceBucket"
+                ),
+                iam.allow(
+                    ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                    [f"{source.bucket_arn}/*"],
+                    sid="ReadSourceObjects",
+                ),
+                iam.allow(
+                    ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                    [f"{destination.bucket_arn}/*"],
+                    sid="WriteReplicas",
+                ),
+                iam.allow(["kms:Decrypt"], [source.kms_key_arn], sid="DecryptSource", conditions=_kms_in(source)),
+                iam.allow(
+                    ["kms:Encrypt", "kms:GenerateDataKey"],
+                    [destination.kms_key_arn],
+                    sid="EncryptReplicas",
+                    conditions=_kms_in(destination),
+                ),
+            ),
+        )
+        timing: dict[str, object] = {}
+        if replication_time_control:
+            timing = {
+                "replication_time": S3BucketReplicationConfigurationRuleDestinationReplicationTime(
+                    status="Enabled",
+                    time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(
+                        minutes=REPLICATION_TIME_MINUTES
+                    ),
+                ),
+                "metrics": S3BucketReplicationConfigurationRuleDestinationMetrics(
+                    status="Enabled",
+                    event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
+                        minutes=REPLICATION_TIME_MINUTES
+                    ),
+                ),
+            }
+        self.configuration = S3BucketReplicationConfigurationA(
+            self,
+            "configuration",
+            provider=source_provider,
+            bucket=source.bucket_id,
+            role=self.role.arn,
+            rule=[
+                S3BucketReplicationConfigurationRule(
+                    id="everything-to-peer-region",
+                    status="Enabled",
+                    priority=1,
+                    filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
+                    delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+                        status="Enabled"
+                    ),
+                    source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+                        sse_kms_encrypted_objects=S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
+                            status="Enabled"
+                        )
+                    ),
+                    destination=S3BucketReplicationConfigurationRuleDestination(
+                        bucket=destination.bucket_arn,
+                        storage_class="STANDARD",
+                        encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                            replica_kms_key_id=destination.kms_key_arn
+                        ),
+                        **timing,  # type: ignore[arg-type]
+                    ),
+                )
+            ],
+            depends_on=[policy, *depends_on],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignore_changes)) if ignore_changes else None,
+        )

@@ -1,0 +1,277 @@
+"""Traffic rollouts, a reverted rollout, failover/failback and per-stack rollback, on the emulator.
+
+Runs after the layer checks and before the redeploy checks; every test leaves the platform as it found it
+(split 100/0 and stable, alarms OK, compute-primary at the configured settings).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.integration.platform import Platform
+
+Weights = tuple[int | None, int | None]
+FUNCTIONS = ("payment", "retry", "health")  # outputs <f>_function_name
+
+
+@dataclass
+class TunedPlatform(Platform):
+    """The same private platform with extra settings in the environment (e.g. a different concurrency)."""
+
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, **self.extra}
+
+
+def entry_name(platform: Platform) -> str:
+    dns = platform.settings.dns
+    return f"{dns.api_record}.{dns.zone_name}."
+
+
+def route53_weights(route53: Any, zone_id: str, name: str) -> Weights:
+    """(primary, secondary) weights of the weighted entry records, as Route 53 has them now."""
+    found: dict[str, int] = {}
+    for record in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]:
+        if record["Name"] == name and "Weight" in record:
+            found[record["SetIdentifier"]] = int(record["Weight"])
+    return found.get("primary"), found.get("secondary")
+
+
+def persisted(platform: Platform) -> dict[str, Any]:
+    settings = platform.settings
+    s3 = platform.client("s3", "primary")
+    key = f"{settings.environment}/traffic/split.json"
+    return json.loads(s3.get_object(Bucket=settings.state.bucket, Key=key)["Body"].read())
+
+
+def serials(platform: Platform, stacks: list[str]) -> dict[str, tuple[str, int]]:
+    settings = platform.settings
+    s3 = platform.client("s3", "primary")
+    found = {}
+    for stack in stacks:
+        state = json.loads(s3.get_object(Bucket=settings.state.bucket, Key=f"dev/{stack}.tfstate")["Body"].read())
+        found[stack] = (state["lineage"], int(state["serial"]))
+    return found
+
+
+@contextmanager
+def watching(interval: float, probe: Callable[[], Any]) -> Iterator[list[Any]]:
+    """Call `probe` every `interval` seconds in a thread; yields the list of distinct consecutive values seen."""
+    seen: list[Any] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            value = probe()
+            if not seen or seen[-1] != value:
+                seen.append(value)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        value = probe()
+        if not seen or seen[-1] != value:
+            seen.append(value)
+
+
+@pytest.fixture
+def dns(platform: Platform, deployed: dict[str, Any]) -> Callable[[], Weights]:
+    zone_id = platform.outputs()["dns-primary"]["zone_id"]
+    name = entry_name(platform)
+    # A client of its own: the watcher thread polls while the test thread uses others.
+    route53 = boto3.client(
+        "route53",
+        region_name=platform.region("primary"),
+        endpoint_url=f"http://127.0.0.1:{platform.port}",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    return lambda: route53_weights(route53, zone_id, name)
+
+
+def whole_splits(seen: list[Weights]) -> list[Weights]:
+    """The splits Route 53 carried, without the moments one DNS stack was applied and the other not yet."""
+    splits = [w for w in seen if w[0] is not None and w[1] is not None and w[0] + w[1] == 100]
+    return [w for i, w in enumerate(splits) if i == 0 or splits[i - 1] != w]
+
+
+def set_alarm(platform: Platform, role: str, state: str) -> str:
+    name = platform.outputs()[f"compute-{role}"]["region_unhealthy_alarm_name"]
+    platform.client("cloudwatch", role).set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+    return name
+
+
+def back_to_primary(platform: Platform) -> None:
+    platform.must("rollout", "--to", "primary", "--steps", "100", "--bake", "0")
+
+
+def test_the_deployed_records_carry_the_configured_split(
+    platform: Platform, dns: Callable[[], Weights], deployed: dict[str, Any]
+) -> None:
+    assert dns() == (100, 0)
+    assert deployed["dns-primary"]["weight"] == 100
+    assert deployed["dns-secondary"]["weight"] == 0
+    for role in ("primary", "secondary"):
+        check = platform.client("route53", "primary").get_health_check(
+            HealthCheckId=deployed[f"dns-{role}"]["health_check_id"]
+        )["HealthCheck"]["HealthCheckConfig"]
+        assert check["Type"] == "HTTPS"
+        assert check["ResourcePath"] == "/v1/health"
+        assert check["FullyQualifiedDomainName"] == deployed[f"compute-{role}"]["api_endpoint"].split("/")[2]
+
+
+def test_a_full_ramp_to_the_secondary_and_back_is_visible_in_route53(
+    platform: Platform, dns: Callable[[], Weights]
+) -> None:
+    with watching(0.3, dns) as seen:
+        log = platform.must("rollout", "--to", "secondary", "--steps", "10,25,50,100", "--bake", "1")
+    assert whole_splits(seen) == [(100, 0), (90, 10), (75, 25), (50, 50), (0, 100)]
+    assert re.findall(r"^(\d/4)\s+\S+\s+(\S+)\s+[\d.]+\s+[\d.]+\s+ok$", log, re.M) == [
+        ("1/4", "90/10"),
+        ("2/4", "75/25"),
+        ("3/4", "50/50"),
+        ("4/4", "0/100"),
+    ]
+    state = persisted(platform)
+    assert state["weights"] == {"primary": 0, "secondary": 100}
+    assert state["status"] == "stable"
+    assert [(h["to"]["secondary"], h["result"]) for h in state["history"][-4:]] == [
+        (10, "ok"),
+        (25, "ok"),
+        (50, "ok"),
+        (100, "ok"),
+    ]
+
+    again = platform.must("rollout", "--to", "secondary", "--steps", "10,25,50,100", "--bake", "1")
+    assert "nothing to apply" in again
+
+    with watching(0.3, dns) as seen:
+        back_to_primary(platform)
+    assert whole_splits(seen) == [(0, 100), (100, 0)]
+    assert persisted(platform)["weights"] == {"primary": 100, "secondary": 0}
+
+
+def test_an_alarm_at_step_2_reverts_to_the_last_good_split(platform: Platform, dns: Callable[[], Weights]) -> None:
+    fired: list[str] = []
+
+    def fire_at_step_2() -> None:
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            state = persisted(platform)
+            if state["status"] == "in_progress" and state["weights"]["secondary"] == 25:
+                fired.append(set_alarm(platform, "secondary", "ALARM"))
+                return
+            time.sleep(0.3)
+
+    injector = threading.Thread(target=fire_at_step_2, daemon=True)
+    injector.start()
+    try:
+        result = platform.ops("rollout", "--to", "secondary", "--steps", "10,25,50,100", "--bake", "20")
+        injector.join(timeout=30)
+        assert fired, "the alarm was never set: step 2 did not start"
+        assert result.returncode == 1
+        region = platform.region("secondary")
+        assert f"bad signal: alarm {fired[0]} (secondary, {region}): in ALARM" in result.stdout
+        assert re.search(rf"^2/4\s+90/10\s+75/25 .* FAILED: alarm {fired[0]} \({region}\)$", result.stdout, re.M)
+        assert re.search(r"^revert\s+75/25\s+90/10 .* reverted$", result.stdout, re.M)
+        assert dns() == (90, 10)
+        state = persisted(platform)
+        assert state["weights"] == {"primary": 90, "secondary": 10}
+        assert state["status"] == "reverted"
+        failed, reverted = state["history"][-2:]
+        assert (failed["to"]["secondary"], failed["result"]) == (25, "failed")
+        assert fired[0] in failed["signal"]
+        assert (reverted["from"]["secondary"], reverted["to"]["secondary"], reverted["result"]) == (25, 10, "reverted")
+
+        kept = platform.must("deploy", "all")  # a later deploy keeps the persisted split
+        assert re.search(r"^dns-primary\s+unchanged\s", kept, re.M)
+        assert re.search(r"^dns-secondary\s+unchanged\s", kept, re.M)
+        assert dns() == (90, 10)
+    finally:
+        injector.join(timeout=1)
+        set_alarm(platform, "secondary", "OK")
+        back_to_primary(platform)
+    assert dns() == (100, 0)
+    assert persisted(platform)["status"] == "stable"
+
+
+def test_failover_and_failback_as_far_as_the_emulator_goes(platform: Platform, dns: Callable[[], Weights]) -> None:
+    set_alarm(platform, "secondary", "ALARM")
+    try:
+        refused = platform.ops("failover", "--bake", "0")
+    finally:
+        set_alarm(platform, "secondary", "OK")
+    assert refused.returncode == 1
+    assert re.search(r"^\s+FAIL\s+secondary region health: alarm .* in ALARM", refused.stdout, re.M)
+    assert "refusing to start the failover: a pre-check failed (nothing was changed)" in refused.stdout
+    assert dns() == (100, 0)
+
+    log = platform.must("failover", "--bake", "0")
+    assert re.search(r"^\s+note\s+replica lag: no datapoints of AuroraGlobalDBReplicationLag .*\(emulator\)", log, re.M)
+    assert re.search(r"^\s+note\s+database: SwitchoverGlobalCluster is not implemented", log, re.M)
+    assert re.search(r"^\s+ok\s+traffic: split 0/100", log, re.M)
+    assert dns() == (0, 100)
+    assert persisted(platform)["history"][-1]["reason"] == "failover"
+
+    log = platform.must("failback", "--bake", "0")
+    assert "the writer is already payments-dev-primary-aurora: nothing to switch" in log
+    assert re.search(r"^\s+ok\s+writer: payments-dev-primary-aurora is the writer", log, re.M)
+    assert dns() == (100, 0)
+    assert persisted(platform)["status"] == "stable"
+
+
+def test_rollback_of_compute_primary_restores_its_previous_release(
+    platform: Platform, deployed: dict[str, Any]
+) -> None:
+    others = [s for s in deployed if s != "compute-primary"]
+    before = serials(platform, others)
+    lambda_client = platform.client("lambda", "primary")
+    names = [deployed["compute-primary"][f"{f}_function_name"] for f in FUNCTIONS]
+
+    def concurrency() -> set[int]:
+        return {lambda_client.get_function_concurrency(FunctionName=n)["ReservedConcurrentExecutions"] for n in names}
+
+    configured = platform.settings.compute.reserved_concurrency
+    assert concurrency() == {configured}
+    tuned = TunedPlatform(platform.workdir, platform.port, {"PAYMENTS_COMPUTE_RESERVED_CONCURRENCY": "11"})
+    try:
+        tuned.must("apply", "compute-primary")
+        assert concurrency() == {11}
+        listing = platform.must("releases", "compute-primary")
+        newest = re.findall(r"^\*\s+(\d+)\s", listing, re.M)
+        assert newest, listing
+
+        refused = platform.ops("rollback", "compute-primary")  # no terminal, no CONFIRM=yes
+        assert refused.returncode == 1
+        assert "reserved_concurrent_executions = 11 -> 10" in refused.stdout
+        assert "re-run with CONFIRM=yes" in refused.stdout + refused.stderr
+        assert concurrency() == {11}
+
+        log = platform.must("rollback", "compute-primary", "--confirm", "yes")
+        target = int(re.search(r"rolling back from release \d+ to release (\d+)", log)[1])  # type: ignore[index]
+        assert target < int(newest[0])
+        assert concurrency() == {configured}
+        assert serials(platform, others) == before, "a rollback of one stack moved another stack's state"
+        listing = platform.must("releases", "compute-primary")
+        assert re.search(rf"^\*\s+\d+\s.*rollback of {target}", listing, re.M), listing
+    finally:
+        platform.must("apply", "compute-primary")  # back to the configured settings (and a fresh deploy record)
+    assert concurrency() == {configured}
+    assert serials(platform, others) == before

@@ -1,0 +1,181 @@
+"""Security gates over every synthesized stack: IAM least privilege, encryption with the region's CMK, no secrets."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support import ROOT, STACKS, Synth
+
+# Actions AWS does not let you scope to a resource: `Resource: "*"` is the only legal form for them.
+UNSCOPABLE_ACTIONS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcs",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "cloudwatch:PutMetricData",
+    "tag:GetResources",  # AWS Backup's tag-based selection
+    "dynamodb:ListBackups",
+}
+REQUIRED_DENIES = {
+    "dynamodb:DeleteTable",
+    "dynamodb:DeleteItem",
+    "s3:DeleteBucket",
+    "s3:DeleteObjectVersion",
+    "kms:ScheduleKeyDeletion",
+}
+POLICY_FIELDS = {
+    "aws_iam_role_policy": "policy",
+    "aws_iam_policy": "policy",
+    "aws_s3_bucket_policy": "policy",
+    "aws_sqs_queue_policy": "policy",
+    "aws_sns_topic_policy": "policy",
+    "aws_kms_key": "policy",
+}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_documents(synth: Synth) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    for stack, rtype, name, config in synth.all_resources():
+        field = POLICY_FIELDS.get(rtype)
+        if field and field in config:
+            text = config[field]
+            assert not text.startswith("${"), f"{stack} {rtype}.{name}: policy is not a literal JSON document"
+            yield stack, rtype, name, json.loads(text)
+
+
+@pytest.mark.parametrize("synth_name", ["aws_dev", "aws_prod"])
+def test_no_wildcard_actions_and_no_wildcard_resources_where_scoping_exists(
+    request: pytest.FixtureRequest, synth_name: str
+) -> None:
+    synth: Synth = request.getfixturevalue(synth_name)
+    offences = []
+    for stack, rtype, name, document in policy_documents(synth):
+        for statement in as_list(document["Statement"]):
+            if statement["Effect"] != "Allow":
+                continue
+            actions = as_list(statement.get("Action", []))
+            is_key_admin = rtype == "aws_kms_key" and str(statement.get("Principal", {}).get("AWS", "")).endswith(
+                ":root"
+            )
+            for action in actions:
+                if (action == "*" or action.endswith(":*")) and not is_key_admin:
+                    offences.append(f"{stack} {rtype}.{name}: action {action}")
+            resources = as_list(statement.get("Resource", []))
+            # A key policy's "*" means the key itself; resource policies are attached to their resource.
+            if "*" in resources and rtype == "aws_iam_role_policy":
+                unscoped = sorted(set(actions) - UNSCOPABLE_ACTIONS)
+                if unscoped:
+                    offences.append(f"{stack} {rtype}.{name}: Resource * for {unscoped}")
+    assert offences == []
+
+
+def test_every_lambda_role_carries_the_explicit_denies(aws_dev: Synth) -> None:
+    for stack in STACKS:
+        roles = synth_roles(aws_dev, stack, "lambda.amazonaws.com")
+        for role_key in roles:
+            denied: set[str] = set()
+            for policy in aws_dev.resources(stack, "aws_iam_role_policy").values():
+                if role_key in policy["role"]:
+                    for statement in as_list(json.loads(policy["policy"])["Statement"]):
+                        if statement["Effect"] == "Deny":
+                            denied |= set(as_list(statement["Action"]))
+            assert denied >= REQUIRED_DENIES, f"{stack} role {role_key} lacks {sorted(REQUIRED_DENIES - denied)}"
+
+
+def synth_roles(synth: Synth, stack: str, service: str) -> list[str]:
+    return [
+        name
+        for name, role in synth.resources(stack, "aws_iam_role").items()
+        if service in json.dumps(json.loads(role["assume_role_policy"]))
+    ]
+
+
+# Where each kind of store keeps its key, and how to tell it is switched on.
+ENCRYPTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "aws_cloudwatch_log_group": ("kms_key_id",),
+    "aws_sns_topic": ("kms_master_key_id",),
+    "aws_sqs_queue": ("kms_master_key_id",),
+    "aws_secretsmanager_secret": ("kms_key_id",),
+    "aws_rds_cluster": ("kms_key_id",),
+    "aws_backup_vault": ("kms_key_arn",),
+    "aws_lambda_function": ("kms_key_arn",),
+    "aws_dynamodb_table_replica": ("kms_key_arn",),
+}
+
+
+def region_key_reference(stack: str, value: str) -> bool:
+    """A reference to a KMS key of this stack, or to the data layer of the same region."""
+    role = stack.rsplit("-", 1)[1]
+    return bool(
+        re.search(r"\$\{aws_kms_key\.[\w-]+\.(arn|key_id|id)\}", value)
+        or f"cross-stack-reference-input-data-{role}" in value
+    )
+
+
+@pytest.mark.parametrize("synth_name", ["local_dev", "aws_prod"])
+def test_every_store_log_group_topic_queue_and_secret_uses_the_region_cmk(
+    request: pytest.FixtureRequest, synth_name: str
+) -> None:
+    synth: Synth = request.getfixturevalue(synth_name)
+    unencrypted = []
+    for stack, rtype, name, config in synth.all_resources():
+        if rtype in ENCRYPTION_FIELDS:
+            value = next((config.get(f) for f in ENCRYPTION_FIELDS[rtype] if config.get(f)), "")
+            if not region_key_reference(stack, str(value)):
+                unencrypted.append(f"{stack} {rtype}.{name}")
+        elif rtype == "aws_dynamodb_table":
+            sse = (
+                (config.get("server_side_encryption") or {})
+                if isinstance(config.get("server_side_encryption"), dict)
+                else {}
+            )
+            if not (sse.get("enabled") and region_key_reference(stack, str(sse.get("kms_key_arn", "")))):
+                unencrypted.append(f"{stack} {rtype}.{name}")
+        elif rtype == "aws_s3_bucket_server_side_encryption_configuration":
+            rules = as_list(config.get("rule", []))
+            default = rules[0].get("apply_server_side_encryption_by_default", {}) if rules else {}
+            default = default[0] if isinstance(default, list) else default
+            if default.get("sse_algorithm") != "aws:kms" or not region_key_reference(
+                stack, str(default.get("kms_master_key_id", ""))
+            ):
+                unencrypted.append(f"{stack} {rtype}.{name}")
+        elif rtype == "aws_ssm_parameter" and config.get("type") == "SecureString":
+            if not region_key_reference(stack, str(config.get("key_id", ""))):
+                unencrypted.append(f"{stack} {rtype}.{name}")
+        elif rtype == "aws_rds_cluster" and config.get("storage_encrypted") is not True:
+            unencrypted.append(f"{stack} {rtype}.{name}")
+    assert unencrypted == []
+
+
+def test_secret_outputs_are_marked_sensitive(aws_dev: Synth) -> None:
+    secretish = re.compile(r"(password|secret|api_key_value|token|credential)", re.I)
+    for stack in STACKS:
+        for name, output in aws_dev.outputs(stack).items():
+            if secretish.search(name) and not name.endswith(("_arn", "_name", "_id")):
+                assert output.get("sensitive") is True, f"{stack}.{name} must be sensitive"
+
+
+def test_env_files_are_ignored_and_none_is_tracked() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", ".env", ".env.prod"], check=False, cwd=ROOT, capture_output=True, text=True
+    )
+    assert ignored.stdout.split() == [".env", ".env.prod"]
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert [f for f in tracked.split() if f.split("/")[-1].startswith(".env") and f != ".env.example"] == []
