@@ -8,10 +8,12 @@ import sys
 
 from config import ConfigError, Settings, load_settings
 from ops import deploy, drift, emulator, graph, state_admin, traffic
+from ops.aws_clients import client
 from ops.bootstrap import bootstrap_state
 from ops.synth import synth
 from ops.terraform import StackTerraform, TerraformError
 from ops.terraform_config import write_cli_config
+from shared.local_target import clean_up_after_destroy
 
 REGION_CHOICES = {"primary": ("primary",), "secondary": ("secondary",), "all": ("primary", "secondary")}
 
@@ -97,7 +99,11 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     deploy.prepare(settings)
     stacks = list(reversed(graph.stacks_of(REGION_CHOICES[args.region])))
     deploy.check_no_dependants_left(settings, stacks)
-    return deploy.exit_code(deploy.run_stacks(settings, stacks, destroy=True))
+    results = deploy.run_stacks(settings, stacks, destroy=True)
+    if deploy.exit_code(results) == 0:
+        for line in clean_up_after_destroy(settings, lambda service, region: client(settings, service, region)):
+            print(f"--> {line}")
+    return deploy.exit_code(results)
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
