@@ -164,7 +164,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "data.aurora_instance_class",
         str,
-        _pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an instance class such as db.t4g.medium"),
+        _pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an instance class such as db.r6g.large"),
     ),
     Field("data.aurora_instance_count", int, _int_range(1, 15)),
     Field("data.database_name", str, _pattern(r"[a-z][a-z0-9_]{0,62}", "a PostgreSQL identifier such as payments")),

@@ -337,7 +337,10 @@ def rollback(settings: Settings, stack: str, *, wanted: int | None, confirm: str
         materialize(settings, target, directory)
         missing = missing_outputs(directory, stack)
         if missing:
-            details = "; ".join(f"{d} reads output {name!r}" for d, name in missing)
+            by_dependant: dict[str, list[str]] = {}
+            for dependant, name in missing:
+                by_dependant.setdefault(dependant, []).append(name)
+            details = "; ".join(f"{d} reads {', '.join(names)}" for d, names in by_dependant.items())
             raise RollbackError(f"release {target.n} of {stack} does not produce what its dependants read: {details}")
         if traffic.dns_role(stack) is not None:
             split = traffic.read(settings).weights

@@ -52,9 +52,13 @@ def run_checkov(stacks_dir: Path) -> list[dict[str, Any]]:
 
 
 def _skip_reason(stacks_dir: Path, stack: str, resource: str, check_id: str) -> str | None:
-    rtype, _, name = resource.removeprefix("resource.").partition(".")
     config = json.loads((stacks_dir / stack / "cdk.tf.json").read_text())
-    block = config.get("resource", {}).get(rtype, {}).get(name, {})
+    resources = config.get("resource", {})
+    rtype, _, name = resource.removeprefix("resource.").partition(".")
+    if name:
+        block = resources.get(rtype, {}).get(name, {})
+    else:  # checkov names some findings `resource.<name>`, without the type
+        block = next((items[rtype] for items in resources.values() if rtype in items), {})
     return block.get("//", {}).get(SKIP_KEY, {}).get(check_id)
 
 
