@@ -142,7 +142,7 @@ class Observer:
         return self.item_count(), len(self.audit_keys())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # removed once the handler tests are done: other tests list the bus rules
 def observer(deployed_region: dict[str, str]) -> Iterator[Observer]:
     """An SQS queue behind a rule on the bus (payment.created from payments.api), removed afterwards."""
     names = deployed_region
