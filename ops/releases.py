@@ -258,6 +258,26 @@ def missing_outputs(release_dir: Path, stack: str) -> list[tuple[str, str]]:
     return missing
 
 
+def unavailable_inputs(settings: Settings, release_dir: Path, stack: str) -> list[tuple[str, str]]:
+    """(producer, output) pairs: what the release reads from the stacks it depends on that their state no
+    longer holds (Terraform would fail the plan on them)."""
+    text = (release_dir / CONFIG_FILE).read_text()
+    missing: list[tuple[str, str]] = []
+    for producer in graph.dependencies().get(stack, []):
+        read = remote_output_reads(text, producer)
+        if read:
+            available = set((state_store.read_state(settings, producer) or {}).get("outputs", {}))
+            missing += [(producer, name) for name in read if name not in available]
+    return missing
+
+
+def _by_stack(pairs: list[tuple[str, str]]) -> str:
+    grouped: dict[str, list[str]] = {}
+    for stack, name in pairs:
+        grouped.setdefault(stack, []).append(name)
+    return "; ".join(f"{stack}: {', '.join(names)}" for stack, names in grouped.items())
+
+
 def materialize(settings: Settings, release: Release, directory: Path) -> None:
     s3 = _s3(settings)
     base = f"{prefix(settings, release.stack)}{release.n}/"
@@ -337,11 +357,14 @@ def rollback(settings: Settings, stack: str, *, wanted: int | None, confirm: str
         materialize(settings, target, directory)
         missing = missing_outputs(directory, stack)
         if missing:
-            by_dependant: dict[str, list[str]] = {}
-            for dependant, name in missing:
-                by_dependant.setdefault(dependant, []).append(name)
-            details = "; ".join(f"{d} reads {', '.join(names)}" for d, names in by_dependant.items())
-            raise RollbackError(f"release {target.n} of {stack} does not produce what its dependants read: {details}")
+            raise RollbackError(
+                f"release {target.n} of {stack} does not produce outputs its dependants read: {_by_stack(missing)}"
+            )
+        unavailable = unavailable_inputs(settings, directory, stack)
+        if unavailable:
+            raise RollbackError(
+                f"release {target.n} of {stack} reads outputs its dependencies no longer have: {_by_stack(unavailable)}"
+            )
         if traffic.dns_role(stack) is not None:
             split = traffic.read(settings).weights
             traffic.write_tfvars(stack, split, directory)

@@ -107,6 +107,23 @@ def state_versions(settings: Settings, stack: str) -> list[StateVersionInfo]:
     return found
 
 
+def write_state(settings: Settings, stack: str, state: dict[str, Any]) -> None:
+    """Write a stack's state the way Terraform's S3 backend does: the object, then its digest in the lock table
+    (Terraform refuses to read state whose digest does not match)."""
+    key = state_key(settings, stack)
+    body = (json.dumps(state, indent=2) + "\n").encode()
+    client(settings, "s3", settings.state_region).put_object(
+        Bucket=settings.state.bucket, Key=key, Body=body, ContentType="application/json"
+    )
+    client(settings, "dynamodb", settings.state_region).put_item(
+        TableName=settings.state.lock_table,
+        Item={
+            "LockID": {"S": f"{settings.state.bucket}/{key}-md5"},
+            "Digest": {"S": hashlib.md5(body, usedforsecurity=False).hexdigest()},
+        },
+    )
+
+
 def restore(settings: Settings, stack: str, version_id: str, confirm: str) -> int:
     """Make an earlier state version current again (as a new version), keeping the lock table's digest in step."""
     versions = {v.version_id: v for v in state_versions(settings, stack)}
@@ -126,14 +143,6 @@ def restore(settings: Settings, stack: str, version_id: str, confirm: str) -> in
     state: dict[str, Any] = json.loads(body)
     current_serial = max((v.serial or 0) for v in versions.values())
     state["serial"] = current_serial + 1  # Terraform refuses to go backwards in serial for the same lineage
-    restored = (json.dumps(state, indent=2) + "\n").encode()
-    s3.put_object(Bucket=settings.state.bucket, Key=key, Body=restored, ContentType="application/json")
-    client(settings, "dynamodb", settings.state_region).put_item(
-        TableName=settings.state.lock_table,
-        Item={
-            "LockID": {"S": f"{settings.state.bucket}/{key}-md5"},
-            "Digest": {"S": hashlib.md5(restored, usedforsecurity=False).hexdigest()},
-        },
-    )
+    write_state(settings, stack, state)
     print(f"{stack}: restored state version {version_id} as serial {state['serial']}; run `make diff STACK={stack}`")
     return 0

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from ops import state_admin, state_store
 from tests.integration.platform import Platform
 
 
@@ -21,12 +21,11 @@ def test_redeploy_without_changes_skips_every_stack(platform: Platform, deployed
 
 
 def test_a_moved_state_serial_makes_that_stack_plan_again(platform: Platform, deployed: dict[str, Any]) -> None:
-    settings = platform.settings
-    s3 = platform.client("s3", "primary")
-    key = f"{settings.environment}/network-primary.tfstate"
-    state = json.loads(s3.get_object(Bucket=settings.state.bucket, Key=key)["Body"].read())
+    """Someone else wrote network-primary's state (as Terraform does: object and lock-table digest)."""
+    state = state_store.read_state(platform.settings, "network-primary")
+    assert state is not None
     state["serial"] += 1
-    s3.put_object(Bucket=settings.state.bucket, Key=key, Body=json.dumps(state).encode())
+    state_admin.write_state(platform.settings, "network-primary", state)
 
     outcome = results(platform.must("deploy", "primary"))
     assert outcome["network-primary"] == "ok"

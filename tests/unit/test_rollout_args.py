@@ -326,3 +326,16 @@ def test_a_rollout_refuses_dns_stacks_with_undeployed_changes(tmp_path: Path, mo
     assert rollout._undeployed_changes(None) == []  # type: ignore[arg-type]
     (tmp_path / "stacks" / "dns-secondary" / "cdk.tf.json").write_text("{}")
     assert rollout._undeployed_changes(None) == ["dns-secondary"]  # type: ignore[arg-type]
+
+
+def test_outputs_a_release_reads_from_its_dependencies_must_still_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = "data.terraform_remote_state.cross-stack-reference-input-data-primary"
+    config = {"resource": {"x": {"a": f"${{{remote}.outputs.old_bucket}}", "b": f"${{{remote}.outputs.key}}"}}}
+    (tmp_path / "cdk.tf.json").write_text(json.dumps(config))
+    monkeypatch.setattr(releases.graph, "dependencies", lambda: {"compute-primary": ["data-primary"]})
+    states = {"data-primary": {"outputs": {"key": {"value": "k"}, "new_bucket": {"value": "b"}}}}
+    monkeypatch.setattr(releases.state_store, "read_state", lambda _settings, stack: states.get(stack))
+    settings: Any = None
+    assert releases.unavailable_inputs(settings, tmp_path, "compute-primary") == [("data-primary", "old_bucket")]
