@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
         destroy destroy-primary destroy-secondary outputs local-up local-down test test-unit \
-        test-integration lint format clean bench drift unlock state-restore security
+        test-integration lint format clean bench bench-load drift unlock state-restore security
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,9 +53,9 @@ synth: install ## synthesize all eight stacks into cdktf.out (skipped when nothi
 stacks: install ## list stacks and their dependencies
 	@$(OPS) stacks
 
-diff: install ## plan one stack: make diff STACK=network-primary
+diff: install ## plan one stack: make diff STACK=network-primary [REFRESH=1: plan even if unchanged since its apply]
 	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make diff STACK=network-primary"; exit 2; }
-	@$(OPS) diff $(STACK)
+	@$(OPS) diff $(STACK) $(if $(REFRESH),--refresh)
 
 deploy-primary: install ## deploy the primary region's four stacks
 	@$(OPS) deploy primary $(FORCE_FLAG)
@@ -125,6 +125,9 @@ clean: ## remove generated output (not the venv or node_modules)
 
 bench: install ## performance figures vs stock cdktf (private emulators; BENCH_ARGS="--only synth,diff")
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-load: install ## 1,000 concurrent payments through the handler, then checks of what was written (LOAD_ARGS="--reuse")
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 # Traffic, failover and per-stack rollback (see ops/rollout.py, ops/failover.py, ops/releases.py).
 TO ?=

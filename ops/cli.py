@@ -75,6 +75,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     stack = graph.require_stack(args.stack)
     deploy.prepare(settings)
     traffic.write_stack_tfvars(settings, stack)  # DNS stacks plan with the persisted traffic split
+    if not args.refresh and deploy.is_unchanged(settings, stack):
+        print(deploy.UNCHANGED_DIFF.format(stack=stack))
+        return 0
     code, _ = StackTerraform(stack, settings).plan(stream=lambda line: print(line, end="", flush=True))
     return 0 if code == 0 or not args.detailed_exitcode else code
 
@@ -269,6 +272,11 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("diff", help="plan one stack")
     d.add_argument("stack")
     d.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes")
+    d.add_argument(
+        "--refresh",
+        action="store_true",
+        help="always run a full plan against the live resources, even when nothing changed since the last apply",
+    )
     d.set_defaults(func=cmd_diff)
     for name, func in (("deploy", cmd_deploy), ("destroy", cmd_destroy)):
         c = sub.add_parser(name, help=f"{name} the stacks of a region (or both)")

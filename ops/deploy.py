@@ -82,12 +82,27 @@ def _progress(stack: str) -> Callable[[dict[str, Any]], None]:
     return on_event
 
 
+UNCHANGED_DIFF = (
+    "{stack}: no changes. Its configuration, its state and the outputs it reads are exactly what its last apply "
+    "left, so `make deploy` would skip it.\nChanges made outside Terraform were not looked for: "
+    "`make diff STACK={stack} REFRESH=1` plans against the live resources, `make drift` checks every stack."
+)
+
+
 def is_unchanged(settings: Settings, stack: str) -> bool:
+    """Provably nothing to apply: the same configuration, the state the last apply left, and the same
+    outputs of the stacks it reads (a dependency's new output would change this stack's plan)."""
     record = state_store.read_record(settings, stack)
     if record is None or record.config_sha256 != state_store.config_sha256(stack):
         return False
     version = state_store.state_version(state_store.read_state(settings, stack))
-    return version == state_store.StateVersion(record.lineage, record.serial)
+    if version != state_store.StateVersion(record.lineage, record.serial):
+        return False
+    return record.inputs_sha256 == _inputs_sha256(settings, stack)
+
+
+def _inputs_sha256(settings: Settings, stack: str) -> str:
+    return state_store.inputs_sha256(settings, graph.dependencies().get(stack, []))
 
 
 def _git_revision() -> str:
@@ -112,6 +127,7 @@ def _after_apply(settings: Settings, stack: str) -> None:
                 serial=version.serial,
                 applied_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 revision=_git_revision(),
+                inputs_sha256=_inputs_sha256(settings, stack),
             ),
         )
         releases.record(settings, stack, version)

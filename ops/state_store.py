@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class DeployRecord:
     serial: int
     applied_at: str
     revision: str
+    inputs_sha256: str = ""  # the outputs of the stacks it reads, when it was applied (older records: unknown)
 
 
 def _s3(settings: Settings) -> Any:
@@ -100,7 +101,20 @@ def _record_key(settings: Settings, stack: str) -> str:
 
 def read_record(settings: Settings, stack: str) -> DeployRecord | None:
     data = _get_json(settings, _record_key(settings, stack))
-    return None if data is None else DeployRecord(**data)
+    if data is None:
+        return None
+    known = {f.name for f in fields(DeployRecord)}
+    return DeployRecord(**{k: v for k, v in data.items() if k in known})
+
+
+def inputs_sha256(settings: Settings, producers: list[str]) -> str:
+    """What a stack reads through remote state: every output of each stack it depends on, as stored now."""
+    digest = hashlib.sha256()
+    for producer in sorted(producers):
+        state = read_state(settings, producer) or {}
+        outputs = json.dumps(state.get("outputs", {}), sort_keys=True, separators=(",", ":"))
+        digest.update(producer.encode() + b"\0" + outputs.encode() + b"\0")
+    return digest.hexdigest()
 
 
 def write_record(settings: Settings, record: DeployRecord) -> None:

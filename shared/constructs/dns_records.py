@@ -31,6 +31,8 @@ from cdktf_cdktf_provider_aws.route53_record import (
 from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
 from constructs import Construct
 
+from shared import checkov
+
 TRAFFIC_WEIGHT_VARIABLE = "traffic_weight"
 API_RECORD_TTL_SECONDS = 60
 HTTPS_PORT = 443
@@ -103,6 +105,16 @@ class HostedZone(Construct):
                 comment=comment,
                 force_destroy=force_destroy,
                 lifecycle=lifecycle,
+            )
+            checkov.skip(
+                created,
+                "CKV2_AWS_38",
+                "DNSSEC needs a signing key in Route 53's home region and a DS record in the parent zone (not ours)",
+            )
+            checkov.skip(
+                created,
+                "CKV2_AWS_39",
+                "query logging (a log group in Route 53's home region, with its policy) is not built yet; see README",
             )
             self.zone_id = created.zone_id
 

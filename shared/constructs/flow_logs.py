@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from shared import iam
+from shared import checkov, iam
 from shared.naming import Naming
 
 
@@ -60,6 +60,11 @@ class EncryptedFlowLogs(Construct):
         KmsAlias(self, "alias", name=naming.alias("network-logs"), target_key_id=self.key.key_id)
         self.log_group = CloudwatchLogGroup(
             self, "group", name=log_group_name, retention_in_days=retention_days, kms_key_id=self.key.arn
+        )
+        checkov.skip(
+            self.log_group,
+            "CKV_AWS_338",
+            "retention is network.flow_log_retention_days from config (prod keeps 365 days, dev 30)",
         )
         role = IamRole(
             self,

@@ -6,6 +6,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.security_group_rule import SecurityGroupRule
 from constructs import Construct
 
+from shared import checkov
 from shared.naming import Naming
 
 POSTGRES_PORT = 5432
@@ -33,6 +34,9 @@ class WorkloadSecurityGroups(Construct):
             vpc_id=vpc_id,
             tags={"Name": naming.name("database")},
         )
+        users = ((self.lambda_sg, "the compute layer's functions"), (self.database_sg, "the data layer's Aurora"))
+        for group, user in users:
+            checkov.skip(group, "CKV2_AWS_5", f"attached by {user} in another stack (cross-stack reference)")
         SecurityGroupRule(
             self,
             "lambda-https-egress",

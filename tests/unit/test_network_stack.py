@@ -88,6 +88,13 @@ def test_flow_logs_go_to_a_kms_encrypted_log_group(local_dev: Synth) -> None:
         assert services == [f"logs.{region}.amazonaws.com"]
 
 
+def test_prod_keeps_flow_logs_a_year_and_dev_explains_its_shorter_retention(local_dev: Synth, aws_prod: Synth) -> None:
+    for stack in ("network-primary", "network-secondary"):
+        assert aws_prod.resource(stack, "aws_cloudwatch_log_group")["retention_in_days"] == 365
+        dev_group = local_dev.resource(stack, "aws_cloudwatch_log_group")
+        assert "flow_log_retention_days" in dev_group["//"]["checkov_skip"]["CKV_AWS_338"]
+
+
 def test_no_security_group_admits_traffic_from_anywhere(local_dev: Synth, aws_prod: Synth) -> None:
     for synth in (local_dev, aws_prod):
         for stack, rtype, _, config in synth.all_resources():
