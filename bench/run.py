@@ -13,6 +13,7 @@ import argparse
 import filecmp
 import os
 import platform
+import re
 import shutil
 import statistics
 import tempfile
@@ -28,6 +29,7 @@ from tests.integration.platform import free_port
 
 PY = str(VENV_BIN / "python")
 NPX = shutil.which("npx") or "npx"
+RESULTS_DIR = ROOT / "bench" / "results"
 FIGURES = ("synth", "cache", "cold", "noop", "diff", "drift")
 
 
@@ -73,7 +75,10 @@ class Bench:
         result = run(command, cwd=ROOT, env=env)
         print(f"    {result.seconds:.1f}s, peak {result.peak_mb:.0f} MB, exit {result.returncode}", flush=True)
         if check and result.returncode != 0:
-            raise SystemExit(f"bench step failed: {label}\n{result.output[-3000:]}")
+            log = RESULTS_DIR / f"failed-{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(result.output)
+            raise SystemExit(f"bench step failed: {label} (whole output: {log})\n{result.output[-3000:]}")
         return result
 
     def repeated(self, label: str, command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -251,9 +256,8 @@ def main() -> int:
         finally:
             bench.close()
     table = render(bench.rows)
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / "latest.md").write_text(table + "\n")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / "latest.md").write_text(table + "\n")
     print("\n" + table)
     return 0
 
