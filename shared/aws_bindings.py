@@ -5,20 +5,39 @@ that jsii knows every type up front; that alone costs tens of seconds and
 most of a synth's memory. Each submodule only needs the package's `_jsii`
 module (which loads the assembly), so registering a bare package object
 first lets `from cdktf_cdktf_provider_aws.vpc import Vpc` load `_jsii` and
-`vpc` and nothing else. The synthesized JSON is byte-identical either way
+`vpc` and nothing else.
+
+The same happens on the Node side of jsii: loading the assembly `require`s the
+npm package's `lib/index.js`, which requires all of its submodules (about 9 s
+of a synth). A copy of the package whose index defines each submodule as a
+lazy getter (built once into `.local/jsii/`) is loaded into the kernel first,
+under the same name and version, so the bindings' own load is a no-op and the
+kernel requires only the submodules whose types the stacks touch.
+
+The synthesized JSON is byte-identical either way
 (tests/unit/test_selective_import.py); set PAYMENTS_STOCK_PROVIDER_IMPORT=1
 to use the stock import.
 """
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
+import io
 import os
+import re
 import sys
+import tarfile
+import tempfile
 import types
+from pathlib import Path
 
 PACKAGE = "cdktf_cdktf_provider_aws"
+NPM_NAME = "@cdktf/provider-aws"
 STOCK_SWITCH = "PAYMENTS_STOCK_PROVIDER_IMPORT"
+LAZY_DIR = Path(__file__).resolve().parent.parent / ".local" / "jsii"
+INDEX = "package/lib/index.js"
+_EAGER_EXPORT = re.compile(r'^exports\.(\w+) = require\("(\./[^"]+)"\);$', re.M)
 
 
 def enable_selective_import() -> bool:
@@ -34,4 +53,57 @@ def enable_selective_import() -> bool:
     package.__file__ = spec.origin
     package.__package__ = PACKAGE
     sys.modules[PACKAGE] = package
+    _preload_lazy_assembly(Path(next(iter(spec.submodule_search_locations))))
     return True
+
+
+def lazy_index(source: str) -> str | None:
+    """`exports.x = require("./x");` lines as lazy getters; None when the index has any other require."""
+    lazy, count = _EAGER_EXPORT.subn(
+        r'Object.defineProperty(exports, "\1", { enumerable: true, configurable: true, get: () => require("\2") });',
+        source,
+    )
+    return lazy if count and count == source.count("require(") else None
+
+
+def _lazy_tarball(original: Path) -> Path | None:
+    stat = original.stat()
+    target = LAZY_DIR / f"{original.name.removesuffix('.jsii.tgz')}-{stat.st_size}-{int(stat.st_mtime)}.lazy.tgz"
+    if target.exists():
+        return target
+    with tarfile.open(original, "r:gz") as source:
+        index = source.extractfile(INDEX)
+        lazy = lazy_index(index.read().decode()) if index else None
+        if lazy is None:
+            return None
+        LAZY_DIR.mkdir(parents=True, exist_ok=True)
+        with (
+            tempfile.NamedTemporaryFile(dir=LAZY_DIR, suffix=".part", delete=False) as part,
+            gzip.GzipFile(fileobj=part, mode="wb", compresslevel=1, mtime=0) as zipped,
+            tarfile.open(fileobj=zipped, mode="w") as copy,
+        ):
+            for member in source:
+                if member.name == INDEX:
+                    data = lazy.encode()
+                    member.size = len(data)
+                    copy.addfile(member, io.BytesIO(data))
+                else:
+                    copy.addfile(member, source.extractfile(member) if member.isfile() else None)
+    os.replace(part.name, target)  # atomic: concurrent synths never see half a tarball
+    return target
+
+
+def _preload_lazy_assembly(package_dir: Path) -> None:
+    """Load the lazy copy into the jsii kernel before the bindings load the original (then a no-op)."""
+    originals = sorted((package_dir / "_jsii").glob("*.jsii.tgz"))
+    if len(originals) != 1:
+        return
+    version = originals[0].name.removesuffix(".jsii.tgz").rpartition("@")[2]
+    tarball = _lazy_tarball(originals[0])
+    if tarball is None:
+        return
+    import cdktf._jsii  # noqa: F401  (the provider's dependencies load first, as in its own _jsii)
+    import constructs._jsii  # noqa: F401
+    from jsii._runtime import kernel
+
+    kernel.load(NPM_NAME, version, str(tarball))

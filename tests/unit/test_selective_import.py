@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 from pathlib import Path
 
 from tests.support import Synth, synth_app
@@ -44,3 +45,40 @@ def test_building_the_app_loads_only_the_bindings_it_uses() -> None:
     )
     loaded = int(result.stdout.strip().splitlines()[-1])
     assert 0 < loaded < 150, f"{loaded} binding modules loaded; the package has ~2,100"
+
+
+def test_the_node_side_index_becomes_lazy_only_when_every_export_is_a_plain_require() -> None:
+    from shared.aws_bindings import lazy_index
+
+    eager = 'Object.defineProperty(exports, "__esModule", { value: true });\nexports.vpc = require("./vpc");\n'
+    lazy = lazy_index(eager)
+    assert lazy is not None
+    getter = '{ enumerable: true, configurable: true, get: () => require("./vpc") }'
+    assert f'Object.defineProperty(exports, "vpc", {getter});' in lazy
+    assert "exports.vpc = require" not in lazy
+    assert lazy_index(eager + 'const x = require("./helper");\n') is None  # unknown shape: keep the stock index
+    assert lazy_index("exports.a = 1;\n") is None
+
+
+def test_the_kernel_runs_the_lazy_copy_of_the_provider_package() -> None:
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, clean_environ
+
+    probe = (
+        "import shared; "
+        "from cdktf_cdktf_provider_aws.vpc import Vpc; "
+        "print(sorted(p.name for p in shared.aws_bindings.LAZY_DIR.glob('*.lazy.tgz')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=clean_environ(PAYMENTS_DOTENV="none", JSII_DEBUG_TIMING="1"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    output = result.stdout + result.stderr
+    assert "['provider-aws@" in output
+    assert re.search(r"tar\.extract\(\S+/\.local/jsii/provider-aws@[^)]+\.lazy\.tgz\)", output), output[-2000:]
