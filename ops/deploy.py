@@ -102,7 +102,7 @@ def is_unchanged(settings: Settings, stack: str) -> bool:
 
 
 def _inputs_sha256(settings: Settings, stack: str) -> str:
-    return state_store.inputs_sha256(settings, graph.dependencies().get(stack, []))
+    return state_store.inputs_sha256(settings, stack, graph.dependencies().get(stack, []))
 
 
 def _git_revision() -> str:
@@ -138,7 +138,7 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool) -> S
     traffic.write_stack_tfvars(settings, stack)
     started = time.monotonic()
     if not destroy and not force and is_unchanged(settings, stack):
-        say(f"==> {stack}: unchanged since its last apply (configuration and state serial match); skipped")
+        say(f"==> {stack}: unchanged since its last apply (configuration, state serial and inputs match); skipped")
         return StackResult(stack, "unchanged", seconds=time.monotonic() - started)
     say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
     try:

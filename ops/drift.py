@@ -1,4 +1,12 @@
-"""Drift: refresh-only plans of every deployed stack, run concurrently; what changed outside Terraform."""
+"""Drift: what changed outside Terraform, for every deployed stack, concurrently.
+
+A stack has drifted when a refreshing plan of the configuration it was last applied with would change
+something: Terraform would put back what someone changed by hand. A bare refresh-only plan is not the
+test, because it also lists read-back normalizations that no plan acts on (a null `tags` read back as
+`{}`, an EIP's association filled in after its NAT gateway was created), so every stack would look
+drifted right after a clean deploy. A stack whose source changed since its last apply is reported as
+`undeployed` (`make diff` shows that change), not as drift.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ from ops import graph, state_store
 from ops.deploy import parallelism, say
 from ops.terraform import StackTerraform, TerraformError
 
-CHANGED_OBJECT = re.compile(r"^\s+# (\S+) has (?:been )?(?:changed|deleted)", re.M)
+PLANNED_OBJECT = re.compile(r"^\s+# (\S+) (?:will be|must be)", re.M)
 
 
 @dataclass
@@ -25,12 +33,15 @@ class DriftResult:
 
 def _check(settings: Settings, stack: str) -> DriftResult:
     started = time.monotonic()
+    record = state_store.read_record(settings, stack)
+    if record is not None and record.config_sha256 != state_store.config_sha256(stack):
+        return DriftResult(stack, "undeployed", [f"source changed since its last apply: make diff STACK={stack}"], 0.0)
     try:
-        code, output = StackTerraform(stack, settings).plan(refresh_only=True)
+        code, output = StackTerraform(stack, settings).plan()
     except TerraformError as error:
         return DriftResult(stack, "error", [str(error).splitlines()[0]], time.monotonic() - started)
     clean = re.sub(r"\x1b\[[0-9;]*m", "", output)
-    objects = CHANGED_OBJECT.findall(clean)
+    objects = PLANNED_OBJECT.findall(clean)
     return DriftResult(stack, "drifted" if code == 2 else "clean", objects, time.monotonic() - started)
 
 
@@ -43,12 +54,12 @@ def report(settings: Settings) -> int:
     if not deployed:
         say("nothing is deployed: no stack has resources in its state")
         return 0
-    say(f"--> refresh-only plans of {len(deployed)} stacks, {parallelism()} at a time")
+    say(f"--> refreshing plans of {len(deployed)} stacks, {parallelism()} at a time")
     with ThreadPoolExecutor(max_workers=parallelism()) as pool:
         results = list(pool.map(lambda s: _check(settings, s), deployed))
-    say(f"\n{'stack':<20} {'status':<8} {'seconds':>8}  changed outside Terraform")
+    say(f"\n{'stack':<20} {'status':<10} {'seconds':>8}  changed outside Terraform")
     for r in results:
-        say(f"{r.stack:<20} {r.status:<8} {r.seconds:>8.1f}  {', '.join(r.objects) or '-'}")
+        say(f"{r.stack:<20} {r.status:<10} {r.seconds:>8.1f}  {', '.join(r.objects) or '-'}")
     if any(r.status == "error" for r in results):
         return 1
     return 2 if any(r.status == "drifted" for r in results) else 0

@@ -238,12 +238,6 @@ def choose(releases: list[Release], current: Release | None, wanted: int | None)
     raise RollbackError(f"no release before {reference.n} has a different configuration to roll back to")
 
 
-def remote_output_reads(config_text: str, producer: str) -> list[str]:
-    """The outputs of `producer` a stack's configuration reads through its cross-stack remote state."""
-    pattern = rf"terraform_remote_state\.cross-stack-reference-input-{re.escape(producer)}\.outputs\.([A-Za-z0-9_-]+)"
-    return sorted(set(re.findall(pattern, config_text)))
-
-
 def missing_outputs(release_dir: Path, stack: str) -> list[tuple[str, str]]:
     """(dependant, output) pairs: outputs of `stack` the dependants' current configuration reads but the release
     does not produce."""
@@ -253,7 +247,7 @@ def missing_outputs(release_dir: Path, stack: str) -> list[tuple[str, str]]:
         path = stack_dir(dependant) / CONFIG_FILE
         if not path.exists():
             continue
-        read = set(remote_output_reads(path.read_text(), stack))
+        read = set(state_store.remote_output_reads(path.read_text(), stack))
         missing += [(dependant, name) for name in sorted(read - produced)]
     return missing
 
@@ -264,7 +258,7 @@ def unavailable_inputs(settings: Settings, release_dir: Path, stack: str) -> lis
     text = (release_dir / CONFIG_FILE).read_text()
     missing: list[tuple[str, str]] = []
     for producer in graph.dependencies().get(stack, []):
-        read = remote_output_reads(text, producer)
+        read = state_store.remote_output_reads(text, producer)
         if read:
             available = set((state_store.read_state(settings, producer) or {}).get("outputs", {}))
             missing += [(producer, name) for name in read if name not in available]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -107,13 +108,21 @@ def read_record(settings: Settings, stack: str) -> DeployRecord | None:
     return DeployRecord(**{k: v for k, v in data.items() if k in known})
 
 
-def inputs_sha256(settings: Settings, producers: list[str]) -> str:
-    """What a stack reads through remote state: every output of each stack it depends on, as stored now."""
+def remote_output_reads(config_text: str, producer: str) -> list[str]:
+    """The outputs of `producer` a stack's configuration reads through its cross-stack remote state."""
+    pattern = rf"terraform_remote_state\.cross-stack-reference-input-{re.escape(producer)}\.outputs\.([A-Za-z0-9_-]+)"
+    return sorted(set(re.findall(pattern, config_text)))
+
+
+def inputs_sha256(settings: Settings, stack: str, producers: list[str]) -> str:
+    """What a stack reads through remote state: the outputs of the stacks it depends on that its configuration
+    references, as stored now (outputs it does not read, such as a DNS weight, may change freely)."""
+    config_text = (stack_dir(stack) / "cdk.tf.json").read_text()
     digest = hashlib.sha256()
     for producer in sorted(producers):
-        state = read_state(settings, producer) or {}
-        outputs = json.dumps(state.get("outputs", {}), sort_keys=True, separators=(",", ":"))
-        digest.update(producer.encode() + b"\0" + outputs.encode() + b"\0")
+        outputs = (read_state(settings, producer) or {}).get("outputs", {})
+        read = {name: outputs.get(name) for name in remote_output_reads(config_text, producer)}
+        digest.update(producer.encode() + b"\0" + json.dumps(read, sort_keys=True).encode() + b"\0")
     return digest.hexdigest()
 
 

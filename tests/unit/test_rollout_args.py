@@ -298,7 +298,7 @@ def test_outputs_read_by_dependants_are_found_in_their_configuration(
     }
     (tmp_path / "stacks" / "dns-primary").mkdir(parents=True)
     (tmp_path / "stacks" / "dns-primary" / "cdk.tf.json").write_text(json.dumps(reads))
-    assert releases.remote_output_reads(json.dumps(reads), "compute-primary") == ["api_url", "ids"]
+    assert releases.state_store.remote_output_reads(json.dumps(reads), "compute-primary") == ["api_url", "ids"]
     old = tmp_path / "release"
     old.mkdir()
     produced: dict[str, Any] = {"output": {"api_url": {"value": "x"}}}

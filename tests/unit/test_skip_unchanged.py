@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,10 +17,11 @@ SETTINGS: Any = SimpleNamespace(environment="dev")
 class FakeStore:
     """States and deploy records of two stacks, data-primary reading network-primary."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         vpc_id = {"value": "vpc-1", "type": "string"}
+        flow_logs = {"value": "/vpc/flow-logs", "type": "string"}
         self.states: dict[str, dict[str, Any]] = {
-            "network-primary": {"lineage": "n", "serial": 4, "outputs": {"vpc_id": vpc_id}},
+            "network-primary": {"lineage": "n", "serial": 4, "outputs": {"vpc_id": vpc_id, "flow_logs": flow_logs}},
             "data-primary": {"lineage": "d", "serial": 9, "outputs": {}},
         }
         self.records: dict[str, dict[str, Any]] = {}
@@ -29,6 +31,12 @@ class FakeStore:
         records = {f"dev/deploys/{stack}.json": stack for stack in self.states}
         monkeypatch.setattr(state_store, "_get_json", lambda _s, key: self.records.get(records[key]))
         monkeypatch.setattr(deploy.graph, "dependencies", lambda: {"data-primary": ["network-primary"]})
+        reads_vpc = "${data.terraform_remote_state.cross-stack-reference-input-network-primary.outputs.vpc_id}"
+        configs = {"data-primary": {"resource": {"x": {"y": {"vpc_id": reads_vpc}}}}, "network-primary": {}}
+        for stack, config in configs.items():
+            (tmp_path / stack).mkdir()
+            (tmp_path / stack / "cdk.tf.json").write_text(json.dumps(config))
+        monkeypatch.setattr(state_store, "stack_dir", lambda stack: tmp_path / stack)
 
     def record_apply(self, stack: str) -> None:
         state = self.states[stack]
@@ -44,8 +52,8 @@ class FakeStore:
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
-    fake = FakeStore(monkeypatch)
+def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeStore:
+    fake = FakeStore(monkeypatch, tmp_path)
     fake.record_apply("data-primary")
     return fake
 
@@ -61,6 +69,12 @@ def test_a_new_output_of_a_dependency_makes_the_stack_plan_again(store: FakeStor
 
 def test_a_dependency_applied_again_with_the_same_outputs_changes_nothing(store: FakeStore) -> None:
     store.states["network-primary"]["serial"] += 1
+    assert deploy.is_unchanged(SETTINGS, "data-primary")
+
+
+def test_a_changed_output_the_stack_does_not_read_changes_nothing(store: FakeStore) -> None:
+    store.states["network-primary"]["outputs"]["flow_logs"]["value"] = "/elsewhere"
+    store.states["network-primary"]["outputs"]["weight"] = {"value": 25, "type": "number"}
     assert deploy.is_unchanged(SETTINGS, "data-primary")
 
 
