@@ -41,6 +41,7 @@ from botocore.config import Config
 
 from config import load_settings
 from ops.paths import ROOT, outputs_dir
+from tests.integration.handlers.conftest import api_event
 from tests.integration.platform import Platform, free_port
 
 LAYERS = ("network", "data", "compute")
@@ -110,23 +111,6 @@ def _body(amount: str, run_id: str, n: int) -> str:
             "description": f"load order {n}",
         }
     )
-
-
-def api_event(planned: Planned) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json", "Idempotency-Key": planned.key}
-    return {
-        "resource": "/payments",
-        "path": "/payments",
-        "httpMethod": "POST",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {"requestId": f"req-{uuid.uuid4()}", "stage": "v1", "httpMethod": "POST"},
-        "body": planned.body,
-        "isBase64Encoded": False,
-    }
 
 
 # -- where the handler runs ------------------------------------------------------------------------------
@@ -251,7 +235,8 @@ def event_observer(region: Region) -> Iterator[str]:
 def send(handler: ModuleType, planned: list[Planned], threads: int) -> tuple[list[Answer], float]:
     def one(request: Planned) -> Answer:
         started = time.perf_counter()
-        response = handler.handler(api_event(request), None)
+        headers = {"Content-Type": "application/json", "Idempotency-Key": request.key}
+        response = handler.handler(api_event("POST", "/payments", body=request.body, headers=headers), None)
         seconds = time.perf_counter() - started
         body = json.loads(response["body"])
         replayed = any(v == "true" for k, v in response["headers"].items() if k.lower() == "idempotent-replayed")

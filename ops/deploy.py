@@ -89,11 +89,16 @@ UNCHANGED_DIFF = (
 )
 
 
+def configuration_applied(record: state_store.DeployRecord | None, stack: str) -> bool:
+    """The synthesized configuration is the one the stack's last successful apply applied."""
+    return record is not None and record.config_sha256 == state_store.config_sha256(stack)
+
+
 def is_unchanged(settings: Settings, stack: str) -> bool:
     """Provably nothing to apply: the same configuration, the state the last apply left, and the same
     outputs of the stacks it reads (a dependency's new output would change this stack's plan)."""
     record = state_store.read_record(settings, stack)
-    if record is None or record.config_sha256 != state_store.config_sha256(stack):
+    if not configuration_applied(record, stack):
         return False
     version = state_store.state_version(state_store.read_state(settings, stack))
     if version != state_store.StateVersion(record.lineage, record.serial):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from config.settings import Settings
 from ops import graph, state_store
-from ops.deploy import parallelism, say
+from ops.deploy import configuration_applied, parallelism, say
 from ops.terraform import StackTerraform, TerraformError
 
 PLANNED_OBJECT = re.compile(r"^\s+# (\S+) (?:will be|must be)", re.M)
@@ -34,7 +34,7 @@ class DriftResult:
 def _check(settings: Settings, stack: str) -> DriftResult:
     started = time.monotonic()
     record = state_store.read_record(settings, stack)
-    if record is not None and record.config_sha256 != state_store.config_sha256(stack):
+    if record is not None and not configuration_applied(record, stack):
         return DriftResult(stack, "undeployed", [f"source changed since its last apply: make diff STACK={stack}"], 0.0)
     try:
         code, output = StackTerraform(stack, settings).plan()

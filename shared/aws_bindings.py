@@ -22,6 +22,7 @@ to use the stock import.
 from __future__ import annotations
 
 import gzip
+import importlib.abc
 import importlib.util
 import io
 import os
@@ -53,8 +54,22 @@ def enable_selective_import() -> bool:
     package.__file__ = spec.origin
     package.__package__ = PACKAGE
     sys.modules[PACKAGE] = package
-    _preload_lazy_assembly(Path(next(iter(spec.submodule_search_locations))))
+    sys.meta_path.insert(0, _PreloadOnFirstUse(Path(next(iter(spec.submodule_search_locations)))))
     return True
+
+
+class _PreloadOnFirstUse(importlib.abc.MetaPathFinder):
+    """Runs the lazy preload just before the first binding imports `_jsii`, so code that imports `shared`
+    without touching a provider type (every `python -m ops` command) never starts the jsii runtime."""
+
+    def __init__(self, package_dir: Path) -> None:
+        self.package_dir = package_dir
+
+    def find_spec(self, name: str, path: object, target: object = None) -> None:
+        """Never finds anything itself: the normal finders import the module."""
+        if name == f"{PACKAGE}._jsii":
+            sys.meta_path.remove(self)
+            _preload_lazy_assembly(self.package_dir)
 
 
 def lazy_index(source: str) -> str | None:

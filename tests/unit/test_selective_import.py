@@ -82,3 +82,16 @@ def test_the_kernel_runs_the_lazy_copy_of_the_provider_package() -> None:
     output = result.stdout + result.stderr
     assert "['provider-aws@" in output
     assert re.search(r"tar\.extract\(\S+/\.local/jsii/provider-aws@[^)]+\.lazy\.tgz\)", output), output[-2000:]
+
+
+def test_ops_commands_never_start_the_jsii_runtime() -> None:
+    import subprocess
+    import sys
+
+    from tests.support import ROOT, clean_environ
+
+    probe = "import sys, ops.cli, shared; print('jsii._runtime' in sys.modules, 'cdktf' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=clean_environ(), capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False False"
