@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -26,9 +25,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import Settings
-from ops import graph, state_store, traffic
+from ops import graph, own_lock, state_store, traffic
 from ops.aws_clients import client
 from ops.paths import stack_dir
+from ops.terraform import run_terraform
 from ops.tool_env import tool_env
 
 RELEASE_FILE = "release.json"
@@ -288,22 +288,7 @@ def materialize(settings: Settings, release: Release, directory: Path) -> None:
 def _terraform(
     settings: Settings, directory: Path, *args: str, stream: Callable[[str], None] | None = None
 ) -> tuple[int, str]:
-    process = subprocess.Popen(
-        ["terraform", *args],
-        cwd=directory,
-        env=tool_env(settings),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    for line in process.stdout:
-        lines.append(line)
-        if stream is not None:
-            stream(line)
-    return process.wait(), "".join(lines)
+    return run_terraform(directory, tool_env(settings), args, stream)
 
 
 _NOISE = re.compile(r": (Refreshing state\.\.\.|Reading\.\.\.|Read complete after)")
@@ -370,17 +355,18 @@ def rollback(settings: Settings, stack: str, *, wanted: int | None, confirm: str
             raise RollbackError(f"terraform init of release {target.n} failed")
         lock = f"-lock-timeout={settings.state.lock_timeout_seconds}s"
         print(f"--> plan of release {target.n}:")
-        code, output = _terraform(
-            settings,
-            directory,
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-detailed-exitcode",
-            lock,
-            f"-out={PLAN_FILE}",
-            stream=_Echo(),
-        )
+        with own_lock.terraform_run(settings, stack):
+            code, output = _terraform(
+                settings,
+                directory,
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-detailed-exitcode",
+                lock,
+                f"-out={PLAN_FILE}",
+                stream=_Echo(),
+            )
         if code == 1:
             raise RollbackError(f"terraform plan of release {target.n} failed (see above)")
         if code == 0:
@@ -390,9 +376,10 @@ def rollback(settings: Settings, stack: str, *, wanted: int | None, confirm: str
             print("not applied")
             return 1
         print(f"--> applying release {target.n} to {stack}")
-        code, output = _terraform(
-            settings, directory, "apply", "-input=false", "-no-color", lock, PLAN_FILE, stream=_Echo()
-        )
+        with own_lock.terraform_run(settings, stack):
+            code, output = _terraform(
+                settings, directory, "apply", "-input=false", "-no-color", lock, PLAN_FILE, stream=_Echo()
+            )
         if code != 0:
             raise RollbackError(
                 f"terraform apply of release {target.n} failed (see above); {stack} may be partly rolled back"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
+from ops import own_lock
 from ops.paths import stack_dir
 from ops.tool_env import tool_env
 
@@ -38,6 +39,28 @@ class ChangeSummary:
         return self.add + self.change + self.remove
 
 
+def run_terraform(
+    directory: Path, env: dict[str, str], args: tuple[str, ...], stream: Callable[[str], None] | None = None
+) -> tuple[int, str]:
+    """Terraform in `directory`; every output line goes to `stream` as it comes. Returns exit code and output."""
+    process = subprocess.Popen(
+        ["terraform", *args],
+        cwd=directory,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if stream is not None:
+            stream(line)
+    return process.wait(), "".join(lines)
+
+
 class StackTerraform:
     def __init__(self, stack: str, settings: Settings) -> None:
         self.stack = stack
@@ -48,22 +71,7 @@ class StackTerraform:
             raise SystemExit(f"{stack}: no synthesized configuration in {self.dir}; run `make synth`")
 
     def _run(self, *args: str, stream: Callable[[str], None] | None = None) -> tuple[int, str]:
-        process = subprocess.Popen(
-            ["terraform", *args],
-            cwd=self.dir,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
-        lines: list[str] = []
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if stream is not None:
-                stream(line)
-        return process.wait(), "".join(lines)
+        return run_terraform(self.dir, self.env, args, stream)
 
     def _config_fingerprint(self) -> str:
         config = json.loads((self.dir / "cdk.tf.json").read_text())
@@ -93,6 +101,21 @@ class StackTerraform:
     def _lock_timeout(self) -> str:
         return f"-lock-timeout={self.settings.state.lock_timeout_seconds}s"
 
+    def _run_locking(self, command: str, run: Callable[[], tuple[int, str]]) -> tuple[int, str]:
+        """Run a command that takes the state lock; once again if it failed on a lock it took itself."""
+        with own_lock.terraform_run(self.settings, self.stack) as registered:
+            code, output = run()
+            if code == 1 and own_lock.LOCK_FAILURE in output:
+                released = own_lock.release_if_orphaned(self.settings, registered, command)
+                if released is not None:
+                    print(
+                        f"{self.stack}: released state lock {released}, which this {command} took itself and then "
+                        "lost track of (an answer from the lock table went missing); running it again",
+                        flush=True,
+                    )
+                    code, output = run()
+            return code, output
+
     def apply(
         self, *, destroy: bool = False, on_event: Callable[[dict[str, Any]], None] | None = None
     ) -> ChangeSummary:
@@ -121,7 +144,11 @@ class StackTerraform:
             if on_event is not None:
                 on_event(event)
 
-        code, output = self._run(*args, stream=handle)
+        def attempt() -> tuple[int, str]:
+            summary.diagnostics.clear()
+            return self._run(*args, stream=handle)
+
+        code, output = self._run_locking("apply", attempt)
         if code != 0:
             detail = "\n".join(summary.diagnostics) or output
             raise TerraformError(self.stack, "destroy" if destroy else "apply", detail)
@@ -133,7 +160,7 @@ class StackTerraform:
         args = ["plan", "-input=false", "-detailed-exitcode", self._lock_timeout()]
         if refresh_only:
             args.append("-refresh-only")
-        code, output = self._run(*args, stream=stream)
+        code, output = self._run_locking("plan", lambda: self._run(*args, stream=stream))
         if code not in (0, 2):
             raise TerraformError(self.stack, "plan", output)
         return code, output

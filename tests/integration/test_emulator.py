@@ -22,11 +22,16 @@ ROUNDS, WRITERS = 25, 16
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    local = LocalTarget(host="127.0.0.1", port=free_port())
-    emulator.up(local)
-    yield local.endpoint
-    emulator.down(local)
+def local() -> Iterator[LocalTarget]:
+    target = LocalTarget(host="127.0.0.1", port=free_port())
+    emulator.up(target)
+    yield target
+    emulator.down(target)
+
+
+@pytest.fixture(scope="module")
+def endpoint(local: LocalTarget) -> str:
+    return local.endpoint
 
 
 def dynamodb(endpoint: str) -> Any:
@@ -69,3 +74,32 @@ def test_exactly_one_concurrent_conditional_write_wins(endpoint: str) -> None:
     )
     clients = [dynamodb(endpoint) for _ in range(WRITERS)]
     assert [race_one_key(clients, f"round-{n}") for n in range(ROUNDS)] == [1] * ROUNDS
+
+
+def test_a_retried_lock_write_gets_its_first_answer_not_a_lost_condition(local: LocalTarget) -> None:
+    """What Terraform's SDK does when the answer to its lock PutItem is lost: the same invocation, attempt 2."""
+    client = dynamodb(local.endpoint)
+    client.create_table(
+        TableName="locks",
+        AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    attempt = {"n": 1}
+
+    def as_one_invocation(request: Any, **_: Any) -> None:
+        request.headers["amz-sdk-invocation-id"] = "lost-answer-0001"
+        request.headers["amz-sdk-request"] = f"attempt={attempt['n']}; max=5"
+
+    client.meta.events.register_last("before-send.dynamodb.PutItem", as_one_invocation)
+    lock = {"LockID": {"S": "bucket/stack.tfstate"}, "Info": {"S": "{}"}}
+    client.put_item(TableName="locks", Item=lock, ConditionExpression="attribute_not_exists(LockID)")
+    attempt["n"] = 2
+    client.put_item(TableName="locks", Item=lock, ConditionExpression="attribute_not_exists(LockID)")
+
+    attempt["n"] = 1
+    client.meta.events.unregister("before-send.dynamodb.PutItem", as_one_invocation)
+    with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+        client.put_item(TableName="locks", Item=lock, ConditionExpression="attribute_not_exists(LockID)")
+    replays = [line for line in emulator.log_file(local).read_text().splitlines() if "retried" in line]
+    assert replays == ["DynamoDB PutItem retried (attempt 2, invocation lost-answer-0001): replayed attempt 1's 200 OK"]

@@ -12,10 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from ops import own_lock
 from tests.integration.platform import Platform
 from tests.support import ROOT
 
@@ -121,6 +123,37 @@ def test_a_stale_lock_is_reported_with_its_holder_and_released_on_request(
 
     platform.must("unlock", STACK, lock_id, "--confirm", "yes")
     assert "ok" in platform.must("apply", STACK, "--force")
+
+
+def test_a_lock_the_run_took_itself_and_lost_is_released_and_the_run_repeated(
+    platform: Platform, deployed: dict[str, Any]
+) -> None:
+    """What a lost answer to Terraform's lock PutItem leaves: a lock by this user and host, taken after the run began.
+
+    The lock is placed a minute ahead, so it reads as taken during the run, which then waits out its lock timeout
+    on it exactly as Terraform waits on its own lock.
+    """
+    settings = platform.settings
+    path = f"{settings.state.bucket}/{settings.environment}/{STACK}.tfstate"
+    ahead = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+    info = {"ID": "lost-answer", "Operation": "OperationTypePlan", "Who": own_lock.terraform_who(), "Created": ahead}
+    platform.client("dynamodb", "primary").put_item(
+        TableName=settings.state.lock_table,
+        Item={"LockID": {"S": path}, "Info": {"S": json.dumps({**info, "Path": path})}},
+    )
+    run = start_ops(
+        platform, "diff", STACK, "--refresh", "--detailed-exitcode", PAYMENTS_STATE_LOCK_TIMEOUT_SECONDS="2"
+    )
+    log = run.communicate(timeout=600)[0]
+    assert run.returncode == 0, log
+    assert f"{STACK}: released state lock lost-answer, which this plan took itself" in log
+    assert "No changes." in log
+    assert (
+        platform.client("dynamodb", "primary")
+        .get_item(TableName=settings.state.lock_table, Key={"LockID": {"S": path}})
+        .get("Item")
+        is None
+    )
 
 
 def test_an_interrupted_apply_converges_on_rerun(platform: Platform, deployed: dict[str, Any]) -> None:
