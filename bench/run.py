@@ -56,6 +56,7 @@ class Bench:
         self.cli_config = str(write_cli_config())
 
     def env(self, port: int, outdir: Path, **extra: str) -> dict[str, str]:
+        outdir.parent.mkdir(parents=True, exist_ok=True)  # cdktf's App creates only the last level
         base = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
         return {
             **base,
@@ -139,9 +140,10 @@ class Bench:
         npx_env = self.env(port, self.workdir / "npx" / "cdktf.out")
         self.measure("emulator for the anchor", [PY, "-m", "ops", "local-up"], npx_env)
         anchor = self.measure(
-            "npx cdktf deploy '*' (cold)", [NPX, "cdktf", "deploy", "*", "--auto-approve", *self._output(npx_env)],
+            "npx cdktf deploy '*' (cold)",
+            [NPX, "cdktf", "deploy", "*", "--auto-approve", *self._cdktf_options(npx_env)],
             npx_env,
-        )  # fmt: skip
+        )
         self.measure("stop the anchor's emulator", [PY, "-m", "ops", "local-down"], npx_env, check=False)
         self.rows.append(
             Row(
@@ -159,7 +161,9 @@ class Bench:
         env = self.deployed_env()
         ours = self.measure("ops deploy all (no-op)", [PY, "-m", "ops", "deploy", "all"], env)
         anchor = self.measure(
-            "npx cdktf deploy '*' (no-op)", [NPX, "cdktf", "deploy", "*", "--auto-approve", *self._output(env)], env
+            "npx cdktf deploy '*' (no-op)",
+            [NPX, "cdktf", "deploy", "*", "--auto-approve", *self._cdktf_options(env)],
+            env,
         )
         self.rows.append(
             Row(
@@ -180,7 +184,7 @@ class Bench:
             "ops diff network-primary --refresh", [PY, "-m", "ops", "diff", "network-primary", "--refresh"], env
         )
         anchor = self.measure(
-            "npx cdktf diff network-primary", [NPX, "cdktf", "diff", "network-primary", *self._output(env)], env
+            "npx cdktf diff network-primary", [NPX, "cdktf", "diff", "network-primary", *self._cdktf_options(env)], env
         )
         for label, measured in (("", ours), (", full plan (--refresh)", refreshed)):
             self.rows.append(
@@ -205,8 +209,10 @@ class Bench:
             self.measure("stop the emulator", [PY, "-m", "ops", "local-down"], self._deployed, check=False)
 
     @staticmethod
-    def _output(env: dict[str, str]) -> list[str]:
-        return ["--output", env["PAYMENTS_OUTDIR"]]
+    def _cdktf_options(env: dict[str, str]) -> list[str]:
+        # Without --skip-provider-lock, cdktf follows the first `terraform init` of a stack with
+        # `terraform providers lock`, which ignores the CLI config's mirror and asks the registry.
+        return ["--output", env["PAYMENTS_OUTDIR"], "--skip-provider-lock"]
 
 
 def _tree_differences(a: Path, b: Path) -> list[str]:
