@@ -4,7 +4,7 @@ Every deploy figure runs on private emulators (their own ports and output
 directories), so the bench never touches `make deploy`'s emulator or state.
 Figures, not assertions: tests check correctness, this prints numbers.
 
-    python -m bench.run [--only synth,cache,cold,noop,diff,drift] [--repeat N]
+    python -m bench.run [--only synth,cache,cold,diff,noop,drift] [--repeat N]
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from tests.integration.platform import free_port
 PY = str(VENV_BIN / "python")
 NPX = shutil.which("npx") or "npx"
 RESULTS_DIR = ROOT / "bench" / "results"
-FIGURES = ("synth", "cache", "cold", "noop", "diff", "drift")
+# diff runs before noop: the no-op anchor (`npx cdktf deploy '*'`) applies, and a refreshing apply writes
+# new state serials, after which `ops diff` rightly plans instead of answering from the deploy record.
+FIGURES = ("synth", "cache", "cold", "diff", "noop", "drift")
 
 
 @dataclass

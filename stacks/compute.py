@@ -9,10 +9,8 @@ here, where it can be read in one place.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from cdktf import TerraformAsset
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from constructs import Construct
 
@@ -20,7 +18,7 @@ from config.settings import Role, Settings
 from shared import iam
 from shared.constructs.dashboard import RegionDashboard
 from shared.constructs.event_bus import PaymentEvents
-from shared.constructs.lambda_function import PlatformFunction, lambda_package
+from shared.constructs.lambda_function import LambdaPackage, PlatformFunction, lambda_package
 from shared.constructs.monitoring import RegionAlarms, Watched
 from shared.constructs.payments_api import ApiGatewayAccountLogging, PaymentsApi, Route, UsageLimits
 from shared.constructs.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
@@ -30,7 +28,6 @@ from stacks.base import PlatformStack
 from stacks.data import DataStack
 from stacks.network import NetworkStack
 
-LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
 STAGE_NAME = "v1"
 HEALTH_PATH = "/health"
 LOG_LEVEL = "INFO"
@@ -101,15 +98,15 @@ class ComputeStack(PlatformStack):
             "LOG_LEVEL": LOG_LEVEL,
         }
         audit_objects = f"{data.audit_bucket_arn}/{AUDIT_PREFIX}*"
-        payments_code = lambda_package(self, "payment-processor-code", source_dir=LAMBDA_SRC / "payment_processor")
-        health_code = lambda_package(self, "health-code", source_dir=LAMBDA_SRC / "health")
+        payments_code = lambda_package(self, "payment-processor-code", function="payment_processor")
+        health_code = lambda_package(self, "health-code", function="health")
 
         def function(
             construct_id: str,
             *,
             description: str,
-            code: TerraformAsset,
-            handler: str,
+            code: LambdaPackage,
+            entry: str = "handler",
             environment: dict[str, str],
             statements: list[dict[str, Any]],
         ) -> PlatformFunction:
@@ -119,7 +116,7 @@ class ComputeStack(PlatformStack):
                 name=naming.name(construct_id),
                 description=description,
                 package=code,
-                handler=handler,
+                entry=entry,
                 memory_mb=compute.lambda_memory_mb,
                 timeout_seconds=compute.lambda_timeout_seconds,
                 reserved_concurrency=compute.reserved_concurrency,
@@ -139,7 +136,6 @@ class ComputeStack(PlatformStack):
             "payment-processor",
             description="Payments API: POST /payments and GET /payments/{id}",
             code=payments_code,
-            handler="handler.handler",
             environment=runtime_env,
             statements=[
                 iam.allow(
@@ -156,7 +152,7 @@ class ComputeStack(PlatformStack):
             "payment-retry",
             description="Redrives failed audit/event steps from the retry queue",
             code=payments_code,
-            handler="handler.retry_handler",
+            entry="retry_handler",
             environment=runtime_env,
             statements=[
                 iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [data.table_arn], sid="PaymentItems"),
@@ -173,7 +169,6 @@ class ComputeStack(PlatformStack):
             "health",
             description="GET /health: the region and whether its table and bucket answer",
             code=health_code,
-            handler="handler.handler",
             environment={
                 "PAYMENTS_TABLE": data.table_name,
                 "AUDIT_BUCKET": data.audit_bucket_name,

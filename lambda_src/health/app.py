@@ -5,28 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from . import clients, config, responses
+from ..common.logging_setup import log_context
+from ..common.responses import error_response, json_response, request_id_of
+from . import config
 from .checks import OK, run_checks
-from .logging_setup import get_logger, log_context
+from .runtime import get_logger, reset_clients
 
 HEALTH_PATH = re.compile(r"/health/?")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-
-
-def _request_id(event: Any, context: Any) -> str:
-    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
-    candidates = [
-        request_context.get("requestId") if isinstance(request_context, Mapping) else None,
-        getattr(context, "aws_request_id", None),
-    ]
-    for candidate in candidates:
-        if isinstance(candidate, str) and _REQUEST_ID.fullmatch(candidate):
-            return candidate
-    return str(uuid.uuid4())
+NO_STORE = {"Cache-Control": "no-store"}  # a cached health answer would hide an outage
 
 
 def _route_error(event: Any, request_id: str) -> dict[str, Any] | None:
@@ -35,9 +24,9 @@ def _route_error(event: Any, request_id: str) -> dict[str, Any] | None:
         return None
     path = event.get("path")
     if isinstance(path, str) and path and not HEALTH_PATH.fullmatch(path):
-        return responses.error_response(404, "not_found", "no such route", request_id)
+        return error_response(404, "not_found", "no such route", request_id, NO_STORE)
     if event.get("httpMethod") != "GET":
-        return responses.error_response(405, "method_not_allowed", "method not allowed", request_id, {"Allow": "GET"})
+        return error_response(405, "method_not_allowed", "method not allowed", request_id, {**NO_STORE, "Allow": "GET"})
     return None
 
 
@@ -50,7 +39,7 @@ def _settings() -> config.Settings | None:
 
 
 def handle_health(event: Any, context: Any) -> dict[str, Any]:
-    request_id = _request_id(event, context)
+    request_id = request_id_of(event, context)
     log = get_logger()
     region = config.region_from(os.environ) or "unknown"
     with log_context(request_id=request_id, region=region, route="GET /health"):
@@ -64,12 +53,12 @@ def handle_health(event: Any, context: Any) -> dict[str, Any]:
             body = {"status": "ok" if healthy else "degraded", "region": region, "checks": checks}
             level = logging.INFO if healthy else logging.ERROR
             log.log(level, "health checked", extra={"status": status, "checks": checks})
-            return responses.json_response(status, body, request_id)
+            return json_response(status, body, request_id, NO_STORE)
         except Exception:
             log.exception("unhandled error", extra={"status": 500})
-            return responses.error_response(500, "internal_error", "internal error", request_id)
+            return error_response(500, "internal_error", "internal error", request_id, NO_STORE)
 
 
 def reset_runtime() -> None:
-    clients.reset()
+    reset_clients()
     config.reset()

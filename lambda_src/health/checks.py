@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import clients
 from .config import Settings
-from .logging_setup import get_logger
+from .runtime import client, get_logger
 
 OK = "ok"
 ERROR = "error"
@@ -15,7 +14,7 @@ _USABLE_TABLE_STATES = frozenset({"ACTIVE", "UPDATING"})
 
 def check_table(settings: Settings) -> str:
     """DescribeTable: the table exists and accepts reads and writes."""
-    response = clients.client("dynamodb", settings.region).describe_table(TableName=settings.table_name)
+    response = client("dynamodb", settings.region).describe_table(TableName=settings.table_name)
     status = response.get("Table", {}).get("TableStatus")
     if status not in _USABLE_TABLE_STATES:
         get_logger().error("table not usable", extra={"check": "table", "table_status": status})
@@ -25,7 +24,7 @@ def check_table(settings: Settings) -> str:
 
 def check_bucket(settings: Settings) -> str:
     """HeadBucket: the bucket exists and this role may list it."""
-    clients.client("s3", settings.region).head_bucket(Bucket=settings.audit_bucket)
+    client("s3", settings.region).head_bucket(Bucket=settings.audit_bucket)
     return OK
 
 

@@ -6,9 +6,10 @@ Environment: PAYMENTS_TABLE, AUDIT_BUCKET, REGION (falls back to AWS_REGION), LO
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from ..common.per_container import Once
 
 
 class ConfigError(RuntimeError):
@@ -47,19 +48,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
-_lock = threading.Lock()
-_cached: Settings | None = None
+_settings = Once(load_settings)
 
 
 def get_settings() -> Settings:
-    global _cached
-    with _lock:
-        if _cached is None:
-            _cached = load_settings()
-        return _cached
+    """The container's settings, loaded on first use (a failed load is retried on the next call)."""
+    return _settings.get()
 
 
 def reset() -> None:
-    global _cached
-    with _lock:
-        _cached = None
+    _settings.reset()

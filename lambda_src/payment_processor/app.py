@@ -6,10 +6,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from . import clients, config, responses
+from ..common.responses import internal_error, request_id_of
+from . import clients, config
 from .api import dispatch, resolve
 from .logging_setup import bind, get_logger, log_context
-from .request import parse_event, request_id_of
+from .request import parse_event
 from .retry import InvalidRetryMessage, redrive
 
 
@@ -29,7 +30,7 @@ def handle_api(event: Any, context: Any) -> dict[str, Any]:
             return response
         except Exception:
             log.exception("unhandled error", extra={"status": 500})
-            return responses.internal_error(request_id)
+            return internal_error(request_id)
 
 
 def _redrive_record(record: Any) -> str | None:

@@ -1,41 +1,19 @@
-"""boto3 clients, created lazily once per container and shared by all invocations (clients are thread-safe).
-
-Endpoints come from botocore's own configuration chain, so ``AWS_ENDPOINT_URL`` (and the per-service
-``AWS_ENDPOINT_URL_<SERVICE>``) redirect every call, e.g. to a local emulator.
-"""
+"""boto3 clients of the payments API, in the region of its settings, made once per container."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from ..common.per_container import Clients
 from .config import get_settings
 
-_CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 3},
-)
-
-_lock = threading.Lock()
-_session: boto3.session.Session | None = None
-_clients: dict[str, Any] = {}
+_clients = Clients(Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}))
 
 
 def client(service: str) -> Any:
-    region = get_settings().region
-    global _session
-    with _lock:
-        cached = _clients.get(service)
-        if cached is None:
-            if _session is None:
-                _session = boto3.session.Session()
-            cached = _session.client(service, region_name=region, config=_CLIENT_CONFIG)
-            _clients[service] = cached
-        return cached
+    return _clients.get(service, get_settings().region)
 
 
 def dynamodb() -> Any:
@@ -55,7 +33,4 @@ def sqs() -> Any:
 
 
 def reset() -> None:
-    global _session
-    with _lock:
-        _clients.clear()
-        _session = None
+    _clients.reset()

@@ -5,7 +5,7 @@ Environment contract (all required unless noted):
     AUDIT_BUCKET           S3 bucket for audit objects (audit/payments/<yyyy>/<mm>/<dd>/<payment_id>.json)
     AUDIT_KMS_KEY_ID       KMS key id/ARN/alias for SSE-KMS of the audit objects
     EVENT_BUS_NAME         EventBridge bus for payment.created (source payments.api)
-    AUDIT_RETRY_QUEUE_URL  SQS queue for failed audit/event steps (consumed by handler.retry_handler)
+    AUDIT_RETRY_QUEUE_URL  SQS queue for failed audit/event steps (consumed by retry_handler)
     REGION                 region of this deployment; falls back to AWS_REGION (always set by Lambda)
     MAX_AMOUNT             largest accepted amount, decimal string with at most 2 places (e.g. 100000.00)
     ALLOWED_CURRENCIES     comma-separated ISO 4217 codes (e.g. USD,EUR,GBP)
@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+from ..common.per_container import Once
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -87,20 +88,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
-_lock = threading.Lock()
-_cached: Settings | None = None
+_settings = Once(load_settings)
 
 
 def get_settings() -> Settings:
-    """The container's settings; loaded on first use (a failed load is retried on the next call)."""
-    global _cached
-    with _lock:
-        if _cached is None:
-            _cached = load_settings()
-        return _cached
+    """The container's settings, loaded on first use (a failed load is retried on the next call)."""
+    return _settings.get()
 
 
 def reset() -> None:
-    global _cached
-    with _lock:
-        _cached = None
+    _settings.reset()

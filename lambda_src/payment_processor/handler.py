@@ -1,57 +1,27 @@
 """Lambda entry points of the payments API.
 
-Handlers (as configured on the functions):
-    handler.handler        API Gateway REST proxy events (POST /payments, GET /payments/{id})
-    handler.retry_handler  SQS events from the audit/event retry queue
-
-The directory is zipped on its own, so Lambda imports this file as the top-level module ``handler``.
-The other modules use relative imports; in that layout this file registers its own directory as the
-package ``payment_processor`` first. Imported as ``<something>.payment_processor.handler`` (tests, or a
-zip that keeps the directory), the enclosing package is used as it is.
+Handlers (as configured on the functions, ``lambda_src.payment_processor.handler.<entry>``):
+    handler        API Gateway REST proxy events (POST /payments, GET /payments/{id})
+    retry_handler  SQS events from the audit/event retry queue
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import os
-import sys
-from types import ModuleType
 from typing import Any
 
-_PACKAGE = "payment_processor"
-
-
-def _load_app() -> ModuleType:
-    if __package__:
-        return importlib.import_module(f"{__package__}.app")
-    directory = os.path.dirname(os.path.abspath(__file__))
-    package = sys.modules.get(_PACKAGE)
-    if package is None or list(getattr(package, "__path__", [])) != [directory]:
-        spec = importlib.util.spec_from_file_location(
-            _PACKAGE, os.path.join(directory, "__init__.py"), submodule_search_locations=[directory]
-        )
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {_PACKAGE} from {directory}")
-        package = importlib.util.module_from_spec(spec)
-        sys.modules[_PACKAGE] = package
-        spec.loader.exec_module(package)
-    return importlib.import_module(f"{_PACKAGE}.app")
-
-
-_app = _load_app()
+from . import app
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """API Gateway (REST, payload v1) proxy integration."""
-    return _app.handle_api(event, context)
+    return app.handle_api(event, context)
 
 
 def retry_handler(event: Any, context: Any) -> dict[str, Any]:
     """SQS event source on the retry queue; returns partial batch failures (ReportBatchItemFailures)."""
-    return _app.handle_retry(event, context)
+    return app.handle_retry(event, context)
 
 
 def reset_runtime() -> None:
     """Forget cached settings and boto3 clients (the next invocation re-reads the environment)."""
-    _app.reset_runtime()
+    app.reset_runtime()

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_BODY_BYTES = 16 * 1024
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 
 class BodyError(ValueError):
@@ -83,20 +80,6 @@ class ApiRequest:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise BodyError("is not valid UTF-8") from None
-
-
-def request_id_of(event: Any, context: Any) -> str:
-    """API Gateway's request id, else the Lambda request id, else a fresh one (never raises)."""
-    candidates: list[Any] = []
-    if isinstance(event, Mapping):
-        request_context = event.get("requestContext")
-        if isinstance(request_context, Mapping):
-            candidates.append(request_context.get("requestId"))
-    candidates.append(getattr(context, "aws_request_id", None))
-    for candidate in candidates:
-        if isinstance(candidate, str) and _REQUEST_ID.fullmatch(candidate):
-            return candidate
-    return str(uuid.uuid4())
 
 
 def _str(value: Any) -> str:

@@ -8,7 +8,8 @@ Every function gets
 - private subnets and a security group, reserved concurrency, X-Ray tracing, environment
   variables encrypted with the region key, and a dead-letter queue for failed async invocations.
 
-Code comes from `lambda_package`: a directory of `lambda_src/` archived by the synth.
+Code comes from `lambda_package`: one function's package of `lambda_src/` and the `common` package it
+shares with the others, archived by the synth in the repository's layout.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,8 @@ from shared import iam
 from shared.checkov import skip
 
 RUNTIME = "python3.12"
+LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
+SHARED_PACKAGE = "common"  # carried by every function's archive
 
 # Never part of a deployment package: bytecode caches, and hidden files and directories (the state
 # that linters and test runners leave behind, editor files, a stray .env).
@@ -48,6 +52,7 @@ EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 # (and the same source_code_hash): a re-synth never shows up as a code change.
 STAGED_MTIME = 946684800  # 2000-01-01T00:00:00Z
 STAGED_MODE = 0o644
+STAGED_DIR_MODE = 0o755
 
 # Denied to every function whatever else it is granted, on any resource: a guardrail that outlives
 # later edits of the allow statements.
@@ -87,29 +92,52 @@ def _packaged_files(source_dir: Path) -> list[Path]:
     return sorted(p for p in source_dir.rglob("*") if p.is_file() and _is_packaged(p.relative_to(source_dir)))
 
 
-def _stage(source_dir: Path) -> tuple[Path, str]:
-    """Copy the package's files into a scratch directory with fixed times; returns it and a content hash."""
-    staging = Path(tempfile.mkdtemp(prefix=f"lambda-{source_dir.name}-"))
+def package_files(function: str) -> list[Path]:
+    """What the archive of `function` holds, relative to the repository root: the package's `__init__.py`,
+    `common/` and the function's own package, so Lambda imports `lambda_src.<function>.handler`."""
+    if not (LAMBDA_SRC / function / "handler.py").is_file():
+        raise ValueError(f"{LAMBDA_SRC / function} has no handler.py: not a Lambda package")
+    files = [LAMBDA_SRC / "__init__.py"]
+    for directory in (SHARED_PACKAGE, function):
+        files += _packaged_files(LAMBDA_SRC / directory)
+    return [path.relative_to(LAMBDA_SRC.parent) for path in files]
+
+
+def _stage(function: str) -> tuple[Path, str]:
+    """Copy the archive's files into a scratch directory with fixed times; returns it and a content hash."""
+    staging = Path(tempfile.mkdtemp(prefix=f"lambda-{function}-"))
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
     digest = hashlib.sha256()
-    for path in _packaged_files(source_dir):
-        relative = path.relative_to(source_dir)
+    for relative in package_files(function):
         target = staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        content = path.read_bytes()
+        content = (LAMBDA_SRC.parent / relative).read_bytes()
         target.write_bytes(content)
         target.chmod(STAGED_MODE)
         os.utime(target, (STAGED_MTIME, STAGED_MTIME))
         digest.update(relative.as_posix().encode() + b"\0" + content + b"\0")
+    for directory in sorted((p for p in staging.rglob("*") if p.is_dir()), reverse=True):  # archived as entries too
+        directory.chmod(STAGED_DIR_MODE)
+        os.utime(directory, (STAGED_MTIME, STAGED_MTIME))
     return staging, digest.hexdigest()[:32].upper()
 
 
-def lambda_package(scope: Construct, construct_id: str, *, source_dir: Path) -> TerraformAsset:
-    """A zip of `source_dir` (without caches), written by the synth into the stack's assets."""
-    if not (source_dir / "handler.py").is_file():
-        raise ValueError(f"{source_dir} has no handler.py: not a Lambda package")
-    staging, content_hash = _stage(source_dir)
-    return TerraformAsset(scope, construct_id, path=str(staging), type=AssetType.ARCHIVE, asset_hash=content_hash)
+@dataclass(frozen=True)
+class LambdaPackage:
+    """One function's archive (`asset`) and the dotted handler path of its entry points."""
+
+    asset: TerraformAsset
+    function: str
+
+    def handler(self, entry: str = "handler") -> str:
+        return f"{LAMBDA_SRC.name}.{self.function}.handler.{entry}"
+
+
+def lambda_package(scope: Construct, construct_id: str, *, function: str) -> LambdaPackage:
+    """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth."""
+    staging, content_hash = _stage(function)
+    asset = TerraformAsset(scope, construct_id, path=str(staging), type=AssetType.ARCHIVE, asset_hash=content_hash)
+    return LambdaPackage(asset, function)
 
 
 class PlatformFunction(Construct):
@@ -122,8 +150,8 @@ class PlatformFunction(Construct):
         *,
         name: str,
         description: str,
-        package: TerraformAsset,
-        handler: str,
+        package: LambdaPackage,
+        entry: str = "handler",
         memory_mb: int,
         timeout_seconds: int,
         reserved_concurrency: int,
@@ -181,9 +209,9 @@ class PlatformFunction(Construct):
             description=description,
             role=self.role.arn,
             runtime=RUNTIME,
-            handler=handler,
-            filename=package.path,
-            source_code_hash=Fn.filebase64sha256(package.path),
+            handler=package.handler(entry),
+            filename=package.asset.path,
+            source_code_hash=Fn.filebase64sha256(package.asset.path),
             memory_size=memory_mb,
             timeout=timeout_seconds,
             reserved_concurrent_executions=reserved_concurrency,

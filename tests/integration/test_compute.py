@@ -77,9 +77,9 @@ def test_functions_run_python_in_the_private_subnets_encrypted_and_traced(
         assert config["TracingConfig"] == {"Mode": "Active"}
         assert (config["MemorySize"], config["Timeout"]) == (512, 15)
     handlers = {
-        outputs["payment_function_name"]: "handler.handler",
-        outputs["retry_function_name"]: "handler.retry_handler",
-        outputs["health_function_name"]: "handler.handler",
+        outputs["payment_function_name"]: "lambda_src.payment_processor.handler.handler",
+        outputs["retry_function_name"]: "lambda_src.payment_processor.handler.retry_handler",
+        outputs["health_function_name"]: "lambda_src.health.handler.handler",
     }
     for name, handler in handlers.items():
         assert client.get_function_configuration(FunctionName=name)["Handler"] == handler

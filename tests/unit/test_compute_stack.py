@@ -16,9 +16,9 @@ from tests.support import ROOT, Synth, synth_app
 ROLES = ("primary", "secondary")
 REGIONS = {"primary": "us-east-1", "secondary": "eu-west-1"}
 FUNCTIONS = {
-    "payment-processor": ("payment_processor", "handler.handler"),
-    "payment-retry": ("payment_processor", "handler.retry_handler"),
-    "health": ("health", "handler.handler"),
+    "payment-processor": ("payment_processor", "lambda_src.payment_processor.handler.handler"),
+    "payment-retry": ("payment_processor", "lambda_src.payment_processor.handler.retry_handler"),
+    "health": ("health", "lambda_src.health.handler.handler"),
 }
 RUNTIME_ENV = {
     "PAYMENTS_TABLE",
@@ -223,20 +223,21 @@ def test_code_is_archived_by_the_synth_without_caches(local_dev: Synth, role: st
         archive = fn["filename"]
         assert re.fullmatch(rf"assets/{source.replace('_', '-')}-code/[0-9A-F]{{32}}/archive\.zip", archive)
         assert fn["source_code_hash"] == f'${{filebase64sha256("{archive}")}}'
-        names = zipfile.ZipFile(stack_dir / archive).namelist()
-        assert "handler.py" in names
+        names = [n for n in zipfile.ZipFile(stack_dir / archive).namelist() if not n.endswith("/")]  # files only
+        assert f"lambda_src/{source}/handler.py" in names, "the repository's layout, as the handler path says"
         assert all(not re.search(r"(__pycache__|\.ruff_cache|\.pytest_cache|\.pyc$)", n) for n in names), (
             "no caches in the package"
         )
-        source_dir = ROOT / "lambda_src" / source
-        expected = sorted(
-            p.relative_to(source_dir).as_posix()
-            for p in source_dir.rglob("*")
-            if p.is_file()
-            and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(source_dir).parts)
-            and p.suffix != ".pyc"
-        )
-        assert sorted(names) == expected
+        expected = ["lambda_src/__init__.py"]
+        for package in ("common", source):
+            expected += [
+                p.relative_to(ROOT).as_posix()
+                for p in (ROOT / "lambda_src" / package).rglob("*")
+                if p.is_file()
+                and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(ROOT).parts)
+                and p.suffix != ".pyc"
+            ]
+        assert sorted(names) == sorted(expected), "its own package and common/, nothing of the other functions"
     # The payment processor and the retry consumer share one archive.
     assert (
         function(local_dev, role, "payment-processor")["filename"]

@@ -1,7 +1,8 @@
 """Structured logging: one JSON object per line on stdout.
 
-A copy of the payment processor's module (each Lambda directory is self-contained). Per-invocation
-fields (request_id, region, route, status) live in a context variable; ``extra=`` fields are added too.
+Per-invocation fields (request_id, region, route, payment_id, status) live in a context variable, so
+concurrent invocations in threads never mix them up. Anything passed as ``extra=`` is added too; callers
+never pass request bodies, card data or secrets.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-LOGGER_NAME = "payments.health"
-_context: ContextVar[dict[str, Any] | None] = ContextVar("health_log_context", default=None)
+_context: ContextVar[dict[str, Any] | None] = ContextVar("payments_log_context", default=None)
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -52,9 +52,9 @@ def _level() -> int:
     return level if isinstance(level, int) else logging.INFO
 
 
-def get_logger() -> logging.Logger:
-    """The function's logger; configured on first use, does not propagate to the runtime's root handler."""
-    logger = logging.getLogger(LOGGER_NAME)
+def get_logger(name: str) -> logging.Logger:
+    """The named logger; configured on first use, does not propagate to the runtime's root handler."""
+    logger = logging.getLogger(name)
     if not any(isinstance(handler, _StdoutHandler) for handler in logger.handlers):
         handler = _StdoutHandler()
         handler.setFormatter(JsonFormatter())
@@ -72,3 +72,8 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+def bind(**fields: Any) -> None:
+    """Add fields to the innermost ``log_context`` block (e.g. payment_id once it is known)."""
+    _context.set({**(_context.get() or {}), **fields})
