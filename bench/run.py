@@ -85,6 +85,9 @@ class Bench:
         return result
 
     def repeated(self, label: str, command: list[str], env: dict[str, str]) -> tuple[float, float]:
+        """Median seconds and largest peak of `repeat` runs, after one warm-up run that is not counted (the
+        first synth of a checkout also builds the lazy provider index once, and the page cache is cold)."""
+        self.measure(f"{label} (warm-up, not counted)", command, env)
         runs = [self.measure(f"{label} #{i + 1}", command, env) for i in range(self.repeat)]
         return statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs)
 
