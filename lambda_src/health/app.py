@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..common.logging_setup import log_context
-from ..common.responses import error_response, json_response, request_id_of
+from ..common.responses import error_response, internal_error, json_response, request_id_of
 from . import config
 from .checks import OK, run_checks
 from .runtime import get_logger, reset_clients
@@ -24,9 +24,9 @@ def _route_error(event: Any, request_id: str) -> dict[str, Any] | None:
         return None
     path = event.get("path")
     if isinstance(path, str) and path and not HEALTH_PATH.fullmatch(path):
-        return error_response(404, "not_found", "no such route", request_id, NO_STORE)
+        return error_response(404, "not_found", "no such route", request_id)
     if event.get("httpMethod") != "GET":
-        return error_response(405, "method_not_allowed", "method not allowed", request_id, {**NO_STORE, "Allow": "GET"})
+        return error_response(405, "method_not_allowed", "method not allowed", request_id, {"Allow": "GET"})
     return None
 
 
@@ -39,6 +39,13 @@ def _settings() -> config.Settings | None:
 
 
 def handle_health(event: Any, context: Any) -> dict[str, Any]:
+    """Every answer, errors included, carries ``Cache-Control: no-store``."""
+    response = _answer(event, context)
+    response["headers"].update(NO_STORE)
+    return response
+
+
+def _answer(event: Any, context: Any) -> dict[str, Any]:
     request_id = request_id_of(event, context)
     log = get_logger()
     region = config.region_from(os.environ) or "unknown"
@@ -53,10 +60,10 @@ def handle_health(event: Any, context: Any) -> dict[str, Any]:
             body = {"status": "ok" if healthy else "degraded", "region": region, "checks": checks}
             level = logging.INFO if healthy else logging.ERROR
             log.log(level, "health checked", extra={"status": status, "checks": checks})
-            return json_response(status, body, request_id, NO_STORE)
+            return json_response(status, body, request_id)
         except Exception:
             log.exception("unhandled error", extra={"status": 500})
-            return error_response(500, "internal_error", "internal error", request_id, NO_STORE)
+            return internal_error(request_id)
 
 
 def reset_runtime() -> None:

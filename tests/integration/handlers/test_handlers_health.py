@@ -39,6 +39,7 @@ def test_healthy_region(health: Health, deployed_region: dict[str, str]) -> None
     assert body == {"status": "ok", "region": deployed_region["region"], "checks": {"table": "ok", "bucket": "ok"}}
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Request-Id"].startswith("req-")
+    assert headers["Cache-Control"] == "no-store"
 
 
 def test_missing_bucket_is_degraded(health: Health, lambda_env: Any) -> None:
@@ -78,4 +79,6 @@ def test_direct_invocation_is_checked(health: Health) -> None:
 
 @pytest.mark.parametrize(("method", "path", "status"), [("POST", "/health", 405), ("GET", "/payments", 404)])
 def test_other_routes(health: Health, method: str, path: str, status: int) -> None:
-    assert health(method, path)[0] == status
+    answered, headers, _ = health(method, path)
+    assert answered == status
+    assert headers["Cache-Control"] == "no-store", "errors are never cached either"
