@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from config.settings import ROLES
 from ops.synth import manifest
-from shared.naming import all_stacks
+from shared.stack_id import StackId, all_stack_names
 
 
 class UnknownStackError(SystemExit):
@@ -22,7 +22,7 @@ def dependants(stack: str) -> list[str]:
 
 
 def require_stack(name: str) -> str:
-    known = all_stacks()
+    known = all_stack_names()
     if name not in known:
         raise UnknownStackError(f"unknown stack {name!r}; valid stacks: {', '.join(known)}")
     return name
@@ -50,6 +50,4 @@ def stacks_of(roles: Iterable[str]) -> list[str]:
 
 
 def _layer_rank(name: str) -> tuple[int, int]:
-    layer, role = name.rsplit("-", 1)
-    layers = ("network", "data", "compute", "dns")
-    return (ROLES.index(role) if role in ROLES else 9, layers.index(layer) if layer in layers else 9)  # type: ignore[arg-type]
+    return StackId.parse(name).rank

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.settings import ROLES, Role, Settings
-
-LAYERS: tuple[str, ...] = ("network", "data", "compute", "dns")
-
-
-def stack_name(layer: str, role: Role) -> str:
-    """`network-primary`, `data-secondary`, ...: the cdktf stack id and the state key stem."""
-    return f"{layer}-{role}"
+from config.settings import Role, Settings
+from shared.stack_id import Layer, StackId
 
 
-def all_stacks() -> list[str]:
-    return sorted(stack_name(layer, role) for layer in LAYERS for role in ROLES)
+def stack_name(layer: Layer, role: Role) -> str:
+    return StackId(layer, role).name
 
 
 def state_key(settings: Settings, stack: str) -> str:
