@@ -27,11 +27,9 @@ from botocore.exceptions import ClientError
 from config.settings import ROLES, Role, Settings
 from ops.aws_clients import client
 from ops.paths import stack_dir
+from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 
 TFVARS_FILE = "traffic.auto.tfvars.json"
-# The DNS stacks' variable (shared.constructs.dns_records.TRAFFIC_WEIGHT_VARIABLE; a unit test keeps them equal).
-# Not imported from there: that would start the cdktf (jsii) runtime in every ops command.
-TRAFFIC_WEIGHT_VARIABLE = "traffic_weight"
 DNS_LAYER = "dns"
 Status = Literal["stable", "in_progress", "reverted"]
 HISTORY_LIMIT = 200  # newest entries kept in split.json

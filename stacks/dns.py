@@ -18,7 +18,6 @@ from constructs import Construct
 
 from config.settings import Role, Settings
 from shared.constructs.dns_records import (
-    TRAFFIC_WEIGHT_VARIABLE,
     ApiHealthCheck,
     HostedZone,
     api_host,
@@ -27,6 +26,7 @@ from shared.constructs.dns_records import (
     leg_name,
     weighted_entry,
 )
+from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 from stacks.base import PlatformStack
 from stacks.compute import ComputeStack
 from stacks.protection import protection

@@ -11,7 +11,7 @@ name and type, so the entry cannot be a failover pair and a weighted pair at onc
 Each leg record is a CNAME (TTL 60) to a regional API Gateway host carrying that region's HTTPS health
 check on `/<stage>/health`. So the weights decide how traffic is split while both regions are healthy,
 and a region failing its health check hands its share to the other region without anybody changing
-a weight. Weights come from a Terraform variable of each DNS stack (see `TRAFFIC_WEIGHT_VARIABLE`),
+a weight. Weights come from a Terraform variable of each DNS stack (`shared.traffic.TRAFFIC_WEIGHT_VARIABLE`),
 written by the ops tooling from the persisted split, never edited in the records by hand.
 """
 
@@ -33,7 +33,6 @@ from constructs import Construct
 
 from shared import checkov
 
-TRAFFIC_WEIGHT_VARIABLE = "traffic_weight"
 API_RECORD_TTL_SECONDS = 60
 HTTPS_PORT = 443
 HEALTH_CHECK_INTERVAL_SECONDS = 30  # standard interval; 10 s "fast" checks cost more

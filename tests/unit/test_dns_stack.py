@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ops import traffic
-from shared.constructs import dns_records
+from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 from tests.support import Synth, clean_environ, synth_app
 
 ROLES = ("primary", "secondary")
@@ -175,7 +175,7 @@ def test_weights_are_number_variables_defaulting_to_the_configured_split(
 ) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     for role, default in zip(ROLES, defaults, strict=True):
-        variable = synth[f"dns-{role}"]["variable"][dns_records.TRAFFIC_WEIGHT_VARIABLE]
+        variable = synth[f"dns-{role}"]["variable"][TRAFFIC_WEIGHT_VARIABLE]
         assert variable["type"] == "number"
         assert variable["default"] == default
         (validation,) = variable["validation"]
@@ -184,7 +184,6 @@ def test_weights_are_number_variables_defaulting_to_the_configured_split(
 
 
 def test_ops_writes_the_variable_the_stack_declares() -> None:
-    assert traffic.TRAFFIC_WEIGHT_VARIABLE == dns_records.TRAFFIC_WEIGHT_VARIABLE
     assert json.loads(traffic.tfvars_json("secondary", traffic.Split(75, 25))) == {"traffic_weight": 25}
 
 
