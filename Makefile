@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
         destroy destroy-primary destroy-secondary outputs local-up local-down test test-unit \
-        test-integration lint format clean bench bench-load drift unlock state-restore security
+        test-integration lint format clean bench bench-load drift unlock state-restore security docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -119,6 +119,9 @@ lint: install ## ruff
 format: install ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+docs: install ## rewrite the tables in README.md and docs/ that come from code (gaps, targets, settings, graph)
+	@$(PY) -m ops.docs
 
 clean: ## remove generated output (not the venv or node_modules)
 	rm -rf cdktf.out outputs .pytest_cache .ruff_cache

@@ -1,16 +1,8 @@
-"""Every emulator gap is decided in shared/local_target.py and documented in the README."""
+"""Every emulator gap is decided in shared/local_target.py (docs/emulator-gaps.md is written from it)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from shared.local_target import GAPS
-
-
-def test_readme_lists_every_gap(project_root: Path) -> None:
-    readme = (project_root / "README.md").read_text()
-    missing = [gap.key for gap in GAPS if f"| {gap.key} |" not in readme]
-    assert missing == []
 
 
 def test_gaps_are_unique_and_say_what_the_local_target_does() -> None:
