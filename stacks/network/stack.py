@@ -6,11 +6,11 @@ from constructs import Construct
 
 from config.schema import REGION_AZ_LETTERS
 from config.settings import Role, Settings
-from shared.constructs.flow_logs import EncryptedFlowLogs
-from shared.constructs.peering import CrossRegionPeering, PeeringSide
-from shared.constructs.security_groups import WorkloadSecurityGroups
-from shared.constructs.vpc import ThreeTierVpc
 from stacks.base import PlatformStack
+from stacks.network.flow_logs import EncryptedFlowLogs
+from stacks.network.peering import CrossRegionPeering, PeeringSide
+from stacks.network.security_groups import WorkloadSecurityGroups
+from stacks.network.vpc import ThreeTierVpc
 from stacks.protection import kms_deletion_window_days
 
 

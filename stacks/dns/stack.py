@@ -4,7 +4,7 @@
 the PRIMARY half of the primary leg and the primary's weighted entry record. `dns-secondary` reads the zone
 (and the primary's health check) from `dns-primary`'s outputs and owns everything that involves the
 secondary region: its health check, the SECONDARY half of the primary leg, the whole secondary leg and the
-secondary's weighted entry record. The record layout is explained in `shared.constructs.dns_records`.
+secondary's weighted entry record. The record layout is explained in `stacks.dns.records`.
 
 The weight of each region is the stack's Terraform variable `traffic_weight` (0-100; the two stacks' weights
 add up to 100). Its default comes from `dns.primary_weight`; the ops tooling writes the current split into
@@ -17,7 +17,10 @@ from cdktf import TerraformVariable, TerraformVariableValidationConfig
 from constructs import Construct
 
 from config.settings import Role, Settings
-from shared.constructs.dns_records import (
+from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
+from stacks.base import PlatformStack
+from stacks.compute.stack import ComputeStack
+from stacks.dns.records import (
     ApiHealthCheck,
     HostedZone,
     api_host,
@@ -26,9 +29,6 @@ from shared.constructs.dns_records import (
     leg_name,
     weighted_entry,
 )
-from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
-from stacks.base import PlatformStack
-from stacks.compute import ComputeStack
 from stacks.protection import protection
 
 

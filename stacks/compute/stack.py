@@ -16,17 +16,17 @@ from constructs import Construct
 
 from config.settings import Role, Settings
 from shared import iam
-from shared.constructs.dashboard import RegionDashboard
-from shared.constructs.event_bus import PaymentEvents
-from shared.constructs.lambda_function import LambdaPackage, PlatformFunction, lambda_package
-from shared.constructs.monitoring import RegionAlarms, Watched
-from shared.constructs.payments_api import ApiGatewayAccountLogging, PaymentsApi, Route, UsageLimits
-from shared.constructs.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
-from shared.constructs.runtime_parameters import RuntimeParameters
 from shared.local_target import ignored_locally, is_local
 from stacks.base import PlatformStack
-from stacks.data import DataStack
-from stacks.network import NetworkStack
+from stacks.compute.dashboard import RegionDashboard
+from stacks.compute.event_bus import PaymentEvents
+from stacks.compute.lambda_function import LambdaPackage, PlatformFunction, lambda_package
+from stacks.compute.monitoring import RegionAlarms, Watched
+from stacks.compute.payments_api import ApiGatewayAccountLogging, PaymentsApi, Route, UsageLimits
+from stacks.compute.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
+from stacks.compute.runtime_parameters import RuntimeParameters
+from stacks.data.stack import DataStack
+from stacks.network.stack import NetworkStack
 
 STAGE_NAME = "v1"
 HEALTH_PATH = "/health"

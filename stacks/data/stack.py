@@ -15,17 +15,6 @@ from cdktf import Fn
 from constructs import Construct
 
 from config.settings import Role, Settings
-from shared.constructs.audit_bucket import AuditBucket
-from shared.constructs.aurora import AuroraCluster, AuroraGlobalDatabase, MasterUser
-from shared.constructs.backup import (
-    CopyDestination,
-    DailyBackup,
-    ProtectedResources,
-    selection_tags,
-)
-from shared.constructs.kms_key import RegionKey
-from shared.constructs.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
-from shared.constructs.s3_replication import BucketReplication, ReplicatedBucket
 from shared.local_target import (
     ignored_locally,
     joins_global_cluster,
@@ -37,7 +26,18 @@ from shared.local_target import (
 )
 from shared.naming import Naming
 from stacks.base import PlatformStack
-from stacks.network import NetworkStack
+from stacks.data.audit_bucket import AuditBucket
+from stacks.data.aurora import AuroraCluster, AuroraGlobalDatabase, MasterUser
+from stacks.data.backup import (
+    CopyDestination,
+    DailyBackup,
+    ProtectedResources,
+    selection_tags,
+)
+from stacks.data.kms_key import RegionKey
+from stacks.data.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
+from stacks.data.s3_replication import BucketReplication, ReplicatedBucket
+from stacks.network.stack import NetworkStack
 from stacks.protection import Protection, protection
 
 AURORA_BACKUP_RETENTION_DAYS = 7
