@@ -134,14 +134,6 @@ class AuroraCluster(Construct):
         for group in log_groups:
             skip(group, "CKV_AWS_338", LOG_RETENTION_REASON)
         monitoring = self._monitoring_role(naming, account_id, partition)
-        credentials: dict[str, object] = {}
-        if master_user is not None:
-            credentials = {
-                "database_name": master_user.database_name,
-                "master_username": master_user.username,
-                "manage_master_user_password": True,
-                "master_user_secret_kms_key_id": kms_key_arn,
-            }
         self.cluster = RdsCluster(
             self,
             "cluster",
@@ -165,7 +157,11 @@ class AuroraCluster(Construct):
             lifecycle=lifecycle,
             tags=dict(tags or {}),
             depends_on=log_groups,
-            **credentials,  # type: ignore[arg-type]
+            # A member of a global cluster takes its database and master user from the writer.
+            database_name=master_user.database_name if master_user else None,
+            master_username=master_user.username if master_user else None,
+            manage_master_user_password=True if master_user else None,
+            master_user_secret_kms_key_id=kms_key_arn if master_user else None,
         )
         skip(self.cluster, "CKV2_AWS_8", "in the region's daily AWS Backup plan through its tag-based selection")
         skip(self.cluster, "CKV2_AWS_27", QUERY_LOGGING_REASON)

@@ -97,22 +97,27 @@ class BucketReplication(Construct):
             ],
         )
         self.role = service_role.role
-        timing: dict[str, object] = {}
-        if replication_time_control:
-            timing = {
-                "replication_time": S3BucketReplicationConfigurationRuleDestinationReplicationTime(
-                    status="Enabled",
-                    time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(
-                        minutes=REPLICATION_TIME_MINUTES
-                    ),
+        # Replication Time Control, and the replication metrics S3 requires with it, when config turns it on.
+        replication_time = (
+            S3BucketReplicationConfigurationRuleDestinationReplicationTime(
+                status="Enabled",
+                time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(
+                    minutes=REPLICATION_TIME_MINUTES
                 ),
-                "metrics": S3BucketReplicationConfigurationRuleDestinationMetrics(
-                    status="Enabled",
-                    event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
-                        minutes=REPLICATION_TIME_MINUTES
-                    ),
+            )
+            if replication_time_control
+            else None
+        )
+        metrics = (
+            S3BucketReplicationConfigurationRuleDestinationMetrics(
+                status="Enabled",
+                event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
+                    minutes=REPLICATION_TIME_MINUTES
                 ),
-            }
+            )
+            if replication_time_control
+            else None
+        )
         self.configuration = S3BucketReplicationConfigurationA(
             self,
             "configuration",
@@ -139,7 +144,8 @@ class BucketReplication(Construct):
                         encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
                             replica_kms_key_id=destination.kms_key_arn
                         ),
-                        **timing,  # type: ignore[arg-type]
+                        replication_time=replication_time,
+                        metrics=metrics,
                     ),
                 )
             ],

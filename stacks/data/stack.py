@@ -84,7 +84,7 @@ class DataStack(PlatformStack):
             self._cluster(writer=True)
         else:
             self._table_in_secondary(primary)
-            self.global_cluster_identifier = primary.global_cluster_identifier
+            self.global_cluster_identifier: str = primary.global_cluster_identifier
             self._cluster(writer=False)
             self._replicate_audit_bucket(primary)
         self._backup()

@@ -59,7 +59,7 @@ class DnsStack(PlatformStack):
         self.api_fqdn = entry_name(dns.api_record, dns.zone_name)
         self.leg_fqdn = leg_name(role, dns.api_record, dns.zone_name)
         self._weight_variable()
-        self.zone_id = primary.zone_id if primary else self._zone()
+        self.zone_id: str = primary.zone_id if primary else self._zone()
         self._health_check()
         self._records()
         self._outputs()
