@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
@@ -12,16 +14,24 @@ from shared.tags import default_tags
 LOCAL_MAX_RETRIES = 3
 
 
+class _Placement(TypedDict):
+    """What every provider says, on every target: its region, its alias and the default tags."""
+
+    region: str
+    alias: str | None
+    default_tags: list[AwsProviderDefaultTags]
+
+
 def aws_provider(scope: Construct, settings: Settings, region: str, *, alias: str | None = None) -> AwsProvider:
     construct_id = f"aws-{alias}" if alias else "aws"
-    tags = [AwsProviderDefaultTags(tags=default_tags(settings, region))]
+    placement = _Placement(
+        region=region, alias=alias, default_tags=[AwsProviderDefaultTags(tags=default_tags(settings, region))]
+    )
     if not settings.is_local:
         return AwsProvider(
             scope,
             construct_id,
-            region=region,
-            alias=alias,
-            default_tags=tags,
+            **placement,
             profile=settings.aws.profile or None,
             allowed_account_ids=[settings.aws.account_id] if settings.aws.account_id else None,
         )
@@ -29,9 +39,7 @@ def aws_provider(scope: Construct, settings: Settings, region: str, *, alias: st
     return AwsProvider(
         scope,
         construct_id,
-        region=region,
-        alias=alias,
-        default_tags=tags,
+        **placement,
         access_key=FAKE_ACCESS_KEY,
         secret_key=FAKE_SECRET_KEY,
         endpoints=[AwsProviderEndpoints(**dict.fromkeys(LOCAL_ENDPOINT_SERVICES, endpoint))],
