@@ -12,10 +12,10 @@ import sys
 from cdktf import App
 
 from config import ConfigError, Settings, load_settings
-from stacks.compute import ComputeStack
-from stacks.data import DataStack
-from stacks.dns import DnsStack
-from stacks.network import NetworkStack
+from stacks.compute.stack import ComputeStack
+from stacks.data.stack import DataStack
+from stacks.dns.stack import DnsStack
+from stacks.network.stack import NetworkStack
 
 
 def build(app: App, settings: Settings) -> None:

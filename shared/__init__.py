@@ -1,4 +1,4 @@
-"""Constructs and helpers shared by every stack: names, tags, providers, backends."""
+"""What two or more layers use: names, tags, providers, backends, IAM documents and service roles, local gaps."""
 
 from shared import aws_bindings
 

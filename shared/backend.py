@@ -8,6 +8,8 @@ reads to real AWS.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from cdktf import S3Backend, S3BackendEndpointConfig, TerraformStack
 
 from config.settings import Settings
@@ -15,26 +17,35 @@ from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from shared.naming import state_key
 
 
+class _StateLocation(TypedDict):
+    """Where a stack's state and lock live, on every target."""
+
+    bucket: str
+    key: str
+    region: str
+    dynamodb_table: str
+
+
 def state_backend(stack: TerraformStack, settings: Settings, stack_name: str) -> S3Backend:
-    fields: dict[str, object] = {
-        "bucket": settings.state.bucket,
-        "key": state_key(settings, stack_name),
-        "region": settings.state_region,
-        "encrypt": True,
-        "dynamodb_table": settings.state.lock_table,
-    }
-    if settings.is_local:
-        endpoint = settings.local.endpoint
-        fields |= {
-            "endpoints": S3BackendEndpointConfig(s3=endpoint, dynamodb=endpoint, sts=endpoint, iam=endpoint),
-            "use_path_style": True,
-            "access_key": FAKE_ACCESS_KEY,
-            "secret_key": FAKE_SECRET_KEY,
-            "skip_credentials_validation": True,
-            "skip_metadata_api_check": True,
-            "skip_region_validation": True,
-            "skip_requesting_account_id": True,
-        }
-    elif settings.aws.profile:
-        fields["profile"] = settings.aws.profile
-    return S3Backend(stack, **fields)  # type: ignore[arg-type]
+    location = _StateLocation(
+        bucket=settings.state.bucket,
+        key=state_key(settings, stack_name),
+        region=settings.state_region,
+        dynamodb_table=settings.state.lock_table,
+    )
+    if not settings.is_local:
+        return S3Backend(stack, **location, encrypt=True, profile=settings.aws.profile or None)
+    endpoint = settings.local.endpoint
+    return S3Backend(
+        stack,
+        **location,
+        encrypt=True,
+        endpoints=S3BackendEndpointConfig(s3=endpoint, dynamodb=endpoint, sts=endpoint, iam=endpoint),
+        use_path_style=True,
+        access_key=FAKE_ACCESS_KEY,
+        secret_key=FAKE_SECRET_KEY,
+        skip_credentials_validation=True,
+        skip_metadata_api_check=True,
+        skip_region_validation=True,
+        skip_requesting_account_id=True,
+    )

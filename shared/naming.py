@@ -5,11 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.settings import Role, Settings
-from shared.stack_id import Layer, StackId
-
-
-def stack_name(layer: Layer, role: Role) -> str:
-    return StackId(layer, role).name
 
 
 def state_key(settings: Settings, stack: str) -> str:

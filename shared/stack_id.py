@@ -7,7 +7,7 @@ all name stacks through this type, so a new layer or role is added here and nowh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 from config.settings import ROLES, Role
 
@@ -42,7 +42,7 @@ class StackId:
         layer, _, role = name.rpartition("-")
         if layer not in LAYERS or role not in ROLES:
             raise UnknownStackError(f"unknown stack {name!r}; valid stacks: {', '.join(all_stack_names())}")
-        return cls(cast(Layer, layer), cast(Role, role))
+        return cls(layer, role)
 
 
 def all_stacks() -> tuple[StackId, ...]:
@@ -57,4 +57,4 @@ def all_stack_names() -> list[str]:
 def parse_role(text: str) -> Role:
     if text not in ROLES:
         raise UnknownStackError(f"unknown region role {text!r}; use one of: {', '.join(ROLES)}")
-    return cast(Role, text)
+    return text

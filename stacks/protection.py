@@ -1,7 +1,7 @@
 """How hard stateful resources are protected, by environment: prod keeps everything, dev destroys cleanly.
 
-Stacks turn the settings into one `Protection` value and hand it to their
-constructs, so a construct never reads the environment itself.
+Every stack turns the settings into one `Protection` value (`PlatformStack.protection`) and hands it to
+its constructs, so a construct never reads the environment itself.
 """
 
 from __future__ import annotations
@@ -17,31 +17,15 @@ PROD_KMS_DELETION_WINDOW_DAYS = 30
 DEV_KMS_DELETION_WINDOW_DAYS = 7
 
 
-def kms_deletion_window_days(settings: Settings) -> int:
-    return PROD_KMS_DELETION_WINDOW_DAYS if settings.is_production else DEV_KMS_DELETION_WINDOW_DAYS
-
-
-def deletion_protection(settings: Settings) -> bool:
-    return settings.is_production
-
-
-def force_destroy(settings: Settings) -> bool:
-    """Dev buckets may be destroyed with their objects; prod buckets never."""
-    return not settings.is_production
-
-
-def stateful_lifecycle(
-    settings: Settings, *, ignore_changes: list[str] | None = None
-) -> TerraformResourceLifecycle | None:
-    return protection(settings).lifecycle(ignore_changes=ignore_changes or ())
-
-
 @dataclass(frozen=True)
 class Protection:
     """What one environment does to keep (prod) or cleanly destroy (dev) its stateful resources."""
 
     production: bool
-    kms_deletion_window_days: int
+
+    @property
+    def kms_deletion_window_days(self) -> int:
+        return PROD_KMS_DELETION_WINDOW_DAYS if self.production else DEV_KMS_DELETION_WINDOW_DAYS
 
     @property
     def deletion_protection(self) -> bool:
@@ -71,4 +55,4 @@ class Protection:
 
 
 def protection(settings: Settings) -> Protection:
-    return Protection(production=settings.is_production, kms_deletion_window_days=kms_deletion_window_days(settings))
+    return Protection(production=settings.is_production)

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from shared.constructs.backup import DAILY_SCHEDULE, SELECTION_TAG_KEY, plan_name, selection_tags
 from shared.local_target import (
     joins_global_cluster,
     supports_dynamodb_replicas,
     supports_tls_only_bucket_policy,
 )
 from shared.naming import Naming
-from stacks.data import AURORA_BACKUP_RETENTION_DAYS, replication_role_name
+from stacks.data.backup import DAILY_SCHEDULE, SELECTION_TAG_KEY, plan_name, selection_tags
+from stacks.data.stack import AURORA_BACKUP_RETENTION_DAYS, replication_role_name
 from tests.integration.platform import Platform
 
 ROLES = ("primary", "secondary")

@@ -11,7 +11,7 @@ from config import load_settings
 from config.settings import Settings
 from shared.local_target import GAPS_BY_KEY
 from shared.naming import Naming
-from stacks.data import GLOBAL_MEMBER_IGNORES, replication_role_name
+from stacks.data.stack import GLOBAL_MEMBER_IGNORES, replication_role_name
 from tests.conftest import AWS_ACCOUNT
 from tests.support import Synth
 

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf import ITerraformDependable, TerraformProvider, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationA,
     S3BucketReplicationConfigurationRule,
@@ -30,6 +28,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 from constructs import Construct
 
 from shared import iam
+from shared.service_role import ServiceRole
 
 REPLICATION_TIME_MINUTES = 15  # the only value S3 Replication Time Control accepts
 
@@ -69,13 +68,12 @@ class BucketReplication(Construct):
         ignore_changes: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        self.role = IamRole(self, "role", name=role_name, assume_role_policy=iam.assume_role_policy("s3.amazonaws.com"))
-        policy = IamRolePolicy(
+        service_role = ServiceRole(
             self,
-            "policy",
-            name="replicate-audit-records",
-            role=self.role.id,
-            policy=iam.document(
+            service="s3.amazonaws.com",
+            name=role_name,
+            policy_name="replicate-audit-records",
+            statements=[
                 iam.allow(
                     ["s3:GetReplicationConfiguration", "s3:ListBucket"], [source.bucket_arn], sid="ReadSourceBucket"
                 ),
@@ -96,24 +94,30 @@ class BucketReplication(Construct):
                     sid="EncryptReplicas",
                     conditions=_kms_in(destination),
                 ),
-            ),
+            ],
         )
-        timing: dict[str, object] = {}
-        if replication_time_control:
-            timing = {
-                "replication_time": S3BucketReplicationConfigurationRuleDestinationReplicationTime(
-                    status="Enabled",
-                    time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(
-                        minutes=REPLICATION_TIME_MINUTES
-                    ),
+        self.role = service_role.role
+        # Replication Time Control, and the replication metrics S3 requires with it, when config turns it on.
+        replication_time = (
+            S3BucketReplicationConfigurationRuleDestinationReplicationTime(
+                status="Enabled",
+                time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(
+                    minutes=REPLICATION_TIME_MINUTES
                 ),
-                "metrics": S3BucketReplicationConfigurationRuleDestinationMetrics(
-                    status="Enabled",
-                    event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
-                        minutes=REPLICATION_TIME_MINUTES
-                    ),
+            )
+            if replication_time_control
+            else None
+        )
+        metrics = (
+            S3BucketReplicationConfigurationRuleDestinationMetrics(
+                status="Enabled",
+                event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
+                    minutes=REPLICATION_TIME_MINUTES
                 ),
-            }
+            )
+            if replication_time_control
+            else None
+        )
         self.configuration = S3BucketReplicationConfigurationA(
             self,
             "configuration",
@@ -140,10 +144,11 @@ class BucketReplication(Construct):
                         encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
                             replica_kms_key_id=destination.kms_key_arn
                         ),
-                        **timing,  # type: ignore[arg-type]
+                        replication_time=replication_time,
+                        metrics=metrics,
                     ),
                 )
             ],
-            depends_on=[policy, *depends_on],
+            depends_on=[service_role.policy, *depends_on],
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignore_changes)) if ignore_changes else None,
         )

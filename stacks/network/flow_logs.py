@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from shared import checkov, iam
 from shared.naming import Naming
+from shared.service_role import ServiceRole
 
 
 class EncryptedFlowLogs(Construct):
@@ -66,24 +65,18 @@ class EncryptedFlowLogs(Construct):
             "CKV_AWS_338",
             "retention is network.flow_log_retention_days from config (prod keeps 365 days, dev 30)",
         )
-        role = IamRole(
+        role = ServiceRole(
             self,
-            "role",
+            service="vpc-flow-logs.amazonaws.com",
             name=naming.name("vpc-flow-logs"),
-            assume_role_policy=iam.assume_role_policy("vpc-flow-logs.amazonaws.com"),
-        )
-        IamRolePolicy(
-            self,
-            "policy",
-            name="deliver-flow-logs",
-            role=role.id,
-            policy=iam.document(
+            policy_name="deliver-flow-logs",
+            statements=[
                 iam.allow(
                     ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                     [self.log_group.arn, f"{self.log_group.arn}:*"],
                 )
-            ),
-        )
+            ],
+        ).role
         self.flow_log = FlowLog(
             self,
             "flow-log",

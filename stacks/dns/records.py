@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from cdktf import Fn, Postcondition, TerraformResourceLifecycle
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_record import (
@@ -42,7 +42,7 @@ Failover = Literal["PRIMARY", "SECONDARY"]
 
 def api_host(invoke_url: str) -> str:
     """The host of a stage invoke URL (`https://<id>.execute-api.<region>.<suffix>/<stage>`), in Terraform."""
-    return Fn.element(Fn.split("/", invoke_url), 2)
+    return Token.as_string(Fn.element(Fn.split("/", invoke_url), 2))
 
 
 def entry_name(api_record: str, zone_name: str) -> str:

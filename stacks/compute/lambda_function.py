@@ -26,8 +26,6 @@ from typing import Any
 
 from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
@@ -39,6 +37,7 @@ from constructs import Construct
 
 from shared import iam
 from shared.checkov import skip
+from shared.service_role import ServiceRole
 
 RUNTIME = "python3.12"
 LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
@@ -178,19 +177,13 @@ class PlatformFunction(Construct):
             "retention is compute.log_retention_days (30 days by spec); payments and their audit records are kept "
             "in DynamoDB and S3",
         )
-        self.role = IamRole(
+        runtime = ServiceRole(
             self,
-            "role",
+            service="lambda.amazonaws.com",
             name=name,
             description=f"Runtime role of the {name} function",
-            assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
-        )
-        policy = IamRolePolicy(
-            self,
-            "policy",
-            name="runtime",
-            role=self.role.id,
-            policy=iam.document(
+            policy_name="runtime",
+            statements=[
                 iam.allow(
                     ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"], sid="WriteOwnLogs"
                 ),
@@ -200,8 +193,9 @@ class PlatformFunction(Construct):
                 iam.allow(TRACING_ACTIONS, ["*"], sid="SendTraces"),
                 *statements,
                 iam.deny(DESTRUCTIVE_ACTIONS, ["*"], sid="DenyDestructiveActions"),
-            ),
+            ],
         )
+        self.role = runtime.role
         self.function = LambdaFunction(
             self,
             "function",
@@ -224,7 +218,7 @@ class PlatformFunction(Construct):
             dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_queue_arn),
             # The log group first (or Lambda creates an unencrypted one), and the role's permissions
             # (Lambda checks the ENI and dead-letter permissions when the function is created).
-            depends_on=[self.log_group, policy],
+            depends_on=[self.log_group, runtime.policy],
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignore_changes)) if ignore_changes else None,
         )
         skip(

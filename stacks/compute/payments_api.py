@@ -36,8 +36,6 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
 )
 from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
@@ -45,6 +43,7 @@ from constructs import Construct
 from shared import iam
 from shared.checkov import skip
 from shared.naming import Naming
+from shared.service_role import ServiceRole
 
 LOG_RETENTION_REASON = "retention is compute.log_retention_days (30 days by spec); audit records live in the S3 bucket"
 NO_CACHE_REASON = "payment responses must never be cached: POST is not idempotent without its key, reads must be fresh"
@@ -118,19 +117,13 @@ class ApiGatewayAccountLogging(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, naming: Naming, account_id: str, partition: str) -> None:
         super().__init__(scope, construct_id)
         log_groups = f"arn:{partition}:logs:{naming.region}:{account_id}:log-group:*"
-        role = IamRole(
+        role = ServiceRole(
             self,
-            "role",
+            service="apigateway.amazonaws.com",
             name=naming.name("apigateway-logs"),
             description="API Gateway writes access and execution logs of this region's APIs",
-            assume_role_policy=iam.assume_role_policy("apigateway.amazonaws.com"),
-        )
-        policy = IamRolePolicy(
-            self,
-            "policy",
-            name="write-logs",
-            role=role.id,
-            policy=iam.document(
+            policy_name="write-logs",
+            statements=[
                 iam.allow(
                     [
                         "logs:CreateLogGroup",
@@ -144,11 +137,11 @@ class ApiGatewayAccountLogging(Construct):
                     [log_groups, f"{log_groups}:log-stream:*"],
                     sid="WriteApiLogs",
                 )
-            ),
+            ],
         )
         # Destroying leaves the setting in place (the provider's default; the emulator cannot reset it):
         # the next deploy sets it again.
-        self.account = ApiGatewayAccount(self, "account", cloudwatch_role_arn=role.arn, depends_on=[policy])
+        self.account = ApiGatewayAccount(self, "account", cloudwatch_role_arn=role.role.arn, depends_on=[role.policy])
 
 
 class PaymentsApi(Construct):

@@ -4,7 +4,7 @@
 the PRIMARY half of the primary leg and the primary's weighted entry record. `dns-secondary` reads the zone
 (and the primary's health check) from `dns-primary`'s outputs and owns everything that involves the
 secondary region: its health check, the SECONDARY half of the primary leg, the whole secondary leg and the
-secondary's weighted entry record. The record layout is explained in `shared.constructs.dns_records`.
+secondary's weighted entry record. The record layout is explained in `stacks.dns.records`.
 
 The weight of each region is the stack's Terraform variable `traffic_weight` (0-100; the two stacks' weights
 add up to 100). Its default comes from `dns.primary_weight`; the ops tooling writes the current split into
@@ -17,7 +17,10 @@ from cdktf import TerraformVariable, TerraformVariableValidationConfig
 from constructs import Construct
 
 from config.settings import Role, Settings
-from shared.constructs.dns_records import (
+from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
+from stacks.base import PlatformStack
+from stacks.compute.stack import ComputeStack
+from stacks.dns.records import (
     ApiHealthCheck,
     HostedZone,
     api_host,
@@ -26,10 +29,6 @@ from shared.constructs.dns_records import (
     leg_name,
     weighted_entry,
 )
-from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
-from stacks.base import PlatformStack
-from stacks.compute import ComputeStack
-from stacks.protection import protection
 
 
 def default_weight(settings: Settings, role: Role) -> int:
@@ -52,22 +51,26 @@ class DnsStack(PlatformStack):
         compute: ComputeStack,
         primary: DnsStack | None = None,
     ) -> None:
-        super().__init__(scope, settings=settings, role=role)
+        super().__init__(scope, settings=settings, role=role, depends_on=[compute, primary])
         self.compute = compute
         self.primary = primary
-        self.add_dependency(compute)
-        if primary is not None:
-            self.add_dependency(primary)
         dns = settings.dns
         self.zone_name = dns.zone_name
         self.api_fqdn = entry_name(dns.api_record, dns.zone_name)
+        self.leg_fqdn = leg_name(role, dns.api_record, dns.zone_name)
+        self._weight_variable()
+        self.zone_id: str = primary.zone_id if primary else self._zone()
+        self._health_check()
+        self._records()
+        self._outputs()
 
+    def _weight_variable(self) -> None:
         self.weight_variable = TerraformVariable(
             self,
             TRAFFIC_WEIGHT_VARIABLE,
             type="number",
-            default=default_weight(settings, role),
-            description=f"Share of the API's traffic (percent) routed to the {role} region ({self.region})",
+            default=default_weight(self.settings, self.role),
+            description=f"Share of the API's traffic (percent) routed to the {self.role} region ({self.region})",
             validation=[
                 TerraformVariableValidationConfig(
                     condition=(
@@ -80,79 +83,83 @@ class DnsStack(PlatformStack):
         )
         self.traffic_weight = self.weight_variable.number_value
 
-        if primary is None:
-            guard = protection(settings)
-            zone = HostedZone(
-                self,
-                "zone",
-                zone_name=dns.zone_name,
-                existing_zone_id=dns.existing_zone_id,
-                force_destroy=guard.force_destroy,
-                lifecycle=guard.lifecycle(),
-                comment=f"{settings.project} {settings.environment}: payments API",
-            )
-            self.zone_id = zone.zone_id
-        else:
-            self.zone_id = primary.zone_id
+    def _zone(self) -> str:
+        return HostedZone(
+            self,
+            "zone",
+            zone_name=self.zone_name,
+            existing_zone_id=self.settings.dns.existing_zone_id,
+            force_destroy=self.protection.force_destroy,
+            lifecycle=self.protection.lifecycle(),
+            comment=f"{self.settings.project} {self.settings.environment}: payments API",
+        ).zone_id
 
-        self.api_host = api_host(compute.api_endpoint)
+    def _health_check(self) -> None:
+        self.api_host = api_host(self.compute.api_endpoint)
         self.health_check = ApiHealthCheck(
             self,
             "health",
             name=self.naming.name("api-health"),
             host=self.api_host,
-            resource_path=f"/{compute.api_stage_name}{compute.health_path}",
+            resource_path=f"/{self.compute.api_stage_name}{self.compute.health_path}",
         ).health_check
         self.health_check_id = self.health_check.id
 
-        own_leg = leg_name(role, dns.api_record, dns.zone_name)
+    def _records(self) -> None:
         own_record = failover_record(
             self,
-            f"{role}-leg-primary",
+            f"{self.role}-leg-primary",
             zone_id=self.zone_id,
-            name=own_leg,
-            leg=role,
+            name=self.leg_fqdn,
+            leg=self.role,
             failover="PRIMARY",
             target_host=self.api_host,
             health_check_id=self.health_check_id,
         )
-        if primary is not None:
-            # The secondary region backs up the primary's leg, and the primary backs up the secondary's.
-            failover_record(
-                self,
-                f"{primary.role}-leg-secondary",
-                zone_id=self.zone_id,
-                name=leg_name(primary.role, dns.api_record, dns.zone_name),
-                leg=primary.role,
-                failover="SECONDARY",
-                target_host=self.api_host,
-                health_check_id=self.health_check_id,
-            )
-            failover_record(
-                self,
-                f"{role}-leg-secondary",
-                zone_id=self.zone_id,
-                name=own_leg,
-                leg=role,
-                failover="SECONDARY",
-                target_host=primary.health_check.fqdn,
-                health_check_id=primary.health_check_id,
-            )
+        if self.primary is not None:
+            self._backup_legs(self.primary)
         weighted_entry(
             self,
             "entry",
             zone_id=self.zone_id,
             name=self.api_fqdn,
-            set_identifier=role,
+            set_identifier=self.role,
             weight=self.traffic_weight,
             leg_fqdn=own_record.fqdn,
         )
 
-        if primary is None:
+    def _backup_legs(self, primary: DnsStack) -> None:
+        """The secondary region backs up the primary's leg, and the primary backs up the secondary's."""
+        dns = self.settings.dns
+        failover_record(
+            self,
+            f"{primary.role}-leg-secondary",
+            zone_id=self.zone_id,
+            name=leg_name(primary.role, dns.api_record, dns.zone_name),
+            leg=primary.role,
+            failover="SECONDARY",
+            target_host=self.api_host,
+            health_check_id=self.health_check_id,
+        )
+        failover_record(
+            self,
+            f"{self.role}-leg-secondary",
+            zone_id=self.zone_id,
+            name=self.leg_fqdn,
+            leg=self.role,
+            failover="SECONDARY",
+            target_host=primary.health_check.fqdn,
+            health_check_id=primary.health_check_id,
+        )
+
+    def _outputs(self) -> None:
+        if self.primary is None:
             self.export("zone_id", self.zone_id, description="Route 53 hosted zone of the API")
             self.export("zone_name", self.zone_name, description="Route 53 hosted zone name")
         self.export("api_fqdn", self.api_fqdn, description="The name clients use (weighted entry records)")
-        self.export("leg_fqdn", own_leg, description="This region's failover pair (target of its weighted record)")
+        self.export(
+            "leg_fqdn", self.leg_fqdn, description="This region's failover pair (target of its weighted record)"
+        )
         self.export("health_check_id", self.health_check_id, description="HTTPS health check of this region's API")
         self.export("api_host", self.api_host, description="Regional API Gateway host the records point to")
         self.export("weight", self.traffic_weight, description="This region's traffic weight (percent)")

@@ -14,8 +14,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarg
 from constructs import Construct
 
 from shared import iam
-from shared.constructs.queues import EncryptedQueue
 from shared.naming import Naming
+from stacks.compute.queues import EncryptedQueue
 
 PAYMENT_EVENT_SOURCE = "payments.api"
 PAYMENT_CREATED = "payment.created"

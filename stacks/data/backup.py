@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.backup_plan import (
@@ -21,12 +22,11 @@ from cdktf_cdktf_provider_aws.backup_plan import (
 )
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection, BackupSelectionSelectionTag
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from shared import iam
 from shared.naming import Naming
+from shared.service_role import ServiceRole
 
 SELECTION_TAG_KEY = "BackupPlan"
 DAILY_SCHEDULE = "cron(0 3 * * ? *)"  # 03:00 UTC, after the Aurora backup window opens
@@ -133,19 +133,13 @@ class DailyBackup(Construct):
                 )
             ],
         )
-        role = IamRole(
+        role = ServiceRole(
             self,
-            "role",
+            service="backup.amazonaws.com",
             name=naming.name("backup"),
-            assume_role_policy=iam.assume_role_policy("backup.amazonaws.com"),
-        )
-        IamRolePolicy(
-            self,
-            "policy",
-            name="back-up-payment-data",
-            role=role.id,
-            policy=self._policy(kms_key_arn, resources, copy_to),
-        )
+            policy_name="back-up-payment-data",
+            statements=self._statements(kms_key_arn, resources, copy_to),
+        ).role
         self.selection = (
             BackupSelection(
                 self,
@@ -162,7 +156,9 @@ class DailyBackup(Construct):
             else None
         )
 
-    def _policy(self, kms_key_arn: str, resources: ProtectedResources, copy_to: CopyDestination | None) -> str:
+    def _statements(
+        self, kms_key_arn: str, resources: ProtectedResources, copy_to: CopyDestination | None
+    ) -> list[dict[str, Any]]:
         tables = list(resources.table_arns)
         statements = [
             iam.allow(
@@ -219,4 +215,4 @@ class DailyBackup(Construct):
                     conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": copy_to.key_alias}},
                 )
             )
-        return iam.document(*statements)
+        return statements

@@ -15,17 +15,6 @@ from cdktf import Fn
 from constructs import Construct
 
 from config.settings import Role, Settings
-from shared.constructs.audit_bucket import AuditBucket
-from shared.constructs.aurora import AuroraCluster, AuroraGlobalDatabase, MasterUser
-from shared.constructs.backup import (
-    CopyDestination,
-    DailyBackup,
-    ProtectedResources,
-    selection_tags,
-)
-from shared.constructs.kms_key import RegionKey
-from shared.constructs.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
-from shared.constructs.s3_replication import BucketReplication, ReplicatedBucket
 from shared.local_target import (
     ignored_locally,
     joins_global_cluster,
@@ -37,8 +26,18 @@ from shared.local_target import (
 )
 from shared.naming import Naming
 from stacks.base import PlatformStack
-from stacks.network import NetworkStack
-from stacks.protection import Protection, protection
+from stacks.data.audit_bucket import AuditBucket
+from stacks.data.aurora import AuroraCluster, AuroraGlobalDatabase, MasterUser
+from stacks.data.backup import (
+    CopyDestination,
+    DailyBackup,
+    ProtectedResources,
+    selection_tags,
+)
+from stacks.data.kms_key import RegionKey
+from stacks.data.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
+from stacks.data.s3_replication import BucketReplication, ReplicatedBucket
+from stacks.network.stack import NetworkStack
 
 AURORA_BACKUP_RETENTION_DAYS = 7
 TABLE_COMPONENT = "payments"
@@ -74,78 +73,72 @@ class DataStack(PlatformStack):
         network: NetworkStack,
         primary: DataStack | None = None,
     ) -> None:
-        super().__init__(scope, settings=settings, role=role)
+        super().__init__(scope, settings=settings, role=role, depends_on=[network, primary])
         self.network = network
         self.primary = primary
-        self.add_dependency(network)
-        if primary is not None:
-            self.add_dependency(primary)
-        guard = protection(settings)
+        self._key()
+        self._audit_bucket()
+        if primary is None:
+            self._primary_table()
+            self._global_database()
+            self._cluster(writer=True)
+        else:
+            self._table_in_secondary(primary)
+            self.global_cluster_identifier: str = primary.global_cluster_identifier
+            self._cluster(writer=False)
+            self._replicate_audit_bucket(primary)
+        self._backup()
+        self._outputs()
 
+    # -- key and audit bucket ---------------------------------------------------------------------------------
+
+    def _key(self) -> None:
         self.key = RegionKey(
             self,
             "key",
             naming=self.naming,
             account_id=self.account_id,
             partition=self.partition,
-            deletion_window_days=guard.kms_deletion_window_days,
-            replication_role_arn=f"arn:{self.partition}:iam::{self.account_id}:role/{replication_role_name(settings)}",
-            lifecycle=guard.lifecycle(),
+            deletion_window_days=self.protection.kms_deletion_window_days,
+            replication_role_arn=(
+                f"arn:{self.partition}:iam::{self.account_id}:role/{replication_role_name(self.settings)}"
+            ),
+            lifecycle=self.protection.lifecycle(),
         )
         self.key_arn = self.key.key.arn
         self.key_id = self.key.key.key_id
 
+    def _audit_bucket(self) -> None:
         self.audit = AuditBucket(
             self,
             "audit",
             naming=self.naming,
             kms_key_arn=self.key_arn,
-            noncurrent_version_expiration_days=settings.data.noncurrent_version_expiration_days,
-            force_destroy=guard.force_destroy,
-            lifecycle=guard.lifecycle(),
-            tls_only=supports_tls_only_bucket_policy(settings),
+            noncurrent_version_expiration_days=self.settings.data.noncurrent_version_expiration_days,
+            force_destroy=self.protection.force_destroy,
+            lifecycle=self.protection.lifecycle(),
+            tls_only=supports_tls_only_bucket_policy(self.settings),
         )
         self.audit_bucket_name = self.audit.bucket.bucket
         self.audit_bucket_arn = self.audit.bucket.arn
 
-        if primary is None:
-            self._primary_table(guard)
-            self.global_database = AuroraGlobalDatabase(
-                self,
-                "aurora-global",
-                identifier=shared_name(self.naming, "aurora"),
-                engine_version=settings.data.aurora_engine_version,
-                deletion_protection=guard.deletion_protection,
-                lifecycle=guard.lifecycle(ignore_changes=ignored_locally(settings, "aurora-global-cluster-tags")),
-            )
-            self.global_cluster_identifier = self.global_database.global_cluster.id
-            self._cluster(guard, writer=True)
-        else:
-            self._table_in_secondary(guard, primary)
-            self.global_cluster_identifier = primary.global_cluster_identifier
-            self._cluster(guard, writer=False)
-            self._replicate_audit_bucket(primary)
-
-        self._backup(guard)
-        self._exports()
-
     # -- DynamoDB ---------------------------------------------------------------------------------------------
 
-    def _primary_table(self, guard: Protection) -> None:
+    def _primary_table(self) -> None:
         self.table = PaymentsTable(
             self,
             "payments-table",
             name=shared_name(self.naming, TABLE_COMPONENT),
             kms_key_arn=self.key_arn,
-            deletion_protection=guard.deletion_protection,
-            lifecycle=guard.lifecycle(ignore_changes=replica_managed_elsewhere()),
+            deletion_protection=self.protection.deletion_protection,
+            lifecycle=self.protection.lifecycle(ignore_changes=replica_managed_elsewhere()),
             tags=selection_tags(self.naming),
         ).table
         self.table_name = shared_name(self.naming, TABLE_COMPONENT)
         self.table_arn = self.table.arn
         self.table_stream_arn = self.table.stream_arn
 
-    def _table_in_secondary(self, guard: Protection, primary: DataStack) -> None:
+    def _table_in_secondary(self, primary: DataStack) -> None:
         self.table_name = primary.table_name
         if supports_dynamodb_replicas(self.settings):
             replica = PaymentsTableReplica(
@@ -153,8 +146,8 @@ class DataStack(PlatformStack):
                 "payments-replica",
                 global_table_arn=primary.table_arn,
                 kms_key_arn=self.key_arn,
-                deletion_protection=guard.deletion_protection,
-                lifecycle=guard.lifecycle(),
+                deletion_protection=self.protection.deletion_protection,
+                lifecycle=self.protection.lifecycle(),
                 tags=selection_tags(self.naming),
             ).replica
             self.table_arn = replica.arn
@@ -164,15 +157,28 @@ class DataStack(PlatformStack):
                 "payments-table",
                 name=self.table_name,
                 kms_key_arn=self.key_arn,
-                deletion_protection=guard.deletion_protection,
-                lifecycle=guard.lifecycle(),
+                deletion_protection=self.protection.deletion_protection,
+                lifecycle=self.protection.lifecycle(),
                 tags=selection_tags(self.naming),
             ).table
             self.table_arn = table.arn
 
     # -- Aurora -----------------------------------------------------------------------------------------------
 
-    def _cluster(self, guard: Protection, *, writer: bool) -> None:
+    def _global_database(self) -> None:
+        self.global_database = AuroraGlobalDatabase(
+            self,
+            "aurora-global",
+            identifier=shared_name(self.naming, "aurora"),
+            engine_version=self.settings.data.aurora_engine_version,
+            deletion_protection=self.protection.deletion_protection,
+            lifecycle=self.protection.lifecycle(
+                ignore_changes=ignored_locally(self.settings, "aurora-global-cluster-tags")
+            ),
+        )
+        self.global_cluster_identifier = self.global_database.global_cluster.id
+
+    def _cluster(self, *, writer: bool) -> None:
         data = self.settings.data
         joins = joins_global_cluster(self.settings, self.region)  # gap `aurora-global-cluster-members`
         ignore = ignored_locally(self.settings, "aurora-scaling-configuration")
@@ -194,15 +200,15 @@ class DataStack(PlatformStack):
             kms_key_arn=self.key_arn,
             backup_retention_days=AURORA_BACKUP_RETENTION_DAYS,
             log_retention_days=self.settings.compute.log_retention_days,
-            deletion_protection=guard.deletion_protection,
-            final_snapshot_identifier=guard.final_snapshot_identifier(identifier),
+            deletion_protection=self.protection.deletion_protection,
+            final_snapshot_identifier=self.protection.final_snapshot_identifier(identifier),
             global_cluster_identifier=self.global_cluster_identifier if joins else None,
             master_user=(
                 MasterUser(database_name=data.database_name, username=data.database_master_username)
                 if writer or not joins
                 else None
             ),
-            lifecycle=guard.lifecycle(ignore_changes=ignore),
+            lifecycle=self.protection.lifecycle(ignore_changes=ignore),
             instance_ignore_changes=ignored_locally(self.settings, "rds-performance-insights"),
             tags=selection_tags(self.naming),
         )
@@ -241,7 +247,7 @@ class DataStack(PlatformStack):
 
     # -- AWS Backup -------------------------------------------------------------------------------------------
 
-    def _backup(self, guard: Protection) -> None:
+    def _backup(self) -> None:
         settings = self.settings
         copy_to = None
         if self.primary is None and settings.data.backup_copy_to_secondary:
@@ -268,8 +274,8 @@ class DataStack(PlatformStack):
             ),
             copy_to=copy_to,
             with_selection=supports_backup_selection(settings),
-            vault_force_destroy=guard.force_destroy and supports_backup_vault_force_destroy(settings),
-            lifecycle=guard.lifecycle(),
+            vault_force_destroy=self.protection.force_destroy and supports_backup_vault_force_destroy(settings),
+            lifecycle=self.protection.lifecycle(),
             ignore_changes=ignored_locally(settings, "backup-tags"),
             name_suffix=None if reuses_backup_plan_names(settings) else Fn.substr(self.key_id, 0, 8),
         )
@@ -278,7 +284,7 @@ class DataStack(PlatformStack):
 
     # -- outputs ----------------------------------------------------------------------------------------------
 
-    def _exports(self) -> None:
+    def _outputs(self) -> None:
         self.export("key_arn", self.key_arn, description="Region CMK (ARN)")
         self.export("key_id", self.key_id, description="Region CMK (key id)")
         self.export("key_alias", self.key.alias_name, description="Region CMK alias")

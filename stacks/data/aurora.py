@@ -19,7 +19,6 @@ from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
@@ -28,6 +27,7 @@ from constructs import Construct
 from shared import iam
 from shared.checkov import skip
 from shared.naming import Naming
+from shared.service_role import ServiceRole
 
 ENGINE = "aurora-postgresql"
 EXPORTED_LOGS = ("postgresql",)
@@ -134,14 +134,6 @@ class AuroraCluster(Construct):
         for group in log_groups:
             skip(group, "CKV_AWS_338", LOG_RETENTION_REASON)
         monitoring = self._monitoring_role(naming, account_id, partition)
-        credentials: dict[str, object] = {}
-        if master_user is not None:
-            credentials = {
-                "database_name": master_user.database_name,
-                "master_username": master_user.username,
-                "manage_master_user_password": True,
-                "master_user_secret_kms_key_id": kms_key_arn,
-            }
         self.cluster = RdsCluster(
             self,
             "cluster",
@@ -165,7 +157,11 @@ class AuroraCluster(Construct):
             lifecycle=lifecycle,
             tags=dict(tags or {}),
             depends_on=log_groups,
-            **credentials,  # type: ignore[arg-type]
+            # A member of a global cluster takes its database and master user from the writer.
+            database_name=master_user.database_name if master_user else None,
+            master_username=master_user.username if master_user else None,
+            manage_master_user_password=True if master_user else None,
+            master_user_secret_kms_key_id=kms_key_arn if master_user else None,
         )
         skip(self.cluster, "CKV2_AWS_8", "in the region's daily AWS Backup plan through its tag-based selection")
         skip(self.cluster, "CKV2_AWS_27", QUERY_LOGGING_REASON)
@@ -203,25 +199,20 @@ class AuroraCluster(Construct):
 
     def _monitoring_role(self, naming: Naming, account_id: str, partition: str) -> IamRole:
         """Enhanced Monitoring's role: what the AWS-managed monitoring policy grants, for this region's log group."""
-        role = IamRole(
+        group = f"arn:{partition}:logs:{naming.region}:{account_id}:log-group:{ENHANCED_MONITORING_LOG_GROUP}"
+        return ServiceRole(
             self,
             "monitoring-role",
+            policy_id="monitoring-policy",
+            service="monitoring.rds.amazonaws.com",
             name=naming.name("rds-monitoring"),
-            assume_role_policy=iam.assume_role_policy("monitoring.rds.amazonaws.com"),
-        )
-        group = f"arn:{partition}:logs:{naming.region}:{account_id}:log-group:{ENHANCED_MONITORING_LOG_GROUP}"
-        IamRolePolicy(
-            self,
-            "monitoring-policy",
-            name="publish-os-metrics",
-            role=role.id,
-            policy=iam.document(
+            policy_name="publish-os-metrics",
+            statements=[
                 iam.allow(["logs:CreateLogGroup", "logs:PutRetentionPolicy"], [group], sid="OsMetricsLogGroup"),
                 iam.allow(
                     ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"],
                     [f"{group}:log-stream:*"],
                     sid="OsMetricsLogStreams",
                 ),
-            ),
-        )
-        return role
+            ],
+        ).role

@@ -6,12 +6,11 @@ from constructs import Construct
 
 from config.schema import REGION_AZ_LETTERS
 from config.settings import Role, Settings
-from shared.constructs.flow_logs import EncryptedFlowLogs
-from shared.constructs.peering import CrossRegionPeering, PeeringSide
-from shared.constructs.security_groups import WorkloadSecurityGroups
-from shared.constructs.vpc import ThreeTierVpc
 from stacks.base import PlatformStack
-from stacks.protection import kms_deletion_window_days
+from stacks.network.flow_logs import EncryptedFlowLogs
+from stacks.network.peering import CrossRegionPeering, PeeringSide
+from stacks.network.security_groups import WorkloadSecurityGroups
+from stacks.network.vpc import ThreeTierVpc
 
 
 def availability_zones(settings: Settings, role: Role) -> list[str]:
@@ -25,61 +24,70 @@ class NetworkStack(PlatformStack):
     layer = "network"
 
     def __init__(self, scope: Construct, *, settings: Settings, role: Role, peer: NetworkStack | None = None) -> None:
-        super().__init__(scope, settings=settings, role=role)
-        net = settings.network
-        self.cidr = net.cidr(role)
-        zones = availability_zones(settings, role)
+        super().__init__(scope, settings=settings, role=role, depends_on=[peer])
+        self.cidr = settings.network.cidr(role)
+        self._vpc()
+        self._flow_logs()
+        self._security_groups()
+        self.peering = self._peering(peer) if peer else None
+        self._outputs()
+
+    def _vpc(self) -> None:
+        net = self.settings.network
         self.network = ThreeTierVpc(
             self,
             "vpc",
             naming=self.naming,
             cidr=self.cidr,
-            layout=net.subnets(role),
-            zones=zones,
+            layout=net.subnets(self.role),
+            zones=availability_zones(self.settings, self.role),
             nat_gateway_count=net.nat_gateway_count,
         )
-        vpc = self.network.vpc
+        self.vpc_id = self.network.vpc.id
+        self.private_subnet_ids = [s.id for s in self.network.private_subnets]
+        self.isolated_subnet_ids = [s.id for s in self.network.isolated_subnets]
+        self.internal_route_table_ids = [t.id for t in self.network.internal_route_tables]
+
+    def _flow_logs(self) -> None:
         self.flow_logs = EncryptedFlowLogs(
             self,
             "flow-logs",
             naming=self.naming,
-            vpc_id=vpc.id,
-            retention_days=net.flow_log_retention_days,
+            vpc_id=self.vpc_id,
+            retention_days=self.settings.network.flow_log_retention_days,
             account_id=self.account_id,
             partition=self.partition,
-            deletion_window_days=kms_deletion_window_days(settings),
-        )
-        self.security_groups = WorkloadSecurityGroups(
-            self, "security-groups", naming=self.naming, vpc_id=vpc.id, vpc_cidr=self.cidr
+            deletion_window_days=self.protection.kms_deletion_window_days,
         )
 
-        self.vpc_id = vpc.id
-        self.private_subnet_ids = [s.id for s in self.network.private_subnets]
-        self.isolated_subnet_ids = [s.id for s in self.network.isolated_subnets]
+    def _security_groups(self) -> None:
+        self.security_groups = WorkloadSecurityGroups(
+            self, "security-groups", naming=self.naming, vpc_id=self.vpc_id, vpc_cidr=self.cidr
+        )
         self.lambda_sg_id = self.security_groups.lambda_sg.id
         self.database_sg_id = self.security_groups.database_sg.id
-        self.internal_route_table_ids = [t.id for t in self.network.internal_route_tables]
 
-        if peer is not None:
-            self.add_dependency(peer)
-            self.peering = CrossRegionPeering(
-                self,
-                "peering",
-                name=f"{settings.project}-{settings.environment_suffix}-{peer.role}-to-{role}",
-                requester=PeeringSide(
-                    vpc_id=peer.vpc_id,
-                    cidr=peer.cidr,
-                    route_table_ids=peer.internal_route_table_ids,
-                    provider=self.peer_provider,
-                ),
-                accepter=PeeringSide(
-                    vpc_id=self.vpc_id, cidr=self.cidr, route_table_ids=self.internal_route_table_ids, provider=None
-                ),
-                requester_region=peer.region,
-                accepter_region=self.region,
-            )
+    def _peering(self, peer: NetworkStack) -> CrossRegionPeering:
+        return CrossRegionPeering(
+            self,
+            "peering",
+            name=f"{self.settings.project}-{self.settings.environment_suffix}-{peer.role}-to-{self.role}",
+            requester=PeeringSide(
+                vpc_id=peer.vpc_id,
+                cidr=peer.cidr,
+                route_table_ids=peer.internal_route_table_ids,
+                provider=self.peer_provider,
+            ),
+            accepter=PeeringSide(
+                vpc_id=self.vpc_id, cidr=self.cidr, route_table_ids=self.internal_route_table_ids, provider=None
+            ),
+            requester_region=peer.region,
+            accepter_region=self.region,
+        )
+
+    def _outputs(self) -> None:
+        if self.peering is not None:
             self.export("peering_connection_id", self.peering.connection.id, description="Cross-region VPC peering")
-
         self.export("vpc_id", self.vpc_id, description="VPC id")
         self.export("vpc_cidr", self.cidr, description="VPC CIDR block")
         self.export("private_subnet_ids", self.private_subnet_ids, description="Private (NAT) subnets")

@@ -1,0 +1,348 @@
+"""ComputeStack: the payments API of one region.
+
+Three functions run the payment runtime of `lambda_src/`: `payment-processor` behind
+`POST /payments` and `GET /payments/{id}`, `health` behind `GET /health`, and `payment-retry`, which
+redrives failed audit/event steps from the retry queue. The stack also owns the region's event bus,
+its queues, alarms, dashboard and runtime parameters. Every grant between these parts is written
+here, where it can be read in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from constructs import Construct
+
+from config.settings import Role, Settings
+from shared import iam
+from shared.local_target import ignored_locally, is_local
+from stacks.base import PlatformStack
+from stacks.compute.dashboard import RegionDashboard
+from stacks.compute.event_bus import PaymentEvents
+from stacks.compute.lambda_function import LambdaPackage, PlatformFunction, lambda_package
+from stacks.compute.monitoring import RegionAlarms, Watched
+from stacks.compute.payments_api import ApiGatewayAccountLogging, PaymentsApi, Route, UsageLimits
+from stacks.compute.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
+from stacks.compute.runtime_parameters import RuntimeParameters
+from stacks.data.stack import DataStack
+from stacks.network.stack import NetworkStack
+
+STAGE_NAME = "v1"
+HEALTH_PATH = "/health"
+LOG_LEVEL = "INFO"
+AUDIT_PREFIX = "audit/payments/"
+# A retry message is tried this many times before it is parked in the retry dead-letter queue.
+RETRY_MAX_RECEIVES = 5
+RETRY_BATCH_SIZE = 10
+# AWS asks for a visibility timeout of at least six times the consumer's timeout.
+RETRY_VISIBILITY_FACTOR = 6
+
+
+class ComputeStack(PlatformStack):
+    """Exposes `api_id`, `api_endpoint`, `api_stage_name`, `health_path`, `region_unhealthy_alarm_name`,
+    `alarm_names` and `alarm_topic_arn` for the DNS layer."""
+
+    layer = "compute"
+
+    def __init__(
+        self, scope: Construct, *, settings: Settings, role: Role, network: NetworkStack, data: DataStack
+    ) -> None:
+        super().__init__(scope, settings=settings, role=role, depends_on=[network, data])
+        self.network = network
+        self.data = data
+        self._queues()
+        self._events()
+        self._functions()
+        self._api()
+        self._alarms()
+        self._dashboard()
+        self._parameters()
+        self._outputs()
+
+    def _queues(self) -> None:
+        """Failed async invocations, failed payment steps (retried), and retries that never succeed."""
+        self.dlq = self._dead_letter_queue("dlq")
+        self.retry_dlq = self._dead_letter_queue("retry-dlq")
+        self.retry_queue = EncryptedQueue(
+            self,
+            "retry",
+            name=self.naming.name("retry"),
+            kms_key_arn=self.data.key_arn,
+            visibility_timeout_seconds=RETRY_VISIBILITY_FACTOR * self.settings.compute.lambda_timeout_seconds,
+            redrive=Redrive(self.retry_dlq.arn, max_receive_count=RETRY_MAX_RECEIVES),
+            ignore_changes=ignored_locally(self.settings, "sqs-redrive-policy-format"),
+        ).queue
+
+    def _dead_letter_queue(self, construct_id: str) -> SqsQueue:
+        return EncryptedQueue(
+            self,
+            construct_id,
+            name=self.naming.name(construct_id),
+            kms_key_arn=self.data.key_arn,
+            retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+        ).queue
+
+    def _events(self) -> None:
+        self.events = PaymentEvents(
+            self,
+            "events",
+            naming=self.naming,
+            kms_key_arn=self.data.key_arn,
+            account_id=self.account_id,
+            partition=self.partition,
+        )
+
+    # -- functions --------------------------------------------------------------------------------------------
+
+    def _functions(self) -> None:
+        payments_code = lambda_package(self, "payment-processor-code", function="payment_processor")
+        health_code = lambda_package(self, "health-code", function="health")
+        self._payment_runtime(payments_code)
+        self._health_function(health_code)
+
+    def _payment_runtime(self, code: LambdaPackage) -> None:
+        """`payment-processor` behind the payment routes, and `payment-retry` draining the retry queue."""
+        data = self.data
+        runtime_env = self._runtime_environment()
+        audit_objects = f"{data.audit_bucket_arn}/{AUDIT_PREFIX}*"
+        # The runtime reads and writes single items by payment_id and never queries an index:
+        # no grant on the table's /index/* (add dynamodb:Query there when a read path needs a GSI).
+        self.payment_function = self._function(
+            "payment-processor",
+            description="Payments API: POST /payments and GET /payments/{id}",
+            code=code,
+            environment=runtime_env,
+            statements=[
+                iam.allow(
+                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                    [data.table_arn],
+                    sid="PaymentItems",
+                ),
+                iam.allow(["s3:PutObject"], [audit_objects], sid="WriteAuditRecords"),
+                iam.allow(["events:PutEvents"], [self.events.bus.arn], sid="PublishPaymentEvents"),
+                iam.allow(["sqs:SendMessage"], [self.retry_queue.arn], sid="QueueFailedSteps"),
+            ],
+        )
+        self.retry_function = self._function(
+            "payment-retry",
+            description="Redrives failed audit/event steps from the retry queue",
+            code=code,
+            entry="retry_handler",
+            environment=runtime_env,
+            statements=[
+                iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [data.table_arn], sid="PaymentItems"),
+                iam.allow(["s3:PutObject"], [audit_objects], sid="WriteAuditRecords"),
+                iam.allow(["events:PutEvents"], [self.events.bus.arn], sid="PublishPaymentEvents"),
+                iam.allow(
+                    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    [self.retry_queue.arn],
+                    sid="ConsumeRetryQueue",
+                ),
+            ],
+        )
+        LambdaEventSourceMapping(
+            self,
+            "retry-source",
+            event_source_arn=self.retry_queue.arn,
+            function_name=self.retry_function.function.arn,
+            batch_size=RETRY_BATCH_SIZE,
+            function_response_types=["ReportBatchItemFailures"],
+        )
+
+    def _health_function(self, code: LambdaPackage) -> None:
+        data = self.data
+        self.health_function = self._function(
+            "health",
+            description="GET /health: the region and whether its table and bucket answer",
+            code=code,
+            environment={
+                "PAYMENTS_TABLE": data.table_name,
+                "AUDIT_BUCKET": data.audit_bucket_name,
+                "REGION": self.region,
+                "LOG_LEVEL": LOG_LEVEL,
+            },
+            statements=[
+                iam.allow(["dynamodb:DescribeTable"], [data.table_arn], sid="DescribeTable"),
+                # HeadBucket is authorized by s3:ListBucket.
+                iam.allow(["s3:ListBucket"], [data.audit_bucket_arn], sid="HeadAuditBucket"),
+            ],
+        )
+
+    def _runtime_environment(self) -> dict[str, str]:
+        """What the payment runtime (`payment-processor` and `payment-retry`) reads at start."""
+        compute = self.settings.compute
+        return {
+            "PAYMENTS_TABLE": self.data.table_name,
+            "AUDIT_BUCKET": self.data.audit_bucket_name,
+            "AUDIT_KMS_KEY_ID": self.data.key_arn,
+            "EVENT_BUS_NAME": self.events.bus.name,
+            "AUDIT_RETRY_QUEUE_URL": self.retry_queue.url,
+            "REGION": self.region,
+            "MAX_AMOUNT": compute.max_amount,
+            "ALLOWED_CURRENCIES": ",".join(compute.allowed_currencies),
+            "LOG_LEVEL": LOG_LEVEL,
+        }
+
+    def _function(
+        self,
+        construct_id: str,
+        *,
+        description: str,
+        code: LambdaPackage,
+        entry: str = "handler",
+        environment: dict[str, str],
+        statements: list[dict[str, Any]],
+    ) -> PlatformFunction:
+        compute = self.settings.compute
+        return PlatformFunction(
+            self,
+            construct_id,
+            name=self.naming.name(construct_id),
+            description=description,
+            package=code,
+            entry=entry,
+            memory_mb=compute.lambda_memory_mb,
+            timeout_seconds=compute.lambda_timeout_seconds,
+            reserved_concurrency=compute.reserved_concurrency,
+            environment=environment,
+            kms_key_arn=self.data.key_arn,
+            subnet_ids=self.network.private_subnet_ids,
+            security_group_ids=[self.network.lambda_sg_id],
+            log_retention_days=compute.log_retention_days,
+            dead_letter_queue_arn=self.dlq.arn,
+            statements=statements,
+            ignore_changes=ignored_locally(self.settings, "lambda-dead-letter-config"),
+        )
+
+    def _function_names(self) -> dict[str, str]:
+        return {
+            "payment-processor": self.payment_function.function.function_name,
+            "payment-retry": self.retry_function.function.function_name,
+            "health": self.health_function.function.function_name,
+        }
+
+    # -- API, alarms, dashboard, parameters -------------------------------------------------------------------
+
+    def _api(self) -> None:
+        compute = self.settings.compute
+        payment = self.payment_function.function
+        account_logging = ApiGatewayAccountLogging(
+            self, "api-logging", naming=self.naming, account_id=self.account_id, partition=self.partition
+        )
+        self.api = PaymentsApi(
+            self,
+            "api",
+            naming=self.naming,
+            routes=[
+                Route("POST", "/payments", payment, api_key_required=True),
+                Route("GET", "/payments/{id}", payment, api_key_required=True),
+                Route("GET", HEALTH_PATH, self.health_function.function, api_key_required=False),
+            ],
+            stage_name=STAGE_NAME,
+            limits=UsageLimits(
+                rate_limit=compute.api_throttle_rate_limit,
+                burst_limit=compute.api_throttle_burst_limit,
+                quota_per_day=compute.api_quota_per_day,
+            ),
+            kms_key_arn=self.data.key_arn,
+            log_retention_days=compute.log_retention_days,
+            account_logging=account_logging,
+        )
+        self.api_id = self.api.rest_api.id
+        self.api_endpoint = self.api.stage.invoke_url
+        self.api_stage_name = STAGE_NAME
+        self.health_path = HEALTH_PATH
+
+    def _alarms(self) -> None:
+        self.alarms = RegionAlarms(
+            self,
+            "alarms",
+            naming=self.naming,
+            kms_key_arn=self.data.key_arn,
+            alarm_email=self.settings.compute.alarm_email,
+            watched=Watched(
+                functions=self._function_names(),
+                critical_functions=["payment-processor"],
+                api_name=self.api.rest_api.name,
+                api_stage=self.api.stage.stage_name,
+                table_name=self.data.table_name,
+                dead_letter_queues={"dlq": self.dlq.name, "retry-dlq": self.retry_dlq.name},
+                replica_cluster_identifier=self.data.cluster_identifier if self.role == "secondary" else None,
+            ),
+            # Gap "composite-alarm": the emulator cannot create composite alarms.
+            composite=not is_local(self.settings),
+        )
+        self.alarm_topic_arn = self.alarms.topic.arn
+        self.region_unhealthy_alarm_name = self.alarms.region_unhealthy_name
+        self.alarm_names = self.alarms.alarm_names
+
+    def _dashboard(self) -> None:
+        self.dashboard = RegionDashboard(
+            self,
+            "dashboard",
+            name=self.naming.name("payments"),
+            region=self.region,
+            api_name=self.api.rest_api.name,
+            api_stage=self.api.stage.stage_name,
+            functions=self._function_names(),
+            table_name=self.data.table_name,
+            queues={
+                "retry": self.retry_queue.name,
+                "payment-events": self.events.queue.name,
+                "dlq": self.dlq.name,
+                "retry-dlq": self.retry_dlq.name,
+            },
+            alarm_arns=self.alarms.alarm_arns,
+        )
+
+    def _parameters(self) -> None:
+        compute = self.settings.compute
+        RuntimeParameters(
+            self,
+            "parameters",
+            path=lambda name: self.naming.path("config", name),
+            values={
+                "table-name": self.data.table_name,
+                "audit-bucket": self.data.audit_bucket_name,
+                "event-bus": self.events.bus.name,
+                "retry-queue-url": self.retry_queue.url,
+                "api-endpoint": self.api_endpoint,
+                "max-amount": compute.max_amount,
+                "allowed-currencies": ",".join(compute.allowed_currencies),
+            },
+            secrets={"api-key": self.api.api_key.value},
+            kms_key_arn=self.data.key_arn,
+        )
+
+    # -- outputs ----------------------------------------------------------------------------------------------
+
+    def _outputs(self) -> None:
+        api_key = self.api.api_key
+        self.export("region", self.region, description="AWS region of this stack")
+        self.export("api_endpoint", self.api_endpoint, description="Invoke URL of the API stage")
+        self.export("api_id", self.api_id, description="REST API id")
+        self.export("api_stage_name", self.api_stage_name, description="REST API stage")
+        self.export("api_key_id", api_key.id, description="API key of the payment routes")
+        self.export("api_key_value", api_key.value, description="API key value", sensitive=True)
+        self.export(
+            "payment_function_name", self.payment_function.function.function_name, description="Payment API function"
+        )
+        self.export(
+            "health_function_name", self.health_function.function.function_name, description="Health check function"
+        )
+        self.export("retry_function_name", self.retry_function.function.function_name, description="Retry consumer")
+        self.export("event_bus_name", self.events.bus.name, description="Payment events bus")
+        self.export("events_queue_url", self.events.queue.url, description="Queue receiving payment.created events")
+        self.export("retry_queue_url", self.retry_queue.url, description="Audit/event retry queue")
+        self.export("retry_dlq_url", self.retry_dlq.url, description="Retries that never succeeded")
+        self.export("dlq_url", self.dlq.url, description="Failed async invocations of the functions")
+        self.export("alarm_topic_arn", self.alarm_topic_arn, description="SNS topic of every alarm")
+        self.export(
+            "region_unhealthy_alarm_name",
+            self.region_unhealthy_alarm_name,
+            description="The alarm the traffic rollout watches",
+        )
+        self.export("alarm_names", self.alarm_names, description="Every alarm of the region")
+        self.export("dashboard_name", self.dashboard.dashboard.dashboard_name, description="CloudWatch dashboard")

@@ -1,0 +1,1 @@
+"""The data layer of one region: its key, audit bucket, payments table, Aurora cluster, backup and replication."""
