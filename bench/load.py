@@ -40,9 +40,9 @@ import boto3
 from botocore.config import Config
 
 from config import load_settings
+from harness.api_events import api_event
+from harness.platform import Platform, free_port
 from ops.paths import ROOT, outputs_dir
-from tests.integration.handlers.conftest import api_event
-from tests.integration.platform import Platform, free_port
 
 LAYERS = ("network", "data", "compute")
 EVENT_WAIT_SECONDS = 60

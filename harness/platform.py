@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -13,7 +14,16 @@ from typing import Any
 import boto3
 
 from config import Settings, load_settings
-from tests.support import ROOT, clean_environ
+from ops.paths import ROOT
+from ops.tool_env import QUIET
+
+
+def clean_environ(**overrides: str) -> dict[str, str]:
+    """The process environment without PAYMENTS_* leaking in from the developer's shell, tools quiet."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    env.update(QUIET)
+    env.update(overrides)
+    return env
 
 
 def free_port() -> int:
