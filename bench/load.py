@@ -145,7 +145,7 @@ class Region:
     def client(self, service: str) -> Any:
         return boto3.session.Session(
             region_name=self.region, aws_access_key_id="test", aws_secret_access_key="test"
-        ).client(service, endpoint_url=self.endpoint, config=_CLIENT_CONFIG)
+        ).client(service, endpoint_url=self.endpoint, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
 
     def lambda_environment(self) -> dict[str, str]:
         """What compute's Lambda function gets, pointed at the emulator."""

@@ -78,7 +78,7 @@ class Platform:
         return self.settings.regions.of(role)  # type: ignore[arg-type]
 
     def client(self, service: str, role: str) -> Any:
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]  # the stubs type only literal service names
             service,
             region_name=self.region(role),
             endpoint_url=f"http://127.0.0.1:{self.port}",

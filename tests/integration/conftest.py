@@ -26,7 +26,6 @@ PHASES = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"phase(name): the integration phase a module runs in, one of {PHASES}")
     config.pluginmanager.register(PhaseOrder(), "integration-phase-order")
 
 
