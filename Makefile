@@ -108,8 +108,8 @@ local-down: install ## stop the local emulator started by local-up (all its stat
 # pytest exits 5 when it selected no test: a lane that runs nothing fails, unless PYTEST_ARGS narrowed it on purpose.
 define pytest_lane
 	@$(PY) -m pytest -m "$(2)" $(PYTEST_ARGS); code=$$?; \
-	if [ $$code -eq 5 ] && [ -n "$(PYTEST_ARGS)" ]; then echo "note: no $(1) test matches PYTEST_ARGS=$(PYTEST_ARGS)"; exit 0; fi; \
-	if [ $$code -eq 5 ]; then echo "error: the $(1) lane selected no tests (pytest exit 5)"; exit 1; fi; \
+	if [ $$code -eq 5 ]; then $(if $(PYTEST_ARGS),echo "note: no $(1) test matches PYTEST_ARGS"; exit 0,\
+	echo "error: the $(1) lane selected no tests (pytest exit 5)"; exit 1); fi; \
 	exit $$code
 endef
 
