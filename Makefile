@@ -20,18 +20,24 @@ CONFIRM ?=
 PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
-        destroy destroy-primary destroy-secondary outputs local-up local-down test test-unit \
-        test-integration lint format clean bench bench-load drift unlock state-restore security docs
+        destroy destroy-primary destroy-secondary outputs local-up local-down test test-fast test-unit \
+        test-integration lint typecheck format clean bench bench-load drift unlock state-restore security docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed node_modules/.installed .local/terraform.rc ## venv, pinned Python + npm deps, Terraform CLI config (idempotent)
 
-$(VENV)/.installed: requirements.txt
+# `source .venv/bin/activate` also sources $(ACTIVATE_EXTRA): rewritten on each install, hooked into activate once.
+ACTIVATE_EXTRA := $(VENV)/bin/payments-env.sh
+ACTIVATE_HOOK := . "$$VIRTUAL_ENV/bin/payments-env.sh"  \# payments platform: Terraform config, quiet tooling
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@printf '\n# payments platform: the project Terraform config and quiet tooling\nexport TF_CLI_CONFIG_FILE="%s/.local/terraform.rc"\nexport CHECKPOINT_DISABLE=1\nexport JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20\nexport JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1\n' "$(CURDIR)" >> $(VENV)/bin/activate
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@printf '# payments platform: the project Terraform config and quiet tooling (written by make install)\nexport TF_CLI_CONFIG_FILE="%s/.local/terraform.rc"\nexport CHECKPOINT_DISABLE=1\nexport JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20\nexport JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1\n' "$(CURDIR)" > $(ACTIVATE_EXTRA)
+	@sed -i '/^# payments platform: the project Terraform config and quiet tooling$$/,+4d' $(VENV)/bin/activate  # copies appended by older installs
+	@grep -qF '$(ACTIVATE_HOOK)' $(VENV)/bin/activate || printf '\n%s\n' '$(ACTIVATE_HOOK)' >> $(VENV)/bin/activate
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -41,8 +47,12 @@ node_modules/.installed: package.json package-lock.json
 .local/terraform.rc: $(VENV)/.installed ops/terraform_config.py
 	@$(OPS) tfconfig
 
-lock: ## re-pin requirements.txt from requirements.in
-	$(PY) -m pip install --quiet -r requirements.in && $(PY) -m pip freeze --exclude-editable | sed '1i # Generated from requirements.in with `pip freeze` (make lock); every package pinned.' > requirements.txt
+LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+        --strip-extras --no-emit-index-url --no-emit-find-links
+
+lock: $(VENV)/.installed ## re-pin requirements.txt / requirements-dev.txt (with hashes) from the .in files
+	$(LOCK) --output-file requirements.txt requirements.in
+	$(LOCK) --output-file requirements-dev.txt requirements-dev.in
 
 check-config: install ## validate the configuration (PAYMENTS_ENV, .env)
 	@$(OPS) check-config
@@ -95,14 +105,23 @@ local-up: install ## start the local emulator (moto) on 127.0.0.1 and bootstrap 
 local-down: install ## stop the local emulator started by local-up (all its state is lost)
 	@$(OPS) local-down
 
-test: install ## all tests: unit, then integration against a fresh emulator
-	$(PY) -m pytest $(PYTEST_ARGS)
+# pytest exits 5 when it selected no test: a lane that runs nothing fails, unless PYTEST_ARGS narrowed it on purpose.
+define pytest_lane
+	@$(PY) -m pytest -m "$(2)" $(PYTEST_ARGS); code=$$?; \
+	if [ $$code -eq 5 ]; then $(if $(PYTEST_ARGS),echo "note: no $(1) test matches PYTEST_ARGS"; exit 0,\
+	echo "error: the $(1) lane selected no tests (pytest exit 5)"; exit 1); fi; \
+	exit $$code
+endef
 
-test-unit: install ## unit tests only (no emulator)
-	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+test: test-fast test-integration ## all tests: the fast lane, then the integration lane
+
+test-fast: lint security test-unit ## fast lane: lint (incl. types), checkov, unit tests, terraform validate
+
+test-unit: install ## unit tests and terraform validate (no emulator)
+	$(call pytest_lane,unit,not integration)
 
 test-integration: install ## integration tests only (deploys to a private emulator)
-	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+	$(call pytest_lane,integration,integration)
 
 .venv-security/.installed: requirements-security.txt
 	@test -x .venv-security/bin/python || $(PYTHON) -m venv .venv-security
@@ -112,9 +131,12 @@ test-integration: install ## integration tests only (deploys to a private emulat
 security: install .venv-security/.installed ## checkov over every stack (offline); fails on any check not skipped in code
 	@$(OPS) security
 
-lint: install ## ruff
+lint: install typecheck ## ruff, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy (strict for ops, config, shared, stacks; see [tool.mypy] in pyproject.toml)
+	$(VENV)/bin/mypy
 
 format: install ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff check --fix .
@@ -124,7 +146,7 @@ docs: install ## rewrite the tables in README.md and docs/ that come from code (
 	@$(PY) -m ops.docs
 
 clean: ## remove generated output (not the venv or node_modules)
-	rm -rf cdktf.out outputs .pytest_cache .ruff_cache
+	rm -rf cdktf.out outputs .pytest_cache .ruff_cache .mypy_cache
 
 bench: install ## performance figures vs stock cdktf (private emulators; BENCH_ARGS="--only synth,diff")
 	$(PY) -m bench.run $(BENCH_ARGS)

@@ -40,9 +40,9 @@ import boto3
 from botocore.config import Config
 
 from config import load_settings
+from harness.api_events import api_event
+from harness.platform import Platform, free_port
 from ops.paths import ROOT, outputs_dir
-from tests.integration.handlers.conftest import api_event
-from tests.integration.platform import Platform, free_port
 
 LAYERS = ("network", "data", "compute")
 EVENT_WAIT_SECONDS = 60
@@ -145,7 +145,7 @@ class Region:
     def client(self, service: str) -> Any:
         return boto3.session.Session(
             region_name=self.region, aws_access_key_id="test", aws_secret_access_key="test"
-        ).client(service, endpoint_url=self.endpoint, config=_CLIENT_CONFIG)
+        ).client(service, endpoint_url=self.endpoint, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
 
     def lambda_environment(self) -> dict[str, str]:
         """What compute's Lambda function gets, pointed at the emulator."""

@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.measure import Measurement, run
+from harness.platform import free_port
 from ops.paths import ROOT, VENV_BIN
 from ops.terraform_config import write_cli_config
-from tests.integration.platform import free_port
 
 PY = str(VENV_BIN / "python")
 NPX = shutil.which("npx") or "npx"

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.platform import clean_environ
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("network", "data", "compute", "dns")
 STACKS = tuple(f"{layer}-{role}" for role in ("primary", "secondary") for layer in LAYERS)
-QUIET = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CHECKPOINT_DISABLE": "1"}
-
-
-def clean_environ(**overrides: str) -> dict[str, str]:
-    """The process environment without PAYMENTS_* leaking in from the developer's shell."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
-    env.update(QUIET)
-    env.update(overrides)
-    return env
 
 
 def synth_app(outdir: Path, **settings: str) -> subprocess.CompletedProcess[str]:

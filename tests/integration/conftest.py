@@ -1,9 +1,9 @@
-"""Integration tests deploy the real stacks to a private emulator, once per session.
+"""Integration tests deploy the real stacks to a private emulator, once per session, and share that deployment.
 
-Order matters and is explicit: `deployed` runs `deploy primary` then
-`deploy secondary` (what `make deploy-primary && make deploy-secondary` do);
-test modules check what was deployed; `test_zz_teardown.py` destroys in
-reverse order and checks nothing is left behind.
+`deployed` runs `deploy primary` then `deploy secondary` (what `make deploy-primary && make deploy-secondary`
+do). The order of the modules is declared here, not encoded in file names: a module marks its phase
+(`pytestmark = pytest.mark.phase("teardown")`), unmarked modules are in the first phase, and the session
+runs the phases in the order of PHASES (within a phase, pytest's own order).
 """
 
 from __future__ import annotations
@@ -13,13 +13,45 @@ from typing import Any
 
 import pytest
 
-from tests.integration.platform import Platform, free_port
+from harness.platform import Platform, free_port
+
+PHASES = (
+    "checks",  # what the deploys created: layers, handlers, emulator, locks (nothing here changes the stacks)
+    "state",  # applies, locks and state versions of network-primary; each test leaves it as it found it
+    "traffic",  # rollouts, failover/failback and a rollback; leaves the split 100/0 and the settings configured
+    "redeploy",  # re-deploys skip unchanged stacks; forced deploys and drift
+    "replan",  # a second plan of every stack is clean
+    "teardown",  # destroys everything: last
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(PhaseOrder(), "integration-phase-order")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration/" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
+
+
+def phase_of(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("phase")
+    name = marker.args[0] if marker else PHASES[0]
+    if name not in PHASES:
+        raise pytest.UsageError(f"{item.nodeid}: unknown phase {name!r}; use one of {', '.join(PHASES)}")
+    return PHASES.index(name)
+
+
+class PhaseOrder:
+    """Puts integration items in phase order (a stable sort) in the slots they already hold among all items."""
+
+    @pytest.hookimpl(trylast=True)  # after selection and after pytest groups tests by session-scoped parameters
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        slots = [i for i, item in enumerate(items) if item.get_closest_marker("integration")]
+        ordered = sorted((items[i] for i in slots), key=phase_of)
+        for slot, item in zip(slots, ordered, strict=True):
+            items[slot] = item
 
 
 @pytest.fixture(scope="session")

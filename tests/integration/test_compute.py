@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.platform import Platform
+from harness.platform import Platform
 
 ROLES = ("primary", "secondary")
 RUNTIME_ENV = {

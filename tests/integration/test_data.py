@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from harness.platform import Platform
 from shared.local_target import (
     joins_global_cluster,
     supports_dynamodb_replicas,
@@ -21,7 +22,6 @@ from shared.local_target import (
 from shared.naming import Naming
 from stacks.data.backup import DAILY_SCHEDULE, SELECTION_TAG_KEY, plan_name, selection_tags
 from stacks.data.stack import AURORA_BACKUP_RETENTION_DAYS, replication_role_name
-from tests.integration.platform import Platform
 
 ROLES = ("primary", "secondary")
 

@@ -15,8 +15,8 @@ import boto3
 import pytest
 
 from config.settings import LocalTarget
+from harness.platform import free_port
 from ops import emulator
-from tests.integration.platform import free_port
 
 ROUNDS, WRITERS = 25, 16
 

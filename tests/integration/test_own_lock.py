@@ -10,9 +10,9 @@ import pytest
 
 from config import Settings, load_settings
 from config.settings import LocalTarget
+from harness.platform import free_port
 from ops import emulator, own_lock
 from ops.aws_clients import client
-from tests.integration.platform import free_port
 from tests.support import clean_environ
 
 STACK = "network-primary"

@@ -37,6 +37,12 @@ REQUIRED_DENIES = {
     "s3:DeleteObjectVersion",
     "kms:ScheduleKeyDeletion",
 }
+# Each gate also counts what it walked: a walker that stops finding things must fail, not pass on nothing.
+# Today (both targets): 102 policy statements, 6 Lambda roles, 40 encrypted stores, 2 secret outputs.
+AT_LEAST_POLICY_STATEMENTS = 100
+AT_LEAST_LAMBDA_ROLES = 6
+AT_LEAST_STORES = 38
+AT_LEAST_SECRET_OUTPUTS = 2
 POLICY_FIELDS = {
     "aws_iam_role_policy": "policy",
     "aws_iam_policy": "policy",
@@ -66,8 +72,10 @@ def test_no_wildcard_actions_and_no_wildcard_resources_where_scoping_exists(
 ) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     offences = []
+    statements = 0
     for stack, rtype, name, document in policy_documents(synth):
         for statement in as_list(document["Statement"]):
+            statements += 1
             if statement["Effect"] != "Allow":
                 continue
             actions = as_list(statement.get("Action", []))
@@ -84,12 +92,15 @@ def test_no_wildcard_actions_and_no_wildcard_resources_where_scoping_exists(
                 if unscoped:
                     offences.append(f"{stack} {rtype}.{name}: Resource * for {unscoped}")
     assert offences == []
+    assert statements >= AT_LEAST_POLICY_STATEMENTS, f"walked only {statements} policy statements"
 
 
 def test_every_lambda_role_carries_the_explicit_denies(aws_dev: Synth) -> None:
+    checked = 0
     for stack in STACKS:
         roles = synth_roles(aws_dev, stack, "lambda.amazonaws.com")
         for role_key in roles:
+            checked += 1
             denied: set[str] = set()
             for policy in aws_dev.resources(stack, "aws_iam_role_policy").values():
                 if role_key in policy["role"]:
@@ -97,6 +108,7 @@ def test_every_lambda_role_carries_the_explicit_denies(aws_dev: Synth) -> None:
                         if statement["Effect"] == "Deny":
                             denied |= set(as_list(statement["Action"]))
             assert denied >= REQUIRED_DENIES, f"{stack} role {role_key} lacks {sorted(REQUIRED_DENIES - denied)}"
+    assert checked >= AT_LEAST_LAMBDA_ROLES, f"checked only {checked} Lambda roles"
 
 
 def synth_roles(synth: Synth, stack: str, service: str) -> list[str]:
@@ -135,41 +147,44 @@ def test_every_store_log_group_topic_queue_and_secret_uses_the_region_cmk(
 ) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     unencrypted = []
+    stores = 0
     for stack, rtype, name, config in synth.all_resources():
         if rtype in ENCRYPTION_FIELDS:
             value = next((config.get(f) for f in ENCRYPTION_FIELDS[rtype] if config.get(f)), "")
-            if not region_key_reference(stack, str(value)):
-                unencrypted.append(f"{stack} {rtype}.{name}")
+            encrypted = region_key_reference(stack, str(value))
+            if rtype == "aws_rds_cluster":
+                encrypted = encrypted and config.get("storage_encrypted") is True
         elif rtype == "aws_dynamodb_table":
-            sse = (
-                (config.get("server_side_encryption") or {})
-                if isinstance(config.get("server_side_encryption"), dict)
-                else {}
-            )
-            if not (sse.get("enabled") and region_key_reference(stack, str(sse.get("kms_key_arn", "")))):
-                unencrypted.append(f"{stack} {rtype}.{name}")
+            sse = config.get("server_side_encryption")
+            sse = sse if isinstance(sse, dict) else {}
+            encrypted = bool(sse.get("enabled") and region_key_reference(stack, str(sse.get("kms_key_arn", ""))))
         elif rtype == "aws_s3_bucket_server_side_encryption_configuration":
             rules = as_list(config.get("rule", []))
             default = rules[0].get("apply_server_side_encryption_by_default", {}) if rules else {}
             default = default[0] if isinstance(default, list) else default
-            if default.get("sse_algorithm") != "aws:kms" or not region_key_reference(
+            encrypted = default.get("sse_algorithm") == "aws:kms" and region_key_reference(
                 stack, str(default.get("kms_master_key_id", ""))
-            ):
-                unencrypted.append(f"{stack} {rtype}.{name}")
+            )
         elif rtype == "aws_ssm_parameter" and config.get("type") == "SecureString":
-            if not region_key_reference(stack, str(config.get("key_id", ""))):
-                unencrypted.append(f"{stack} {rtype}.{name}")
-        elif rtype == "aws_rds_cluster" and config.get("storage_encrypted") is not True:
+            encrypted = region_key_reference(stack, str(config.get("key_id", "")))
+        else:
+            continue
+        stores += 1
+        if not encrypted:
             unencrypted.append(f"{stack} {rtype}.{name}")
     assert unencrypted == []
+    assert stores >= AT_LEAST_STORES, f"checked only {stores} stores"
 
 
 def test_secret_outputs_are_marked_sensitive(aws_dev: Synth) -> None:
     secretish = re.compile(r"(password|secret|api_key_value|token|credential)", re.I)
+    checked = 0
     for stack in STACKS:
         for name, output in aws_dev.outputs(stack).items():
             if secretish.search(name) and not name.endswith(("_arn", "_name", "_id")):
+                checked += 1
                 assert output.get("sensitive") is True, f"{stack}.{name} must be sensitive"
+    assert checked >= AT_LEAST_SECRET_OUTPUTS, f"checked only {checked} secret outputs"
 
 
 def test_env_files_are_ignored_and_none_is_tracked() -> None:

@@ -19,6 +19,7 @@ def test_stock_and_selective_imports_synthesize_identical_output(local_dev: Synt
     assert result.returncode == 0, result.stderr
     selective, stock_files = tree(local_dev.outdir), tree(stock)
     assert sorted(selective) == sorted(stock_files)
+    assert len(selective) >= 13, f"compared only {len(selective)} files"  # 13 today: 8 stacks, their assets, manifest
     differing = [name for name in selective if selective[name] != stock_files[name]]
     assert differing == []
     assert not filecmp.dircmp(local_dev.outdir, stock).diff_files

@@ -8,7 +8,6 @@ their own observer (an SQS queue behind a rule on the bus) to see the events.
 
 from __future__ import annotations
 
-import base64
 import importlib
 import json
 import os
@@ -25,7 +24,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.integration.platform import Platform
+from harness.api_events import api_event
+from harness.platform import Platform
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FAKE_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
@@ -269,34 +269,6 @@ def lambda_env(
 
     configure(**base)
     return configure
-
-
-def api_event(
-    method: str,
-    path: str,
-    *,
-    body: str | bytes | None = None,
-    headers: Mapping[str, str] | None = None,
-    resource: str | None = None,
-    path_parameters: Mapping[str, str] | None = None,
-    base64_encoded: bool = False,
-) -> dict[str, Any]:
-    """An API Gateway REST proxy event (payload v1)."""
-    if isinstance(body, bytes):
-        body, base64_encoded = base64.b64encode(body).decode("ascii"), True
-    return {
-        "resource": resource if resource is not None else path,
-        "path": path,
-        "httpMethod": method,
-        "headers": dict(headers) if headers is not None else None,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()} if headers is not None else None,
-        "queryStringParameters": None,
-        "pathParameters": dict(path_parameters) if path_parameters is not None else None,
-        "stageVariables": None,
-        "requestContext": {"requestId": f"req-{uuid.uuid4()}", "stage": "v1", "httpMethod": method},
-        "body": body,
-        "isBase64Encoded": base64_encoded,
-    }
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.platform import Platform
+from harness.platform import Platform
 
 LAMBDA_SRC = Path(__file__).resolve().parents[3] / "lambda_src"
 RUNTIME_PACKAGES = {"boto3", "botocore"}

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.platform import Platform
+from harness.platform import Platform
 from tests.support import STACKS
+
+pytestmark = pytest.mark.phase("replan")
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 
+from harness.platform import Platform
 from ops import own_lock
-from tests.integration.platform import Platform
 from tests.support import ROOT
+
+pytestmark = pytest.mark.phase("state")
 
 STACK = "network-primary"
 CHANGED = {"PAYMENTS_NETWORK_FLOW_LOG_RETENTION_DAYS": "60"}  # one in-place update of the flow log group

@@ -18,7 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.platform import Platform
+from harness.platform import Platform
+
+pytestmark = pytest.mark.phase("traffic")
 
 Weights = tuple[int | None, int | None]
 FUNCTIONS = ("payment", "retry", "health")  # outputs <f>_function_name

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.platform import Platform
+import pytest
+
+from harness.platform import Platform
+
+pytestmark = pytest.mark.phase("teardown")
 
 
 def test_destroying_primary_first_is_refused_while_secondary_reads_it(
@@ -16,13 +20,18 @@ def test_destroying_primary_first_is_refused_while_secondary_reads_it(
     assert "-secondary" in result.stdout + result.stderr
 
 
+def non_default_vpcs(platform: Platform, role: str) -> list[dict[str, Any]]:
+    return [v for v in platform.client("ec2", role).describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+
+
 def test_destroy_secondary_then_primary_leaves_nothing(platform: Platform, deployed: dict[str, Any]) -> None:
+    for role in ("primary", "secondary"):  # so that "nothing left" below cannot pass by looking in the wrong place
+        assert non_default_vpcs(platform, role), f"{role}: no VPC before the destroy"
     platform.must("destroy", "secondary")
     platform.must("destroy", "primary")
     for role in ("primary", "secondary"):
         ec2 = platform.client("ec2", role)
-        vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
-        assert vpcs == [], f"{role}: VPCs left behind"
+        assert non_default_vpcs(platform, role) == [], f"{role}: VPCs left behind"
         assert ec2.describe_nat_gateways(Filter=[{"Name": "state", "Values": ["available"]}])["NatGateways"] == []
         peerings = ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
         assert [p for p in peerings if p["Status"]["Code"] == "active"] == []

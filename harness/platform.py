@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -13,7 +14,16 @@ from typing import Any
 import boto3
 
 from config import Settings, load_settings
-from tests.support import ROOT, clean_environ
+from ops.paths import ROOT
+from ops.tool_env import QUIET
+
+
+def clean_environ(**overrides: str) -> dict[str, str]:
+    """The process environment without PAYMENTS_* leaking in from the developer's shell, tools quiet."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    env.update(QUIET)
+    env.update(overrides)
+    return env
 
 
 def free_port() -> int:
@@ -68,7 +78,7 @@ class Platform:
         return self.settings.regions.of(role)  # type: ignore[arg-type]
 
     def client(self, service: str, role: str) -> Any:
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]  # the stubs type only literal service names
             service,
             region_name=self.region(role),
             endpoint_url=f"http://127.0.0.1:{self.port}",

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
+from harness.platform import Platform
 from ops import state_admin, state_store
-from tests.integration.platform import Platform
+
+pytestmark = pytest.mark.phase("redeploy")
 
 
 def results(log: str) -> dict[str, str]:
