@@ -38,7 +38,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.local/terraform.rc: $(VENV)/.installed ops/terraform_config.py
+.local/terraform.rc: $(VENV)/.installed ops/terraform/cli_config.py
 	@$(OPS) tfconfig
 
 lock: ## re-pin requirements.txt from requirements.in
@@ -129,7 +129,7 @@ bench: install ## performance figures vs stock cdktf (private emulators; BENCH_A
 bench-load: install ## 1,000 concurrent payments through the handler, then checks of what was written (LOAD_ARGS="--reuse")
 	$(PY) -m bench.load $(LOAD_ARGS)
 
-# Traffic, failover and per-stack rollback (see ops/rollout.py, ops/failover.py, ops/releases.py).
+# Traffic, failover and per-stack rollback (see ops/traffic/rollout.py, ops/traffic/failover.py, ops/deploy/rollback.py).
 TO ?=
 STEPS ?=
 BAKE ?=

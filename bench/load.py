@@ -40,7 +40,7 @@ import boto3
 from botocore.config import Config
 
 from config import load_settings
-from ops.paths import ROOT, outputs_dir
+from ops.core.paths import ROOT, outputs_dir
 from tests.integration.handlers.conftest import api_event
 from tests.integration.platform import Platform, free_port
 

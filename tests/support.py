@@ -10,10 +10,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ops.core.tool_env import QUIET
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("network", "data", "compute", "dns")
 STACKS = tuple(f"{layer}-{role}" for role in ("primary", "secondary") for layer in LAYERS)
-QUIET = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CHECKPOINT_DISABLE": "1"}
 
 
 def clean_environ(**overrides: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from config.settings import LocalTarget
-from ops import emulator
+from ops.local import emulator
 from tests.integration.platform import free_port
 
 ROUNDS, WRITERS = 25, 16

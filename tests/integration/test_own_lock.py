@@ -10,8 +10,9 @@ import pytest
 
 from config import Settings, load_settings
 from config.settings import LocalTarget
-from ops import emulator, own_lock
-from ops.aws_clients import client
+from ops.core.aws_clients import client
+from ops.local import emulator
+from ops.terraform import own_lock
 from tests.integration.platform import free_port
 from tests.support import clean_environ
 

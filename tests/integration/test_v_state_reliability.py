@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ops import own_lock
+from ops.terraform import own_lock
 from tests.integration.platform import Platform
 from tests.support import ROOT
 

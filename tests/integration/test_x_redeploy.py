@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ops import state_admin, state_store
+from ops.state import admin as state_admin
+from ops.state import store as state_store
 from tests.integration.platform import Platform
 
 

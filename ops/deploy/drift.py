@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from config.settings import Settings
-from ops import graph, state_store
-from ops.deploy import configuration_applied, parallelism, say
-from ops.terraform import StackTerraform, TerraformError
+from config.settings import ROLES, Settings
+from ops.build import graph
+from ops.core.console import console
+from ops.deploy.engine import configuration_applied, parallelism
+from ops.state import store
+from ops.terraform.runner import StackTerraform, TerraformError
 
 PLANNED_OBJECT = re.compile(r"^\s+# (\S+) (?:will be|must be)", re.M)
 
@@ -26,14 +28,14 @@ PLANNED_OBJECT = re.compile(r"^\s+# (\S+) (?:will be|must be)", re.M)
 @dataclass
 class DriftResult:
     stack: str
-    status: str  # "clean" | "drifted" | "error"
+    status: str  # "clean" | "drifted" | "undeployed" | "error"
     objects: list[str]
     seconds: float
 
 
 def _check(settings: Settings, stack: str) -> DriftResult:
     started = time.monotonic()
-    record = state_store.read_record(settings, stack)
+    record = store.read_record(settings, stack)
     if record is not None and not configuration_applied(record, stack):
         return DriftResult(stack, "undeployed", [f"source changed since its last apply: make diff STACK={stack}"], 0.0)
     try:
@@ -45,21 +47,21 @@ def _check(settings: Settings, stack: str) -> DriftResult:
     return DriftResult(stack, "drifted" if code == 2 else "clean", objects, time.monotonic() - started)
 
 
-def report(settings: Settings) -> int:
-    deployed = [
-        s
-        for s in graph.stacks_of(("primary", "secondary"))
-        if state_store.managed_resource_count(state_store.read_state(settings, s))
-    ]
+def report(settings: Settings, *, as_json: bool = False) -> int:
+    """Exit code 0 clean, 2 drifted, 1 when a plan failed; a table (or, `as_json`, a document) per stack."""
+    deployed = [s for s in graph.stacks_of(ROLES) if store.managed_resource_count(store.read_state(settings, s))]
+    results: list[DriftResult] = []
     if not deployed:
-        say("nothing is deployed: no stack has resources in its state")
-        return 0
-    say(f"--> refreshing plans of {len(deployed)} stacks, {parallelism()} at a time")
-    with ThreadPoolExecutor(max_workers=parallelism()) as pool:
-        results = list(pool.map(lambda s: _check(settings, s), deployed))
-    say(f"\n{'stack':<20} {'status':<10} {'seconds':>8}  changed outside Terraform")
-    for r in results:
-        say(f"{r.stack:<20} {r.status:<10} {r.seconds:>8.1f}  {', '.join(r.objects) or '-'}")
-    if any(r.status == "error" for r in results):
-        return 1
-    return 2 if any(r.status == "drifted" for r in results) else 0
+        console.say("nothing is deployed: no stack has resources in its state")
+    else:
+        console.say(f"--> refreshing plans of {len(deployed)} stacks, {parallelism()} at a time")
+        with ThreadPoolExecutor(max_workers=parallelism()) as pool:
+            results = list(pool.map(lambda s: _check(settings, s), deployed))
+    code = 1 if any(r.status == "error" for r in results) else 2 if any(r.status == "drifted" for r in results) else 0
+    if as_json:
+        console.json({"stacks": [asdict(r) for r in results], "exit_code": code})
+    elif results:
+        console.say(f"\n{'stack':<20} {'status':<10} {'seconds':>8}  changed outside Terraform")
+        for r in results:
+            console.say(f"{r.stack:<20} {r.status:<10} {r.seconds:>8.1f}  {', '.join(r.objects) or '-'}")
+    return code

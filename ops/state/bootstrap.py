@@ -5,7 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from config.settings import Settings
-from ops.aws_clients import client
+from ops.core.aws_clients import client
 
 
 def bootstrap_state(settings: Settings) -> list[str]:

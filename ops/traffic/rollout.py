@@ -1,7 +1,7 @@
 """Staged traffic shifts between the regions, watched by alarms and health checks, reverted when they fire.
 
 `make rollout TO=secondary STEPS=10,25,50,100 BAKE=300`: each step gives TO the step's share of the
-traffic, persists the split (`ops.traffic`), applies only the two DNS stacks with it, then bakes: for BAKE
+traffic, persists the split (`ops.state.traffic_split`), applies only the two DNS stacks with it, then bakes: for BAKE
 seconds it polls each region's `region-unhealthy` alarm and each region's Route 53 health check. A bad signal
 reverts to the last good split (applied the same way), marks the split `reverted` and exits 1 naming the
 signal. Steps at or below TO's current share are already done, so running the same command again resumes
@@ -10,10 +10,7 @@ an interrupted rollout; `make rollout TO=primary STEPS=100` takes everything bac
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
-import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,12 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.settings import ROLES, Role, Settings
-from ops import deploy, releases, traffic
-from ops.aws_clients import client
-from ops.paths import stack_dir
-from ops.traffic import Split, TrafficState
+from ops.build.fingerprint import template_sha256
+from ops.core.aws_clients import client
+from ops.core.console import Console, console
+from ops.core.errors import NotDeployedError, UsageError
+from ops.core.paths import stack_dir
+from ops.deploy import engine, releases
+from ops.deploy.outputs import outputs_with
+from ops.state import locks, traffic_split
+from ops.state.traffic_split import Split, TrafficState
+from shared.stack_id import all_stacks, parse_role
 
-DNS_STACKS = ["dns-primary", "dns-secondary"]
+DNS_STACKS = [s.name for s in all_stacks() if s.layer == "dns"]
 DEFAULT_STEPS = (10, 25, 50, 100)
 DEFAULT_BAKE_SECONDS = 300
 POLL_SECONDS = 5.0
@@ -36,7 +39,7 @@ HEALTHY_CHECKER_SHARE = 0.18
 ALARM_STATE = "ALARM"
 
 
-class ArgumentError(ValueError):
+class ArgumentError(UsageError):
     """A bad command-line value: the CLI prints this one line naming the argument and exits 2."""
 
 
@@ -49,8 +52,8 @@ def parse_to(value: str, command: str = "rollout") -> Role:
     if not text:
         raise ArgumentError(f"{command}: TO is required: the region role to shift traffic to, e.g. TO=secondary")
     if text not in ROLES:
-        raise fail_argument(command, "TO", value, "use primary or secondary", "secondary")
-    return text  # type: ignore[return-value]
+        raise fail_argument(command, "TO", value, f"use {' or '.join(ROLES)}", ROLES[-1])
+    return parse_role(text)
 
 
 def parse_steps(value: str, command: str = "rollout") -> list[int]:
@@ -118,11 +121,11 @@ class Watch:
         for role in roles:
             compute, dns = outputs.get(f"compute-{role}", {}), outputs.get(f"dns-{role}", {})
             if not compute.get("region_unhealthy_alarm_name"):
-                raise SystemExit(
+                raise NotDeployedError(
                     f"compute-{role} is not deployed (no region_unhealthy_alarm_name output); deploy first"
                 )
             if not dns.get("health_check_id"):
-                raise SystemExit(f"dns-{role} is not deployed (no health_check_id output); deploy first")
+                raise NotDeployedError(f"dns-{role} is not deployed (no health_check_id output); deploy first")
             watch.alarms.append((role, compute["region_unhealthy_alarm_name"]))
             watch.health_checks.append((role, dns["health_check_id"]))
         return watch
@@ -146,12 +149,7 @@ class Watch:
 
 def _outputs(settings: Settings) -> dict[str, Any]:
     """outputs/<env>.json, refreshed from the remote state when it lacks a compute or DNS stack."""
-    path = deploy.outputs_file(settings)
-    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    wanted = [f"{layer}-{role}" for layer in ("compute", "dns") for role in ROLES]
-    if any(stack not in data for stack in wanted):
-        data = deploy.refresh_outputs(settings)
-    return data
+    return outputs_with(settings, [s.name for s in all_stacks() if s.layer in {"compute", "dns"}])
 
 
 def _alarm_signal(settings: Settings, role: Role, name: str) -> Signal | None:
@@ -190,7 +188,7 @@ def _undeployed_changes(settings: Settings) -> list[str]:
     changed = []
     for stack in DNS_STACKS:
         recorded = releases.list_releases(settings, stack)
-        if recorded and recorded[-1].template_sha256 != releases.template_sha256(stack_dir(stack)):
+        if recorded and recorded[-1].template_sha256 != template_sha256(stack_dir(stack)):
             changed.append(stack)
     return changed
 
@@ -210,7 +208,7 @@ def bake(
         if now >= deadline:
             return None, now - started
         if now - last_progress >= PROGRESS_EVERY_SECONDS:
-            print(f"    baking: {now - started:.0f}s of {seconds}s, all signals healthy", flush=True)
+            console.say(f"    baking: {now - started:.0f}s of {seconds}s, all signals healthy")
             last_progress = now
         sleep(min(poll, max(deadline - now, 0.0)))
 
@@ -226,15 +224,15 @@ def apply_split(settings: Settings, state: TrafficState) -> bool:
     first deploy does not apply here, and the split is half-changed for half as long.
     """
     for stack in DNS_STACKS:
-        traffic.write_tfvars(stack, state.weights)
-    captured = io.StringIO()
-    with contextlib.redirect_stdout(captured), ThreadPoolExecutor(max_workers=len(DNS_STACKS)) as pool:
-        runs = [pool.submit(deploy.run_stacks, settings, [stack], force=True) for stack in DNS_STACKS]
+        traffic_split.write_tfvars(stack, state.weights)
+    quiet = Console.buffered()  # the engine's own summary is noise here; its progress lines are kept
+    with ThreadPoolExecutor(max_workers=len(DNS_STACKS)) as pool:
+        runs = [pool.submit(engine.run_stacks, settings, [stack], force=True, out=quiet) for stack in DNS_STACKS]
         results = [result for run in runs for result in run.result()]
     ok = all(r.ok for r in results)
-    for line in captured.getvalue().splitlines():
+    for line in quiet.lines():
         if not ok or line.startswith(("    [dns-", "    dns-")):
-            print(line, flush=True)
+            console.say(line)
     return ok
 
 
@@ -254,7 +252,7 @@ def print_summary(rows: list[StepRow]) -> None:
     for r in rows:
         baked = "-" if r.bake_seconds is None else f"{r.bake_seconds:.1f}"
         lines.append(f"{r.step:<6} {r.source!s:>8} {r.target!s:>8} {r.apply_seconds:>8.1f} {baked:>7}  {r.result}")
-    print("\n".join(lines), flush=True)
+    console.say("\n".join(lines))
 
 
 @dataclass
@@ -269,15 +267,15 @@ class Rollout:
 
     def step(self, state: TrafficState, label: str, last_good: Split, target: Split) -> bool:
         """Apply `target`, bake it; on a bad signal revert to `last_good`. Returns whether the step held."""
-        print(f"[step {label}] {last_good} -> {target} (primary/secondary): applying {', '.join(DNS_STACKS)}")
+        console.say(f"[step {label}] {last_good} -> {target} (primary/secondary): applying {', '.join(DNS_STACKS)}")
         state.weights, state.status = target, "in_progress"
         state.rollout = {
             "to": self.to,
             "reason": self.reason,
             "last_good": last_good.as_dict(),
-            "started_at": traffic.now(),
+            "started_at": traffic_split.now(),
         }
-        traffic.write(self.settings, state)
+        traffic_split.write(self.settings, state)
         started = time.monotonic()
         applied = apply_split(self.settings, state)
         row = StepRow(label, last_good, target, "", time.monotonic() - started)
@@ -287,24 +285,24 @@ class Rollout:
             state.add_history(source=last_good, target=target, result="apply failed", reason=self.reason)
             self.revert(state, target, last_good, "the apply failed")
             return False
-        print(f"[step {label}] applied in {row.apply_seconds:.1f}s; baking {self.bake_seconds}s")
+        console.say(f"[step {label}] applied in {row.apply_seconds:.1f}s; baking {self.bake_seconds}s")
         signal, row.bake_seconds = bake(self.watch, self.bake_seconds, poll=self.poll)
         if signal is not None:
             row.result = f"FAILED: {signal.kind} {signal.name} ({signal.region})"
-            print(f"[step {label}] bad signal: {signal}")
+            console.say(f"[step {label}] bad signal: {signal}")
             state.add_history(source=last_good, target=target, result="failed", reason=self.reason, signal=str(signal))
             self.revert(state, target, last_good, str(signal))
             return False
         row.result = "ok"
         state.add_history(source=last_good, target=target, result="ok", reason=self.reason)
-        traffic.write(self.settings, state)
-        print(f"[step {label}] {target} held for {row.bake_seconds:.1f}s: ok")
+        traffic_split.write(self.settings, state)
+        console.say(f"[step {label}] {target} held for {row.bake_seconds:.1f}s: ok")
         return True
 
     def revert(self, state: TrafficState, bad: Split, last_good: Split, why: str) -> None:
-        print(f"--> reverting to the last good split {last_good} (primary/secondary): {why}")
+        console.say(f"--> reverting to the last good split {last_good} (primary/secondary): {why}")
         state.weights = last_good
-        traffic.write(self.settings, state)
+        traffic_split.write(self.settings, state)
         started = time.monotonic()
         reverted = apply_split(self.settings, state)
         self.rows.append(
@@ -316,7 +314,7 @@ class Rollout:
         else:
             # Still in progress: re-running the rollout (or `make deploy`) applies the last good split again.
             state.add_history(source=bad, target=last_good, result="revert failed", reason=self.reason, cause=why)
-        traffic.write(self.settings, state)
+        traffic_split.write(self.settings, state)
 
 
 def _stopped(run: Rollout, state: TrafficState) -> int:
@@ -324,13 +322,58 @@ def _stopped(run: Rollout, state: TrafficState) -> int:
     failed = next(r for r in reversed(run.rows) if r.result.startswith("FAILED"))
     stopped = f"{run.reason} to {run.to} stopped at {failed.target}: {failed.result}"
     if state.status == "reverted":
-        print(f"{stopped}; traffic is back at {state.weights} (primary/secondary), status reverted")
+        console.say(f"{stopped}; traffic is back at {state.weights} (primary/secondary), status reverted")
     else:
-        print(
+        console.say(
             f"{stopped}; the revert to {state.weights} failed too, so the DNS stacks may disagree: fix the cause "
             "above, then run the same command again (it re-applies and bakes that split first) or `make deploy`"
         )
     return 1
+
+
+def _ready_to_start(settings: Settings, state: TrafficState, watch_roles: Sequence[Role]) -> Watch | None:
+    """The watch over the regions' signals when a rollout may start; None (after saying why) when it may not."""
+    missing = [s for s in DNS_STACKS if not _outputs(settings).get(s, {}).get("health_check_id")]
+    if missing:
+        raise NotDeployedError(f"{', '.join(missing)} not deployed: deploy both regions before shifting traffic")
+    pending = _undeployed_changes(settings)
+    if pending:
+        console.say(
+            f"refusing to start: {', '.join(pending)} changed since the last apply (not just the split); "
+            "deploy first (`make deploy`), so that a traffic step changes nothing but weights"
+        )
+        return None
+    watch = Watch.of(settings, watch_roles)
+    console.say(f"--> current split {state.weights} (primary/secondary), status {state.status}")
+    console.say(f"--> watching {watch.describe()}")
+    if settings.is_local:
+        console.say(
+            "--> note: the emulator answers GetHealthCheckStatus with a canned 'Success' (it probes nothing): "
+            "locally only the alarms can stop a rollout"
+        )
+    signal = watch.check()
+    if signal is not None:
+        console.say(f"refusing to start: {signal}")
+        return None
+    return watch
+
+
+def _resume(run: Rollout, state: TrafficState) -> Split | None:
+    """The last good split to step from; an interrupted rollout to the same region re-applies and bakes its
+    unconfirmed split first (None: that failed)."""
+    if not (state.status == "in_progress" and state.rollout):
+        return state.weights
+    if state.rollout.get("to") != run.to:
+        console.say(f"--> the rollout to {state.rollout.get('to')} stops here; starting from the current split")
+        return state.weights
+    console.say(f"--> resuming: {state.weights} was applied but never confirmed; applying and baking it again")
+    last_good = Split.from_dict(state.rollout["last_good"])
+    return state.weights if run.step(state, "resume", last_good, state.weights) else None
+
+
+def _mark_stable(settings: Settings, state: TrafficState) -> None:
+    state.status, state.rollout = "stable", None
+    traffic_split.write(settings, state)
 
 
 def execute(
@@ -344,62 +387,32 @@ def execute(
     poll: float = POLL_SECONDS,
 ) -> int:
     """The rollout itself (the caller holds the traffic lock)."""
-    state = traffic.read(settings)
-    missing = [s for s in DNS_STACKS if not _outputs(settings).get(s, {}).get("health_check_id")]
-    if missing:
-        raise SystemExit(f"{', '.join(missing)} not deployed: deploy both regions before shifting traffic")
-    pending = _undeployed_changes(settings)
-    if pending:
-        print(
-            f"refusing to start: {', '.join(pending)} changed since the last apply (not just the split); "
-            "deploy first (`make deploy`), so that a traffic step changes nothing but weights"
-        )
+    state = traffic_split.read(settings)
+    watch = _ready_to_start(settings, state, watch_roles)
+    if watch is None:
         return 1
-    watch = Watch.of(settings, watch_roles)
-    print(f"--> current split {state.weights} (primary/secondary), status {state.status}")
-    print(f"--> watching {watch.describe()}")
-    if settings.is_local:
-        print(
-            "--> note: the emulator answers GetHealthCheckStatus with a canned 'Success' (it probes nothing): "
-            "locally only the alarms can stop a rollout"
-        )
-    signal = watch.check()
-    if signal is not None:
-        print(f"refusing to start: {signal}")
-        return 1
-
     run = Rollout(settings, to, bake_seconds, reason, watch, poll)
-    last_good = state.weights
-    if state.status == "in_progress" and state.rollout:
-        last_good = Split.from_dict(state.rollout["last_good"])
-        if state.rollout.get("to") == to:
-            print(f"--> resuming: {state.weights} was applied but never confirmed; applying and baking it again")
-            if not run.step(state, "resume", last_good, state.weights):
-                return _stopped(run, state)
-            last_good = state.weights
-        else:
-            print(f"--> the rollout to {state.rollout.get('to')} stops here; starting from the current split")
-            last_good = state.weights
-
+    last_good = _resume(run, state)
+    if last_good is None:
+        return _stopped(run, state)
     plan = remaining_steps(state.weights, to, steps)
     if not plan:
-        print(f"--> {to} already has {state.weights.share(to)}% of the traffic: nothing to apply")
+        console.say(f"--> {to} already has {state.weights.share(to)}% of the traffic: nothing to apply")
         if state.status != "stable" or state.rollout:
-            state.status, state.rollout = "stable", None
-            traffic.write(settings, state)
+            _mark_stable(settings, state)
         return 0
-    print(f"--> {len(plan)} step(s) to {to}: {', '.join(str(s) for s in plan)} (primary/secondary)")
+    console.say(f"--> {len(plan)} step(s) to {to}: {', '.join(str(s) for s in plan)} (primary/secondary)")
     for number, target in enumerate(plan, 1):
         if not run.step(state, f"{number}/{len(plan)}", last_good, target):
             return _stopped(run, state)
         last_good = target
-    state.status, state.rollout = "stable", None
-    traffic.write(settings, state)
+    _mark_stable(settings, state)
     print_summary(run.rows)
-    print(f"{'rollout' if reason == 'rollout' else f'{reason} traffic'} complete: {state.weights} (primary/secondary)")
+    done = "rollout" if reason == "rollout" else f"{reason} traffic"
+    console.say(f"{done} complete: {state.weights} (primary/secondary)")
     return 0
 
 
 def run(settings: Settings, *, to: Role, steps: Sequence[int], bake_seconds: int) -> int:
-    with traffic.locked(settings, f"rollout to {to}"):
+    with locks.traffic_locked(settings, f"rollout to {to}"):
         return execute(settings, to=to, steps=steps, bake_seconds=bake_seconds)

@@ -1,4 +1,4 @@
-"""The local emulator process: moto's server, with DynamoDB requests applied one at a time.
+"""DynamoDB requests to the emulator applied one at a time, and a retried write answered as it was the first time.
 
 moto serves every request on its own thread and does not lock items, so two
 concurrent conditional PutItems on one key can both succeed (seen with
@@ -11,16 +11,11 @@ invocation id. Re-executing that retry turns a won conditional write into a lost
 one: Terraform then waits out its lock timeout on the lock it took itself, and
 leaves that lock behind. The retry therefore gets the first attempt's answer
 again, as an idempotent server would give it, and the emulator log says so.
-
-    python -m ops.emulator_server --host 127.0.0.1 --port 4566
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
-import signal
 import sys
 import threading
 from collections import OrderedDict
@@ -84,22 +79,3 @@ def serialize_dynamodb(app: WsgiApp, log: Callable[[str], None] | None = None) -
             return body
 
     return middleware
-
-
-def main(argv: list[str] | None = None) -> None:
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import run_simple
-
-    parser = argparse.ArgumentParser(description="Local AWS emulator (moto) for the payments platform")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("MOTO_PORT", str(args.port))  # as moto's own server does; used in generated URLs
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    app = DomainDispatcherApplication(create_backend_app)
-    app.debug = True  # type: ignore[attr-defined]
-    run_simple(args.host, args.port, serialize_dynamodb(app), threaded=True, request_handler=MotoRequestHandler)
-
-
-if __name__ == "__main__":
-    main()

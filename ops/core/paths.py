@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 LOCAL_DIR = ROOT / ".local"  # emulator pid/log, Terraform CLI config, plugin cache
 TF_CLI_CONFIG = LOCAL_DIR / "terraform.rc"

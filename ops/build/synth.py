@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from config.loader import read_overrides
 from config.settings import Settings
-from ops.paths import ROOT, VENV_BIN, outdir
-from ops.tool_env import tool_env
+from ops.core.errors import ToolError
+from ops.core.paths import ROOT, VENV_BIN, outdir
+from ops.core.tool_env import tool_env
 
 HASH_FILE = ".source-sha256"
 SOURCE_DIRS = ("stacks", "shared", "config", "lambda_src")
@@ -52,8 +52,7 @@ def synth(settings: Settings, *, force: bool = False) -> bool:
         [str(VENV_BIN / "python"), "app.py"], check=False, cwd=ROOT, env=env, text=True, capture_output=True
     )
     if result.returncode != 0:
-        sys.stderr.write(result.stderr)
-        raise SystemExit(result.returncode)
+        raise ToolError(result.stderr.rstrip("\n"), result.returncode)
     (outdir() / HASH_FILE).write_text(source_hash(settings))
     return True
 

@@ -18,7 +18,6 @@ on the local target only.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,10 +27,14 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from config.settings import Role, Settings
-from ops import deploy, rollout, traffic
-from ops.aws_clients import client
-from ops.traffic import Split
+from config.settings import ROLES, Role, Settings
+from ops.core.aws_clients import client
+from ops.core.console import console
+from ops.core.errors import NotDeployedError
+from ops.deploy.outputs import outputs_with
+from ops.state import locks, traffic_split
+from ops.state.traffic_split import Split
+from ops.traffic import rollout
 from shared.local_target import EMULATOR_GLOBAL_CLUSTER_REGION
 
 DEFAULT_MAX_LAG_MS = 1000
@@ -67,15 +70,12 @@ def other(role: Role) -> Role:
 
 def clusters(settings: Settings) -> tuple[dict[Role, Cluster], str]:
     """Each region's Aurora cluster and the global cluster id, from the data stacks' outputs."""
-    path = deploy.outputs_file(settings)
-    outputs: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    if not all(outputs.get(f"data-{role}") for role in ("primary", "secondary")):
-        outputs = deploy.refresh_outputs(settings)
+    outputs = outputs_with(settings, [f"data-{role}" for role in ROLES])
     found: dict[Role, Cluster] = {}
-    for role in ("primary", "secondary"):
+    for role in ROLES:
         data = outputs.get(f"data-{role}")
         if not data:
-            raise SystemExit(f"data-{role} is not deployed: a failover needs both regions")
+            raise NotDeployedError(f"data-{role} is not deployed: a failover needs both regions")
         found[role] = Cluster(role, settings.regions.of(role), data["cluster_identifier"], data["cluster_arn"])
     return found, outputs["data-primary"]["global_cluster_identifier"]
 
@@ -183,7 +183,7 @@ def switch_database(
         return Check("database", "ok", f"the writer is already {target.identifier}: nothing to switch")
     rds = client(settings, "rds", global_region(settings, target.region))
     action = "FailoverGlobalCluster (AllowDataLoss)" if unplanned else "SwitchoverGlobalCluster"
-    print(f"    {action}: {global_id} -> {target.arn}", flush=True)
+    console.say(f"    {action}: {global_id} -> {target.arn}")
     try:
         if unplanned:
             rds.failover_global_cluster(
@@ -201,7 +201,7 @@ def switch_database(
         described = describe_global(settings, global_id)
         if described.get("Status") == "available" and writer_role(described["GlobalClusterMembers"], found) == to:
             return Check("database", "ok", f"{target.identifier} is the writer")
-        print(f"    waiting: global cluster {described.get('Status')}", flush=True)
+        console.say(f"    waiting: global cluster {described.get('Status')}")
         time.sleep(SWITCH_POLL_SECONDS)
     return Check("database", "FAIL", f"{target.identifier} is not the writer after {SWITCH_TIMEOUT_SECONDS}s")
 
@@ -213,48 +213,47 @@ def post_checks(settings: Settings, found: dict[Role, Cluster], global_id: str, 
         if writer == to
         else _degraded(settings, "writer", f"the writer is still in the {writer} region, not in {to}")
     ]
-    split = traffic.read(settings).weights
+    split = traffic_split.read(settings).weights
     checks.append(Check("traffic", "ok" if split == Split.all_to(to) else "FAIL", f"split {split} (primary/secondary)"))
     return checks
 
 
 def _report(checks: list[Check]) -> bool:
     for check in checks:
-        print(check, flush=True)
+        console.say(str(check))
     return all(c.outcome != "FAIL" for c in checks)
 
 
 def run(settings: Settings, *, to: Role, unplanned: bool, max_lag_ms: int, bake_seconds: int) -> int:
     verb = "failover" if to == "secondary" else "failback"
     if unplanned:
-        print(
+        console.say(
             "WARNING: an unplanned failover (UNPLANNED=yes, --unplanned) uses Aurora global *failover* with "
             "AllowDataLoss: writes the old writer had not yet replicated are lost. Aurora's RPO is the replication "
             "lag (typically under 1 second, not guaranteed). Use it only when the writer's region is down; "
-            "otherwise use the planned switchover.",
-            flush=True,
+            "otherwise use the planned switchover."
         )
-    with traffic.locked(settings, f"{verb} to {to}"):
+    with locks.traffic_locked(settings, f"{verb} to {to}"):
         found, global_id = clusters(settings)
-        print(f"[1/4] pre-checks: {verb} to the {to} region ({settings.regions.of(to)})", flush=True)
+        console.say(f"[1/4] pre-checks: {verb} to the {to} region ({settings.regions.of(to)})")
         if not _report(pre_checks(settings, found, global_id, to, max_lag_ms, unplanned=unplanned)):
-            print(f"refusing to start the {verb}: a pre-check failed (nothing was changed)")
+            console.say(f"refusing to start the {verb}: a pre-check failed (nothing was changed)")
             return 1
         kind = "unplanned failover" if unplanned else "planned switchover"
-        print(f"[2/4] database: Aurora global {kind} of {global_id} to {found[to].identifier}", flush=True)
+        console.say(f"[2/4] database: Aurora global {kind} of {global_id} to {found[to].identifier}")
         if not _report([switch_database(settings, found, global_id, to, unplanned=unplanned)]):
-            print(f"{verb} stopped: the database did not switch; traffic is unchanged")
+            console.say(f"{verb} stopped: the database did not switch; traffic is unchanged")
             return 1
-        print(f"[3/4] traffic: 100% to {to}", flush=True)
+        console.say(f"[3/4] traffic: 100% to {to}")
         code = rollout.execute(settings, to=to, steps=[100], bake_seconds=bake_seconds, reason=verb, watch_roles=[to])
         if code != 0:
-            print(
+            console.say(
                 f"{verb} stopped: traffic was not moved to {to} (see above) although the database writer may be "
                 f"there now; fix the signal and run `make {verb}` again (it skips what is done)"
             )
             return code
-        print("[4/4] post-checks", flush=True)
+        console.say("[4/4] post-checks")
         if not _report(post_checks(settings, found, global_id, to)):
             return 1
-    print(f"{verb} complete: the {to} region ({settings.regions.of(to)}) serves all traffic")
+    console.say(f"{verb} complete: the {to} region ({settings.regions.of(to)}) serves all traffic")
     return 0

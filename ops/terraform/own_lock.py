@@ -15,7 +15,6 @@ that cannot remove a lock someone took in the meantime.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pwd
 import re
@@ -28,17 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.settings import Settings
-from ops.aws_clients import client
-from ops.paths import LOCAL_DIR
-from shared.naming import state_key
+from ops.core.paths import LOCAL_DIR
+from ops.state import locks
 
 LOCK_FAILURE = "Error acquiring the state lock"
 RUNS_DIR = LOCAL_DIR / "terraform-runs"
 OPERATION = {"plan": "OperationTypePlan", "apply": "OperationTypeApply"}
-
-
-def _lock_path(settings: Settings, stack: str) -> str:
-    return f"{settings.state.bucket}/{state_key(settings, stack)}"
 
 
 def terraform_who() -> str:
@@ -85,7 +79,7 @@ class TerraformRun:
 def terraform_run(settings: Settings, stack: str) -> Iterator[TerraformRun]:
     """Register a Terraform command on the stack's state for as long as it runs."""
     target = settings.local.endpoint if settings.is_local else f"aws:{settings.aws.profile}"
-    name = hashlib.sha256(f"{target}|{_lock_path(settings, stack)}".encode()).hexdigest()[:24]
+    name = hashlib.sha256(f"{target}|{locks.state_lock_id(settings, stack)}".encode()).hexdigest()[:24]
     directory = RUNS_DIR / f"{stack}-{name}"
     directory.mkdir(parents=True, exist_ok=True)
     marker = directory / f"{os.getpid()}-{uuid.uuid4().hex}"
@@ -100,25 +94,11 @@ def release_if_orphaned(settings: Settings, run: TerraformRun, command: str) -> 
     """Release the stack's lock if this run took it and lost track of it; returns the released lock's ID."""
     if not run.alone():
         return None
-    stack = run.stack
-    dynamodb = client(settings, "dynamodb", settings.state_region)
-    key = {"LockID": {"S": _lock_path(settings, stack)}}
-    item = dynamodb.get_item(TableName=settings.state.lock_table, Key=key, ConsistentRead=True).get("Item")
-    if not item or "Info" not in item:
+    lock = locks.state_lock(settings, run.stack)
+    if lock is None:
         return None
-    raw = item["Info"]["S"]
-    info = json.loads(raw)
-    if info.get("Who") != terraform_who() or info.get("Operation") != OPERATION.get(command):
+    if lock.info.get("Who") != terraform_who() or lock.info.get("Operation") != OPERATION.get(command):
         return None
-    if parse_created(info.get("Created", "1970-01-01T00:00:00Z")) < run.started:
+    if parse_created(lock.info.get("Created", "1970-01-01T00:00:00Z")) < run.started:
         return None
-    try:
-        dynamodb.delete_item(
-            TableName=settings.state.lock_table,
-            Key=key,
-            ConditionExpression="Info = :info",
-            ExpressionAttributeValues={":info": {"S": raw}},
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        return None
-    return str(info.get("ID", "?"))
+    return lock.field("ID") if locks.delete_if_unchanged(settings, lock) else None

@@ -8,27 +8,31 @@ left. Anything else plans and applies normally; `force` applies everything.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from ops import emulator, graph, releases, state_admin, state_store, traffic
-from ops.bootstrap import bootstrap_state
-from ops.paths import ROOT, outputs_dir
-from ops.synth import synth
-from ops.terraform import StackTerraform, TerraformError
+from ops.build import graph
+from ops.build.fingerprint import config_sha256
+from ops.build.synth import synth
+from ops.core.console import Console, console
+from ops.core.errors import RefusedError, UsageError
+from ops.core.paths import stack_dir
+from ops.core.revision import git_revision
+from ops.deploy import releases
+from ops.deploy.outputs import update_outputs
+from ops.local import emulator
+from ops.state import store, traffic_split
+from ops.state.bootstrap import bootstrap_state
+from ops.terraform.runner import StackTerraform, TerraformError
+from ops.terraform.unlock import explain_lock_error
 
 DEFAULT_PARALLELISM = 2  # sized for a 2-core machine: each apply runs a provider process per region
-_print_lock = threading.Lock()
 
 
 @dataclass
@@ -45,29 +49,24 @@ class StackResult:
         return self.result in {"ok", "unchanged"}
 
 
-def say(message: str) -> None:
-    with _print_lock:
-        print(message, flush=True)
-
-
 def parallelism() -> int:
     value = os.environ.get("PAYMENTS_PARALLELISM", str(DEFAULT_PARALLELISM))
     if not value.isdigit() or int(value) < 1:
-        raise SystemExit(f"PAYMENTS_PARALLELISM={value!r} must be a whole number >= 1, e.g. 2")
+        raise UsageError(f"PAYMENTS_PARALLELISM={value!r} must be a whole number >= 1, e.g. 2")
     return int(value)
 
 
 def prepare(settings: Settings, *, synthesize: bool = True) -> None:
     """Start and bootstrap the emulator when the target is local; synthesize when sources changed."""
     if settings.is_local:
-        say(f"--> {emulator.up(settings.local)}")
+        console.say(f"--> {emulator.up(settings.local)}")
         for line in bootstrap_state(settings):
-            say(f"--> {line}")
+            console.say(f"--> {line}")
     if synthesize:
-        say("--> synthesizing" if synth(settings) else "--> synthesized output is current (no source change)")
+        console.say("--> synthesizing" if synth(settings) else "--> synthesized output is current (no source change)")
 
 
-def _progress(stack: str) -> Callable[[dict[str, Any]], None]:
+def _progress(stack: str, out: Console) -> Callable[[dict[str, Any]], None]:
     symbols = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
 
     def on_event(event: dict[str, Any]) -> None:
@@ -75,9 +74,9 @@ def _progress(stack: str) -> Callable[[dict[str, Any]], None]:
         action = hook.get("action", "")
         address = hook.get("resource", {}).get("addr", "?")
         if event.get("type") == "apply_complete" and action in symbols:
-            say(f"    [{stack}] {symbols[action]} {address} ({hook.get('elapsed_seconds', 0)}s)")
+            out.say(f"    [{stack}] {symbols[action]} {address} ({hook.get('elapsed_seconds', 0)}s)")
         elif event.get("type") == "apply_errored":
-            say(f"    [{stack}] ! {address} failed")
+            out.say(f"    [{stack}] ! {address} failed")
 
     return on_event
 
@@ -89,85 +88,83 @@ UNCHANGED_DIFF = (
 )
 
 
-def configuration_applied(record: state_store.DeployRecord | None, stack: str) -> bool:
+def configuration_applied(record: store.DeployRecord | None, stack: str) -> bool:
     """The synthesized configuration is the one the stack's last successful apply applied."""
-    return record is not None and record.config_sha256 == state_store.config_sha256(stack)
+    return record is not None and record.config_sha256 == config_sha256(stack_dir(stack))
 
 
 def is_unchanged(settings: Settings, stack: str) -> bool:
     """Provably nothing to apply: the same configuration, the state the last apply left, and the same
     outputs of the stacks it reads (a dependency's new output would change this stack's plan)."""
-    record = state_store.read_record(settings, stack)
+    record = store.read_record(settings, stack)
     if not configuration_applied(record, stack):
         return False
-    version = state_store.state_version(state_store.read_state(settings, stack))
-    if version != state_store.StateVersion(record.lineage, record.serial):
+    version = store.state_version(store.read_state(settings, stack))
+    if version != store.StateVersion(record.lineage, record.serial):
         return False
     return record.inputs_sha256 == _inputs_sha256(settings, stack)
 
 
 def _inputs_sha256(settings: Settings, stack: str) -> str:
-    return state_store.inputs_sha256(settings, stack, graph.dependencies().get(stack, []))
+    return store.inputs_sha256(settings, stack, graph.dependencies().get(stack, []))
 
 
-def _git_revision() -> str:
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=False)
-    revision = result.stdout.strip() or "unknown"
-    return f"{revision}+dirty" if dirty.stdout.strip() else revision
-
-
-def _after_apply(settings: Settings, stack: str) -> None:
-    state = state_store.read_state(settings, stack)
-    version = state_store.state_version(state)
+def _after_apply(settings: Settings, stack: str, out: Console) -> None:
+    state = store.read_state(settings, stack)
+    version = store.state_version(state)
     if version is not None:
-        state_store.write_record(
+        store.write_record(
             settings,
-            state_store.DeployRecord(
+            store.DeployRecord(
                 stack=stack,
-                config_sha256=state_store.config_sha256(stack),
+                config_sha256=config_sha256(stack_dir(stack)),
                 lineage=version.lineage,
                 serial=version.serial,
                 applied_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                revision=_git_revision(),
+                revision=git_revision(),
                 inputs_sha256=_inputs_sha256(settings, stack),
             ),
         )
-        releases.record(settings, stack, version)
-    update_outputs(settings, {stack: state_store.outputs(state)})
+        releases.record(settings, stack, version, out)
+    update_outputs(settings, {stack: store.outputs(state)})
 
 
-def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool) -> StackResult:
-    traffic.write_stack_tfvars(settings, stack)
+def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out: Console) -> StackResult:
+    traffic_split.write_stack_tfvars(settings, stack)
     started = time.monotonic()
     if not destroy and not force and is_unchanged(settings, stack):
-        say(f"==> {stack}: unchanged since its last apply (configuration, state serial and inputs match); skipped")
+        out.say(f"==> {stack}: unchanged since its last apply (configuration, state serial and inputs match); skipped")
         return StackResult(stack, "unchanged", seconds=time.monotonic() - started)
-    say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
+    out.say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
     try:
-        summary = StackTerraform(stack, settings).apply(destroy=destroy, on_event=_progress(stack))
+        summary = StackTerraform(stack, settings).apply(destroy=destroy, on_event=_progress(stack, out))
     except TerraformError as error:
-        say(str(error))
-        lock_line = state_admin.explain_lock_error(stack, error)
+        out.say(str(error))
+        lock_line = explain_lock_error(stack, error)
         if lock_line:
-            say(lock_line)
+            out.say(lock_line)
         return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
     if destroy:
-        state_store.delete_record(settings, stack)
+        store.delete_record(settings, stack)
         update_outputs(settings, {stack: None})
     else:
-        _after_apply(settings, stack)
+        _after_apply(settings, stack, out)
     elapsed = time.monotonic() - started
-    say(f"    {stack}: {summary.add} added, {summary.change} changed, {summary.remove} destroyed in {elapsed:.1f}s")
+    out.say(f"    {stack}: {summary.add} added, {summary.change} changed, {summary.remove} destroyed in {elapsed:.1f}s")
     return StackResult(stack, "ok", summary.add, summary.change, summary.remove, elapsed)
 
 
 def run_stacks(
-    settings: Settings, stacks: list[str], *, destroy: bool = False, force: bool = False, workers: int | None = None
+    settings: Settings,
+    stacks: list[str],
+    *,
+    destroy: bool = False,
+    force: bool = False,
+    workers: int | None = None,
+    out: Console = console,
 ) -> list[StackResult]:
-    """Run stacks as soon as what they wait for has succeeded (dependencies; dependants when destroying)."""
+    """Run stacks as soon as what they wait for has succeeded (dependencies; dependants when destroying).
+    Progress and the summary go to `out` (a buffered console runs the engine quietly)."""
     selected = set(stacks)
     deps = graph.dependencies()
     waits_for = {
@@ -185,7 +182,7 @@ def run_stacks(
                     results[stack] = StackResult(stack, "not run")
                     pending.remove(stack)
                 elif all(w in results for w in waits_for[stack]) and len(running) < limit:
-                    running[pool.submit(_run_one, settings, stack, destroy=destroy, force=force)] = stack
+                    running[pool.submit(_run_one, settings, stack, destroy=destroy, force=force, out=out)] = stack
                     pending.remove(stack)
             if not running:
                 continue
@@ -193,11 +190,11 @@ def run_stacks(
             for future in finished:
                 results[running.pop(future)] = future.result()
     ordered = [results[s] for s in stacks]
-    print_summary(ordered)
+    print_summary(ordered, out)
     return ordered
 
 
-def print_summary(results: list[StackResult]) -> None:
+def print_summary(results: list[StackResult], out: Console = console) -> None:
     header = f"{'stack':<20} {'result':<9} {'added':>6} {'changed':>8} {'destroyed':>10} {'seconds':>8}"
     rule = "-" * len(header)
     lines = ["", header, rule]
@@ -206,44 +203,12 @@ def print_summary(results: list[StackResult]) -> None:
     ]
     totals = (sum(r.added for r in results), sum(r.changed for r in results), sum(r.destroyed for r in results))
     lines += [rule, f"{'total':<20} {'':<9} {totals[0]:>6} {totals[1]:>8} {totals[2]:>10} {'':>8}"]
-    say("\n".join(lines))
-
-
-def outputs_file(settings: Settings) -> Path:
-    return outputs_dir() / f"{settings.environment}.json"
-
-
-_outputs_lock = threading.Lock()
-
-
-def update_outputs(settings: Settings, changes: dict[str, dict[str, Any] | None]) -> None:
-    """Merge per-stack outputs into outputs/<env>.json (None removes a stack); written atomically."""
-    with _outputs_lock:
-        path = outputs_file(settings)
-        data = json.loads(path.read_text()) if path.exists() else {}
-        for stack, values in changes.items():
-            if values is None:
-                data.pop(stack, None)
-            else:
-                data[stack] = values
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(dict(sorted(data.items())), indent=2, sort_keys=True) + "\n")
-        tmp.replace(path)
-
-
-def refresh_outputs(settings: Settings) -> dict[str, Any]:
-    changes: dict[str, dict[str, Any] | None] = {}
-    for stack in graph.stacks_of(("primary", "secondary")):
-        state = state_store.read_state(settings, stack)
-        changes[stack] = state_store.outputs(state) if state_store.managed_resource_count(state) else None
-    update_outputs(settings, changes)
-    return json.loads(outputs_file(settings).read_text())
+    out.say("\n".join(lines))
 
 
 def check_destroy_confirmed(settings: Settings, confirm: str) -> None:
     if settings.is_production and confirm != settings.environment:
-        raise SystemExit(
+        raise RefusedError(
             f"refusing to destroy {settings.environment} stacks without confirmation; "
             f"re-run with CONFIRM={settings.environment}"
         )
@@ -255,13 +220,18 @@ def check_no_dependants_left(settings: Settings, stacks: list[str]) -> None:
         blocking = [
             d
             for d in graph.dependants(stack)
-            if d not in leaving and state_store.managed_resource_count(state_store.read_state(settings, d))
+            if d not in leaving and store.managed_resource_count(store.read_state(settings, d))
         ]
         if blocking:
-            raise SystemExit(
+            raise RefusedError(
                 f"refusing to destroy {stack}: {', '.join(blocking)} still read its outputs; destroy them first"
             )
 
 
 def exit_code(results: list[StackResult]) -> int:
     return 0 if all(r.ok for r in results) else 1
+
+
+def summary_json(results: list[StackResult]) -> dict[str, Any]:
+    """The summary table as data (`--json`)."""
+    return {"stacks": [asdict(r) for r in results], "ok": all(r.ok for r in results)}

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.paths import ROOT
+from ops.core.console import console
+from ops.core.errors import ToolError
+from ops.core.paths import ROOT
+from ops.core.tool_env import QUIET
 from shared.checkov import SKIP_KEY
 
 CHECKOV = ROOT / ".venv-security" / "bin" / "checkov"
@@ -27,7 +30,7 @@ class Finding:
 
 def run_checkov(stacks_dir: Path) -> list[dict[str, Any]]:
     if not CHECKOV.exists():
-        raise SystemExit("checkov is not installed; run `make security` (it installs .venv-security)")
+        raise ToolError("checkov is not installed; run `make security` (it installs .venv-security)")
     result = subprocess.run(
         [
             str(CHECKOV),
@@ -46,7 +49,7 @@ def run_checkov(stacks_dir: Path) -> list[dict[str, Any]]:
         check=False,
     )
     if result.returncode not in (0, 1) or not result.stdout.strip():
-        raise SystemExit(f"checkov failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        raise ToolError(f"checkov failed ({result.returncode}):\n{result.stderr[-3000:]}")
     report = json.loads(result.stdout)
     return report if isinstance(report, list) else [report]
 
@@ -80,13 +83,13 @@ def evaluate(stacks_dir: Path) -> tuple[int, list[Finding], list[tuple[Finding, 
 
 def report(stacks_dir: Path, label: str) -> int:
     passed, failed, skipped = evaluate(stacks_dir)
-    print(f"checkov ({label}): {passed} passed, {len(failed)} failed, {len(skipped)} skipped in code")
+    console.say(f"checkov ({label}): {passed} passed, {len(failed)} failed, {len(skipped)} skipped in code")
     for finding in failed:
-        print(f"  FAILED {finding.check_id} {finding.stack} {finding.resource}: {finding.name}")
+        console.say(f"  FAILED {finding.check_id} {finding.stack} {finding.resource}: {finding.name}")
     by_check = Counter(f.check_id for f, _ in skipped)
     for check_id, count in sorted(by_check.items()):
         reason = next(r for f, r in skipped if f.check_id == check_id)
-        print(f"  skipped {check_id} x{count}: {reason.split(': ', 1)[-1]}")
+        console.say(f"  skipped {check_id} x{count}: {reason.split(': ', 1)[-1]}")
     return 1 if failed else 0
 
 
@@ -99,8 +102,8 @@ def synth_for_scan(environment: str, outdir: Path) -> Path:
         PAYMENTS_AWS_ACCOUNT_ID="111122223333",
         PAYMENTS_DOTENV="none",
         CDKTF_OUTDIR=str(outdir),
-        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
     )
+    env.update(QUIET)
     outdir.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "python"), "app.py"],
@@ -111,7 +114,7 @@ def synth_for_scan(environment: str, outdir: Path) -> Path:
         check=False,
     )
     if result.returncode != 0:
-        raise SystemExit(result.stderr)
+        raise ToolError(result.stderr)
     return outdir / "stacks"
 
 

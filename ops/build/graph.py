@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from config.settings import ROLES
-from ops.synth import manifest
-from shared.stack_id import StackId, all_stack_names
-
-
-class UnknownStackError(SystemExit):
-    pass
+from ops.build.synth import manifest
+from shared.stack_id import StackId, parse_role
 
 
 def dependencies() -> dict[str, list[str]]:
@@ -22,18 +17,13 @@ def dependants(stack: str) -> list[str]:
 
 
 def require_stack(name: str) -> str:
-    known = all_stack_names()
-    if name not in known:
-        raise UnknownStackError(f"unknown stack {name!r}; valid stacks: {', '.join(known)}")
-    return name
+    """The name of a platform stack; `shared.stack_id.UnknownStackError` for any other name."""
+    return StackId.parse(name).name
 
 
 def stacks_of(roles: Iterable[str]) -> list[str]:
     """Stacks of the given region roles, dependencies first (layers in order, primary before secondary)."""
-    wanted = set(roles)
-    unknown = wanted - set(ROLES)
-    if unknown:
-        raise UnknownStackError(f"unknown region role {sorted(unknown)[0]!r}; use one of: {', '.join(ROLES)}")
+    wanted = {parse_role(role) for role in sorted(roles)}
     graph = dependencies()
     ordered: list[str] = []
 
@@ -46,7 +36,7 @@ def stacks_of(roles: Iterable[str]) -> list[str]:
 
     for name in sorted(graph, key=_layer_rank):
         visit(name)
-    return [name for name in ordered if name.rsplit("-", 1)[1] in wanted]
+    return [name for name in ordered if StackId.parse(name).role in wanted]
 
 
 def _layer_rank(name: str) -> tuple[int, int]:

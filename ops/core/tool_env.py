@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from config.settings import Settings
-from ops.paths import TF_CLI_CONFIG
+from ops.core.paths import TF_CLI_CONFIG
 from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 
 QUIET = {

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from config.settings import LocalTarget
-from ops.paths import LOCAL_DIR, ROOT, VENV_BIN
+from ops.core.errors import ToolError
+from ops.core.paths import LOCAL_DIR, ROOT, VENV_BIN
 
 START_TIMEOUT_SECONDS = 30
 
@@ -68,7 +69,7 @@ def up(local: LocalTarget) -> str:
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     log = log_file(local).open("ab")
     process = subprocess.Popen(
-        [str(VENV_BIN / "python"), "-m", "ops.emulator_server", "--host", local.host, "--port", str(local.port)],
+        [str(VENV_BIN / "python"), "-m", "ops.local.emulator_server", "--host", local.host, "--port", str(local.port)],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -80,10 +81,10 @@ def up(local: LocalTarget) -> str:
         return f"emulator started on {local.endpoint} (pid {process.pid}, log {log_file(local)})"
     if process.poll() is None:
         process.terminate()
-        raise SystemExit(
+        raise ToolError(
             f"emulator did not answer on {local.endpoint} within {START_TIMEOUT_SECONDS}s; see {log_file(local)}"
         )
-    raise SystemExit(f"emulator exited with code {process.returncode}; see {log_file(local)}")
+    raise ToolError(f"emulator exited with code {process.returncode}; see {log_file(local)}")
 
 
 def down(local: LocalTarget) -> str:

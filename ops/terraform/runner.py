@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from ops import own_lock
-from ops.paths import stack_dir
-from ops.tool_env import tool_env
+from ops.core.console import console
+from ops.core.errors import NotDeployedError
+from ops.core.paths import stack_dir
+from ops.core.tool_env import tool_env
+from ops.terraform import own_lock
 
 INIT_STAMP = ".terraform/payments-init.sha256"
 
@@ -68,7 +70,7 @@ class StackTerraform:
         self.dir: Path = stack_dir(stack)
         self.env = tool_env(settings)
         if not (self.dir / "cdk.tf.json").exists():
-            raise SystemExit(f"{stack}: no synthesized configuration in {self.dir}; run `make synth`")
+            raise NotDeployedError(f"{stack}: no synthesized configuration in {self.dir}; run `make synth`")
 
     def _run(self, *args: str, stream: Callable[[str], None] | None = None) -> tuple[int, str]:
         return run_terraform(self.dir, self.env, args, stream)
@@ -108,10 +110,9 @@ class StackTerraform:
             if code == 1 and own_lock.LOCK_FAILURE in output:
                 released = own_lock.release_if_orphaned(self.settings, registered, command)
                 if released is not None:
-                    print(
+                    console.say(
                         f"{self.stack}: released state lock {released}, which this {command} took itself and then "
-                        "lost track of (an answer from the lock table went missing); running it again",
-                        flush=True,
+                        "lost track of (an answer from the lock table went missing); running it again"
                     )
                     code, output = run()
             return code, output

@@ -6,31 +6,24 @@ every change. Before any plan or apply of a DNS stack, `write_stack_tfvars` writ
 into `traffic.auto.tfvars.json` beside its `cdk.tf.json`, where Terraform (and `npx cdktf`, which runs
 Terraform in the same directory) loads it automatically. A deploy therefore always keeps the current split.
 
-Traffic changes (rollouts, failovers) take a lock item in the Terraform lock table, so two of them never
-interleave; a lock left by a process that died on this host is taken over.
+Traffic changes (rollouts, failovers) hold the environment's traffic lock (`ops.state.locks`) while they run.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
-from config.settings import ROLES, Role, Settings
-from ops.aws_clients import client
-from ops.paths import stack_dir
+from config.settings import Role, Settings
+from ops.core.paths import stack_dir
+from ops.state import bucket
+from shared.stack_id import StackId, UnknownStackError
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 
 TFVARS_FILE = "traffic.auto.tfvars.json"
-DNS_LAYER = "dns"
 Status = Literal["stable", "in_progress", "reverted"]
 HISTORY_LIMIT = 200  # newest entries kept in split.json
 
@@ -111,35 +104,24 @@ def split_key(settings: Settings) -> str:
     return f"{settings.environment}/traffic/split.json"
 
 
-def _s3(settings: Settings) -> Any:
-    return client(settings, "s3", settings.state_region)
-
-
 def read(settings: Settings) -> TrafficState:
     """The persisted split; the configured default (`dns.primary_weight`) until anything was persisted."""
-    try:
-        body = _s3(settings).get_object(Bucket=settings.state.bucket, Key=split_key(settings))["Body"].read()
-    except ClientError as error:
-        if error.response["Error"]["Code"] in {"NoSuchKey", "404"}:
-            return TrafficState(weights=default_split(settings))
-        raise
-    return TrafficState.from_json(json.loads(body))
+    data = bucket.get_json(settings, split_key(settings))
+    return TrafficState(weights=default_split(settings)) if data is None else TrafficState.from_json(data)
 
 
 def write(settings: Settings, state: TrafficState) -> None:
     state.updated_at = now()
-    _s3(settings).put_object(
-        Bucket=settings.state.bucket,
-        Key=split_key(settings),
-        Body=(json.dumps(state.to_json(), indent=2) + "\n").encode(),
-        ContentType="application/json",
-    )
+    bucket.put_json(settings, split_key(settings), state.to_json(), trailing_newline=True)
 
 
 def dns_role(stack: str) -> Role | None:
     """`dns-primary` -> "primary"; None for any other stack."""
-    layer, _, role = stack.rpartition("-")
-    return role if layer == DNS_LAYER and role in ROLES else None  # type: ignore[return-value]
+    try:
+        stack_id = StackId.parse(stack)
+    except UnknownStackError:
+        return None
+    return stack_id.role if stack_id.layer == "dns" else None
 
 
 def tfvars_json(role: Role, split: Split) -> str:
@@ -167,56 +149,3 @@ def write_stack_tfvars(settings: Settings, stack: str) -> None:
     """The deploy hook: a DNS stack gets the persisted split before it is planned or applied (others: no-op)."""
     if dns_role(stack) is not None:
         write_tfvars(stack, read(settings).weights)
-
-
-# -- the traffic lock ------------------------------------------------------------------------------------------
-
-
-class TrafficLockedError(SystemExit):
-    pass
-
-
-def lock_id(settings: Settings) -> str:
-    return f"{settings.state.bucket}/{settings.environment}/traffic/lock"
-
-
-def _holder_is_dead(info: dict[str, Any]) -> bool:
-    if info.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(int(info.get("pid", 0)), 0)
-    except (ProcessLookupError, ValueError):
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-@contextmanager
-def locked(settings: Settings, purpose: str) -> Iterator[None]:
-    """Hold the environment's traffic lock (a conditional item in the Terraform lock table) for a change."""
-    table = client(settings, "dynamodb", settings.state_region)
-    key = {"LockID": {"S": lock_id(settings)}}
-    info = {"purpose": purpose, "host": socket.gethostname(), "pid": os.getpid(), "since": now()}
-    item = {**key, "Info": {"S": json.dumps(info)}}
-    try:
-        table.put_item(
-            TableName=settings.state.lock_table, Item=item, ConditionExpression="attribute_not_exists(LockID)"
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        current = table.get_item(TableName=settings.state.lock_table, Key=key, ConsistentRead=True).get("Item", {})
-        holder = json.loads(current.get("Info", {}).get("S", "{}"))
-        if not _holder_is_dead(holder):
-            raise TrafficLockedError(
-                f"another traffic change holds the lock: {holder.get('purpose', '?')} since {holder.get('since', '?')} "
-                f"(pid {holder.get('pid', '?')} on {holder.get('host', '?')}); if it is gone, delete the item "
-                f"LockID={lock_id(settings)} from the table {settings.state.lock_table}"
-            ) from None
-        print(f"--> taking over the traffic lock of pid {holder.get('pid')}, which is no longer running", flush=True)
-        table.put_item(TableName=settings.state.lock_table, Item=item)
-    try:
-        yield
-    finally:
-        table.delete_item(TableName=settings.state.lock_table, Key=key)

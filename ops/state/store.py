@@ -11,14 +11,11 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from config.settings import Settings
-from ops.aws_clients import client
-from ops.paths import stack_dir
+from ops.core.paths import stack_dir
+from ops.state import bucket
 from shared.naming import state_key
 
 
@@ -41,22 +38,9 @@ class DeployRecord:
     inputs_sha256: str = ""  # the outputs of the stacks it reads, when it was applied (older records: unknown)
 
 
-def _s3(settings: Settings) -> Any:
-    return client(settings, "s3", settings.state_region)
-
-
-def _get_json(settings: Settings, key: str) -> dict[str, Any] | None:
-    try:
-        body = _s3(settings).get_object(Bucket=settings.state.bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        if error.response["Error"]["Code"] in {"NoSuchKey", "NoSuchBucket", "404"}:
-            return None
-        raise
-    return json.loads(body) if body else None
-
-
 def read_state(settings: Settings, stack: str) -> dict[str, Any] | None:
-    return _get_json(settings, state_key(settings, stack))
+    state: dict[str, Any] | None = bucket.get_json(settings, state_key(settings, stack))
+    return state
 
 
 def state_version(state: dict[str, Any] | None) -> StateVersion | None:
@@ -79,29 +63,12 @@ def managed_resource_count(state: dict[str, Any] | None) -> int:
     return sum(len(r.get("instances", [])) for r in state.get("resources", []) if r.get("mode") == "managed")
 
 
-def config_sha256(stack: str) -> str:
-    """The synthesized stack: its JSON, its variable values (`*.auto.tfvars.json`) and every asset it ships."""
-    directory = stack_dir(stack)
-    digest = hashlib.sha256((directory / "cdk.tf.json").read_bytes())
-    for path in sorted(directory.glob("*.auto.tfvars.json")):
-        digest.update(path.name.encode() + b"\0" + _file_digest(path))
-    assets = directory / "assets"
-    if assets.exists():
-        for path in sorted(p for p in assets.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(directory)).encode() + b"\0" + _file_digest(path))
-    return digest.hexdigest()
-
-
-def _file_digest(path: Path) -> bytes:
-    return hashlib.sha256(path.read_bytes()).digest()
-
-
 def _record_key(settings: Settings, stack: str) -> str:
     return f"{settings.environment}/deploys/{stack}.json"
 
 
 def read_record(settings: Settings, stack: str) -> DeployRecord | None:
-    data = _get_json(settings, _record_key(settings, stack))
+    data = bucket.get_json(settings, _record_key(settings, stack))
     if data is None:
         return None
     known = {f.name for f in fields(DeployRecord)}
@@ -127,13 +94,8 @@ def inputs_sha256(settings: Settings, stack: str, producers: list[str]) -> str:
 
 
 def write_record(settings: Settings, record: DeployRecord) -> None:
-    _s3(settings).put_object(
-        Bucket=settings.state.bucket,
-        Key=_record_key(settings, record.stack),
-        Body=json.dumps(asdict(record), indent=2).encode(),
-        ContentType="application/json",
-    )
+    bucket.put_json(settings, _record_key(settings, record.stack), asdict(record))
 
 
 def delete_record(settings: Settings, stack: str) -> None:
-    _s3(settings).delete_object(Bucket=settings.state.bucket, Key=_record_key(settings, stack))
+    bucket.delete(settings, _record_key(settings, stack))
