@@ -112,9 +112,10 @@ test-integration: install ## integration tests only (deploys to a private emulat
 security: install .venv-security/.installed ## checkov over every stack (offline); fails on any check not skipped in code
 	@$(OPS) security
 
-lint: install ## ruff
+lint: install ## ruff, and the import layers (import-linter contracts in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff check --fix .

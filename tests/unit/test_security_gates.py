@@ -129,38 +129,43 @@ def region_key_reference(stack: str, value: str) -> bool:
     )
 
 
+def _s3_default_encryption(config: dict[str, Any]) -> dict[str, Any]:
+    rules = as_list(config.get("rule", []))
+    default = rules[0].get("apply_server_side_encryption_by_default", {}) if rules else {}
+    return default[0] if isinstance(default, list) else default
+
+
+def uses_region_cmk(stack: str, rtype: str, config: dict[str, Any]) -> bool:
+    """Whether a resource this gate checks is encrypted with its region's customer managed key (others: True)."""
+    if rtype in ENCRYPTION_FIELDS:
+        value = next((config.get(f) for f in ENCRYPTION_FIELDS[rtype] if config.get(f)), "")
+        return region_key_reference(stack, str(value))
+    if rtype == "aws_dynamodb_table":
+        sse = config.get("server_side_encryption")
+        sse = sse if isinstance(sse, dict) else {}
+        return bool(sse.get("enabled") and region_key_reference(stack, str(sse.get("kms_key_arn", ""))))
+    if rtype == "aws_s3_bucket_server_side_encryption_configuration":
+        default = _s3_default_encryption(config)
+        return default.get("sse_algorithm") == "aws:kms" and region_key_reference(
+            stack, str(default.get("kms_master_key_id", ""))
+        )
+    if rtype == "aws_ssm_parameter" and config.get("type") == "SecureString":
+        return region_key_reference(stack, str(config.get("key_id", "")))
+    if rtype == "aws_rds_cluster":
+        return config.get("storage_encrypted") is True
+    return True
+
+
 @pytest.mark.parametrize("synth_name", ["local_dev", "aws_prod"])
 def test_every_store_log_group_topic_queue_and_secret_uses_the_region_cmk(
     request: pytest.FixtureRequest, synth_name: str
 ) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
-    unencrypted = []
-    for stack, rtype, name, config in synth.all_resources():
-        if rtype in ENCRYPTION_FIELDS:
-            value = next((config.get(f) for f in ENCRYPTION_FIELDS[rtype] if config.get(f)), "")
-            if not region_key_reference(stack, str(value)):
-                unencrypted.append(f"{stack} {rtype}.{name}")
-        elif rtype == "aws_dynamodb_table":
-            sse = (
-                (config.get("server_side_encryption") or {})
-                if isinstance(config.get("server_side_encryption"), dict)
-                else {}
-            )
-            if not (sse.get("enabled") and region_key_reference(stack, str(sse.get("kms_key_arn", "")))):
-                unencrypted.append(f"{stack} {rtype}.{name}")
-        elif rtype == "aws_s3_bucket_server_side_encryption_configuration":
-            rules = as_list(config.get("rule", []))
-            default = rules[0].get("apply_server_side_encryption_by_default", {}) if rules else {}
-            default = default[0] if isinstance(default, list) else default
-            if default.get("sse_algorithm") != "aws:kms" or not region_key_reference(
-                stack, str(default.get("kms_master_key_id", ""))
-            ):
-                unencrypted.append(f"{stack} {rtype}.{name}")
-        elif rtype == "aws_ssm_parameter" and config.get("type") == "SecureString":
-            if not region_key_reference(stack, str(config.get("key_id", ""))):
-                unencrypted.append(f"{stack} {rtype}.{name}")
-        elif rtype == "aws_rds_cluster" and config.get("storage_encrypted") is not True:
-            unencrypted.append(f"{stack} {rtype}.{name}")
+    unencrypted = [
+        f"{stack} {rtype}.{name}"
+        for stack, rtype, name, config in synth.all_resources()
+        if not uses_region_cmk(stack, rtype, config)
+    ]
     assert unencrypted == []
 
 
