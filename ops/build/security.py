@@ -62,7 +62,8 @@ def _skip_reason(stacks_dir: Path, stack: str, resource: str, check_id: str) -> 
         block = resources.get(rtype, {}).get(name, {})
     else:  # checkov names some findings `resource.<name>`, without the type
         block = next((items[rtype] for items in resources.values() if rtype in items), {})
-    return block.get("//", {}).get(SKIP_KEY, {}).get(check_id)
+    reason: str | None = block.get("//", {}).get(SKIP_KEY, {}).get(check_id)
+    return reason
 
 
 def evaluate(stacks_dir: Path) -> tuple[int, list[Finding], list[tuple[Finding, str]]]:

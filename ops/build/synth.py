@@ -59,4 +59,5 @@ def synth(settings: Settings, *, force: bool = False) -> bool:
 
 def manifest() -> dict[str, dict[str, object]]:
     path = outdir() / "manifest.json"
-    return json.loads(path.read_text())["stacks"]
+    stacks: dict[str, dict[str, object]] = json.loads(path.read_text())["stacks"]
+    return stacks

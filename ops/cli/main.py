@@ -6,7 +6,7 @@ import argparse
 from dataclasses import asdict
 
 from config import ConfigError, load_settings
-from config.settings import ROLES
+from config.settings import ROLES, Role
 from ops.build import graph, security
 from ops.build.synth import synth
 from ops.core.aws_clients import client
@@ -24,7 +24,7 @@ from ops.traffic import failover, rollout
 from shared.local_target import clean_up_after_destroy
 from shared.stack_id import UnknownStackError
 
-REGION_CHOICES = {**{role: (role,) for role in ROLES}, "all": ROLES}
+REGION_CHOICES: dict[str, tuple[Role, ...]] = {**{role: (role,) for role in ROLES}, "all": ROLES}
 
 
 def cmd_tfconfig(_: argparse.Namespace) -> int:

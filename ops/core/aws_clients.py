@@ -1,8 +1,12 @@
-"""boto3 clients for the configured target (the emulator's endpoint and fake credentials when local)."""
+"""boto3 clients for the configured target (the emulator's endpoint and fake credentials when local).
+
+Callers that use a client much type it with its boto3-stubs class (`ops.state.bucket`: `S3Client`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import boto3
 
@@ -11,8 +15,10 @@ from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 
 
 def client(settings: Settings, service: str, region: str) -> Any:
+    # Any service by name: the stubs overload the client factories on literal service names only.
     if settings.is_local:
-        return boto3.client(
+        make = cast("Callable[..., Any]", boto3.client)
+        return make(
             service,
             region_name=region,
             endpoint_url=settings.local.endpoint,
@@ -20,4 +26,4 @@ def client(settings: Settings, service: str, region: str) -> Any:
             aws_secret_access_key=FAKE_SECRET_KEY,
         )
     session = boto3.Session(profile_name=settings.aws.profile or None)
-    return session.client(service, region_name=region)
+    return cast("Callable[..., Any]", session.client)(service, region_name=region)

@@ -97,7 +97,7 @@ def is_unchanged(settings: Settings, stack: str) -> bool:
     """Provably nothing to apply: the same configuration, the state the last apply left, and the same
     outputs of the stacks it reads (a dependency's new output would change this stack's plan)."""
     record = store.read_record(settings, stack)
-    if not configuration_applied(record, stack):
+    if record is None or not configuration_applied(record, stack):
         return False
     version = store.state_version(store.read_state(settings, stack))
     if version != store.StateVersion(record.lineage, record.serial):

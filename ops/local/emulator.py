@@ -30,7 +30,7 @@ def is_answering(local: LocalTarget, timeout: float = 3.0) -> bool:
     try:
         url = f"{local.endpoint}/moto-api/"  # local.host is validated to be a loopback address
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
-            return response.status == 200
+            return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
 

@@ -23,9 +23,11 @@ def s3(settings: Settings) -> S3Client:
 
 def get_bytes(settings: Settings, key: str, version_id: str | None = None) -> bytes | None:
     """The object's content; None when it (or the bucket) does not exist."""
-    extra = {"VersionId": version_id} if version_id else {}
+    bucket = settings.state.bucket
     try:
-        return s3(settings).get_object(Bucket=settings.state.bucket, Key=key, **extra)["Body"].read()
+        if version_id:
+            return s3(settings).get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"].read()
+        return s3(settings).get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in NOT_FOUND:
             return None
@@ -39,8 +41,10 @@ def get_json(settings: Settings, key: str) -> Any:
 
 
 def put_bytes(settings: Settings, key: str, body: bytes, content_type: str | None = None) -> None:
-    extra = {"ContentType": content_type} if content_type else {}
-    s3(settings).put_object(Bucket=settings.state.bucket, Key=key, Body=body, **extra)
+    if content_type:
+        s3(settings).put_object(Bucket=settings.state.bucket, Key=key, Body=body, ContentType=content_type)
+    else:
+        s3(settings).put_object(Bucket=settings.state.bucket, Key=key, Body=body)
 
 
 def put_json(settings: Settings, key: str, data: Any, *, trailing_newline: bool = False) -> None:

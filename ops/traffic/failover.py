@@ -87,7 +87,8 @@ def global_region(settings: Settings, fallback: str) -> str:
 
 def describe_global(settings: Settings, global_id: str) -> dict[str, Any]:
     rds = client(settings, "rds", global_region(settings, settings.regions.primary))
-    return rds.describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"][0]
+    described: dict[str, Any] = rds.describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"][0]
+    return described
 
 
 def writer_role(members: Sequence[dict[str, Any]], found: dict[Role, Cluster]) -> Role | None:
