@@ -234,7 +234,9 @@ def _with_json(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    ro = sub.add_parser("rollout", help="staged traffic shift to a region, watched by alarms and health checks")
+    ro = _with_json(
+        sub.add_parser("rollout", help="staged traffic shift to a region, watched by alarms and health checks")
+    )
     ro.add_argument("--to", default="", help="primary | secondary (TO)")
     ro.add_argument("--steps", default="", help="percents for TO, e.g. 10,25,50,100 (STEPS; the default)")
     ro.add_argument("--bake", default="", help="seconds to watch each step (BAKE; default 300)")

@@ -245,8 +245,22 @@ class StepRow:
     apply_seconds: float = 0.0
     bake_seconds: float | None = None
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "from": self.source.as_dict(),
+            "to": self.target.as_dict(),
+            "apply_seconds": self.apply_seconds,
+            "bake_seconds": self.bake_seconds,
+            "result": self.result,
+        }
+
 
 def print_summary(rows: list[StepRow]) -> None:
+    """The steps taken, as a table (or, with `--json`, as the command's JSON document)."""
+    if console.json_mode:
+        console.json({"steps": [r.as_json() for r in rows]})
+        return
     header = f"{'step':<6} {'from':>8} {'to':>8} {'apply s':>8} {'bake s':>7}  result"
     lines = ["", "traffic split primary/secondary", header, "-" * (len(header) + 30)]
     for r in rows:
@@ -400,6 +414,8 @@ def execute(
         console.say(f"--> {to} already has {state.weights.share(to)}% of the traffic: nothing to apply")
         if state.status != "stable" or state.rollout:
             _mark_stable(settings, state)
+        if console.json_mode:
+            print_summary(run.rows)  # the resumed step, if any: a JSON reader always gets its document
         return 0
     console.say(f"--> {len(plan)} step(s) to {to}: {', '.join(str(s) for s in plan)} (primary/secondary)")
     for number, target in enumerate(plan, 1):
