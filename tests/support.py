@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ops.core.tool_env import QUIET
+from shared.stack_id import all_stacks
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("network", "data", "compute", "dns")
-STACKS = tuple(f"{layer}-{role}" for role in ("primary", "secondary") for layer in LAYERS)
+STACKS = tuple(stack.name for stack in all_stacks())
 
 
 def clean_environ(**overrides: str) -> dict[str, str]:

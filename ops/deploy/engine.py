@@ -137,7 +137,7 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out:
         return StackResult(stack, "unchanged", seconds=time.monotonic() - started)
     out.say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
     try:
-        summary = StackTerraform(stack, settings).apply(destroy=destroy, on_event=_progress(stack, out))
+        summary = StackTerraform(stack, settings, out).apply(destroy=destroy, on_event=_progress(stack, out))
     except TerraformError as error:
         out.say(str(error))
         lock_line = explain_lock_error(stack, error)

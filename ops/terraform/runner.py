@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from ops.core.console import console
+from ops.core.console import Console, console
 from ops.core.errors import NotDeployedError
 from ops.core.paths import stack_dir
 from ops.core.tool_env import tool_env
@@ -64,9 +63,10 @@ def run_terraform(
 
 
 class StackTerraform:
-    def __init__(self, stack: str, settings: Settings) -> None:
+    def __init__(self, stack: str, settings: Settings, out: Console = console) -> None:
         self.stack = stack
         self.settings = settings
+        self.out = out
         self.dir: Path = stack_dir(stack)
         self.env = tool_env(settings)
         if not (self.dir / "cdk.tf.json").exists():
@@ -110,7 +110,7 @@ class StackTerraform:
             if code == 1 and own_lock.LOCK_FAILURE in output:
                 released = own_lock.release_if_orphaned(self.settings, registered, command)
                 if released is not None:
-                    console.say(
+                    self.out.say(
                         f"{self.stack}: released state lock {released}, which this {command} took itself and then "
                         "lost track of (an answer from the lock table went missing); running it again"
                     )
@@ -165,9 +165,3 @@ class StackTerraform:
         if code not in (0, 2):
             raise TerraformError(self.stack, "plan", output)
         return code, output
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.monotonic()
-    result = fn()
-    return result, time.monotonic() - start

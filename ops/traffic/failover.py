@@ -36,6 +36,7 @@ from ops.state import locks, traffic_split
 from ops.state.traffic_split import Split
 from ops.traffic import rollout
 from shared.local_target import EMULATOR_GLOBAL_CLUSTER_REGION
+from shared.stack_id import StackId
 
 DEFAULT_MAX_LAG_MS = 1000
 DEFAULT_BAKE_SECONDS = 60
@@ -70,14 +71,15 @@ def other(role: Role) -> Role:
 
 def clusters(settings: Settings) -> tuple[dict[Role, Cluster], str]:
     """Each region's Aurora cluster and the global cluster id, from the data stacks' outputs."""
-    outputs = outputs_with(settings, [f"data-{role}" for role in ROLES])
+    data_stacks = {role: StackId("data", role).name for role in ROLES}
+    outputs = outputs_with(settings, list(data_stacks.values()))
     found: dict[Role, Cluster] = {}
-    for role in ROLES:
-        data = outputs.get(f"data-{role}")
+    for role, stack in data_stacks.items():
+        data = outputs.get(stack)
         if not data:
-            raise NotDeployedError(f"data-{role} is not deployed: a failover needs both regions")
+            raise NotDeployedError(f"{stack} is not deployed: a failover needs both regions")
         found[role] = Cluster(role, settings.regions.of(role), data["cluster_identifier"], data["cluster_arn"])
-    return found, outputs["data-primary"]["global_cluster_identifier"]
+    return found, outputs[data_stacks["primary"]]["global_cluster_identifier"]
 
 
 def global_region(settings: Settings, fallback: str) -> str:

@@ -27,7 +27,7 @@ from ops.deploy import engine, releases
 from ops.deploy.outputs import outputs_with
 from ops.state import locks, traffic_split
 from ops.state.traffic_split import Split, TrafficState
-from shared.stack_id import all_stacks, parse_role
+from shared.stack_id import StackId, all_stacks, parse_role
 
 DNS_STACKS = [s.name for s in all_stacks() if s.layer == "dns"]
 DEFAULT_STEPS = (10, 25, 50, 100)
@@ -119,13 +119,14 @@ class Watch:
         outputs = _outputs(settings)
         watch = cls(settings)
         for role in roles:
-            compute, dns = outputs.get(f"compute-{role}", {}), outputs.get(f"dns-{role}", {})
+            compute_stack, dns_stack = StackId("compute", role).name, StackId("dns", role).name
+            compute, dns = outputs.get(compute_stack, {}), outputs.get(dns_stack, {})
             if not compute.get("region_unhealthy_alarm_name"):
                 raise NotDeployedError(
-                    f"compute-{role} is not deployed (no region_unhealthy_alarm_name output); deploy first"
+                    f"{compute_stack} is not deployed (no region_unhealthy_alarm_name output); deploy first"
                 )
             if not dns.get("health_check_id"):
-                raise NotDeployedError(f"dns-{role} is not deployed (no health_check_id output); deploy first")
+                raise NotDeployedError(f"{dns_stack} is not deployed (no health_check_id output); deploy first")
             watch.alarms.append((role, compute["region_unhealthy_alarm_name"]))
             watch.health_checks.append((role, dns["health_check_id"]))
         return watch
