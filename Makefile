@@ -44,7 +44,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.local/terraform.rc: $(VENV)/.installed ops/terraform_config.py
+.local/terraform.rc: $(VENV)/.installed ops/terraform/cli_config.py
 	@$(OPS) tfconfig
 
 LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
@@ -131,9 +131,10 @@ test-integration: install ## integration tests only (deploys to a private emulat
 security: install .venv-security/.installed ## checkov over every stack (offline); fails on any check not skipped in code
 	@$(OPS) security
 
-lint: install typecheck ## ruff, mypy
+lint: install typecheck ## ruff, mypy, and the import layers (import-linter contracts in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install ## mypy (strict for ops, config, shared, stacks; see [tool.mypy] in pyproject.toml)
 	$(VENV)/bin/mypy
@@ -154,7 +155,7 @@ bench: install ## performance figures vs stock cdktf (private emulators; BENCH_A
 bench-load: install ## 1,000 concurrent payments through the handler, then checks of what was written (LOAD_ARGS="--reuse")
 	$(PY) -m bench.load $(LOAD_ARGS)
 
-# Traffic, failover and per-stack rollback (see ops/rollout.py, ops/failover.py, ops/releases.py).
+# Traffic, failover and per-stack rollback (see ops/traffic/rollout.py, ops/traffic/failover.py, ops/deploy/rollback.py).
 TO ?=
 STEPS ?=
 BAKE ?=

@@ -42,7 +42,7 @@ from botocore.config import Config
 from config import load_settings
 from harness.api_events import api_event
 from harness.platform import Platform, free_port
-from ops.paths import ROOT, outputs_dir
+from ops.core.paths import ROOT, outputs_dir
 
 LAYERS = ("network", "data", "compute")
 EVENT_WAIT_SECONDS = 60
@@ -277,26 +277,42 @@ class Written:
     events: Counter[str]
 
 
-def written(region: Region, run_customer: str, event_queue_url: str, expected_events: int) -> Written:
-    dynamodb, s3, sqs = region.client("dynamodb"), region.client("s3"), region.client("sqs")
+def _stored_items(region: Region, run_customer: str) -> dict[str, dict[str, Any]]:
+    """The run's payment items; an item stored twice under one id is marked `_copies`."""
     items: dict[str, dict[str, Any]] = {}
-    for page in dynamodb.get_paginator("scan").paginate(
-        TableName=region.table,
-        FilterExpression="customer_id = :c",
-        ExpressionAttributeValues={":c": {"S": run_customer}},
-        ConsistentRead=True,
+    for page in (
+        region.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=region.table,
+            FilterExpression="customer_id = :c",
+            ExpressionAttributeValues={":c": {"S": run_customer}},
+            ConsistentRead=True,
+        )
     ):
         for item in page["Items"]:
             payment_id = item["payment_id"]["S"]
             if payment_id in items:
                 items[payment_id]["_copies"] = items[payment_id].get("_copies", 1) + 1
             items[payment_id] = item
-    audit_writes: Counter[str] = Counter()
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=region.bucket, Prefix="audit/"):
+    return items
+
+
+def _audit_writes(region: Region, payment_ids: dict[str, Any]) -> Counter[str]:
+    writes: Counter[str] = Counter()
+    for page in (
+        region.client("s3").get_paginator("list_object_versions").paginate(Bucket=region.bucket, Prefix="audit/")
+    ):
         for version in page.get("Versions", []):
             payment_id = Path(version["Key"]).stem
-            if payment_id in items:
-                audit_writes[payment_id] += 1
+            if payment_id in payment_ids:
+                writes[payment_id] += 1
+    return writes
+
+
+def _events(region: Region, event_queue_url: str, expected_events: int) -> Counter[str]:
+    """Payment events from the queue, drained until `expected_events` arrived or the wait ran out."""
+    sqs = region.client("sqs")
     events: Counter[str] = Counter()
     deadline = time.monotonic() + EVENT_WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -309,7 +325,12 @@ def written(region: Region, run_customer: str, event_queue_url: str, expected_ev
             sqs.delete_message_batch(QueueUrl=event_queue_url, Entries=entries)
         elif sum(events.values()) >= expected_events:
             break
-    return Written(items, audit_writes, events)
+    return events
+
+
+def written(region: Region, run_customer: str, event_queue_url: str, expected_events: int) -> Written:
+    items = _stored_items(region, run_customer)
+    return Written(items, _audit_writes(region, items), _events(region, event_queue_url, expected_events))
 
 
 def checks(answers: list[Answer], found: Written) -> list[tuple[str, bool, str]]:

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from bench.measure import Measurement, run
 from harness.platform import free_port
-from ops.paths import ROOT, VENV_BIN
-from ops.terraform_config import write_cli_config
+from ops.core.paths import ROOT, VENV_BIN
+from ops.core.tool_env import QUIET
+from ops.terraform.cli_config import write_cli_config
 
 PY = str(VENV_BIN / "python")
 NPX = shutil.which("npx") or "npx"
@@ -68,8 +69,7 @@ class Bench:
             "CDKTF_OUTDIR": str(outdir),
             "PAYMENTS_OUTPUTS_DIR": str(outdir.parent / "outputs"),
             "TF_CLI_CONFIG_FILE": self.cli_config,
-            "CHECKPOINT_DISABLE": "1",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            **QUIET,
             **extra,
         }
 

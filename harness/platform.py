@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 
 from config import Settings, load_settings
-from ops.paths import ROOT
-from ops.tool_env import QUIET
+from ops.core.paths import ROOT
+from ops.core.tool_env import QUIET
 
 
 def clean_environ(**overrides: str) -> dict[str, str]:

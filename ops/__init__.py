@@ -1,1 +1,4 @@
-"""Operator tooling: the local emulator, state bootstrap, synth, per-stack plan/apply/destroy, outputs."""
+"""Operator tooling, in layers (each imports only the ones below it; `make lint` checks it):
+
+cli -> traffic -> deploy -> terraform -> build | state | local -> core
+"""

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.platform import clean_environ
+from shared.stack_id import all_stacks
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("network", "data", "compute", "dns")
-STACKS = tuple(f"{layer}-{role}" for role in ("primary", "secondary") for layer in LAYERS)
+STACKS = tuple(stack.name for stack in all_stacks())
 
 
 def synth_app(outdir: Path, **settings: str) -> subprocess.CompletedProcess[str]:

@@ -8,6 +8,7 @@ runs the phases in the order of PHASES (within a phase, pytest's own order).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,11 +70,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 
 @pytest.fixture(scope="session")
-def deploy_logs(platform: Platform) -> dict[str, str]:
-    return {role: platform.must("deploy", role) for role in ("primary", "secondary")}
+def deploy_logs(platform: Platform) -> dict[str, dict[str, Any]]:
+    """Each region's deploy summary (`deploy <role> --json`)."""
+    return {role: json.loads(platform.must("deploy", role, "--json")) for role in ("primary", "secondary")}
 
 
 @pytest.fixture(scope="session")
-def deployed(platform: Platform, deploy_logs: dict[str, str]) -> dict[str, Any]:
+def deployed(platform: Platform, deploy_logs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The outputs file written by the deploys: {stack: {output: value}}."""
     return platform.outputs()

@@ -16,7 +16,7 @@ import pytest
 
 from config.settings import LocalTarget
 from harness.platform import free_port
-from ops import emulator
+from ops.local import emulator
 
 ROUNDS, WRITERS = 25, 16
 

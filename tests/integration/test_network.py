@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
+from config.settings import ROLES
 from harness.platform import Platform
-
-ROLES = ("primary", "secondary")
+from shared.stack_id import LAYERS
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -67,8 +66,12 @@ def test_security_groups_admit_nothing_from_anywhere(platform: Platform, deploye
                 assert not [r for r in permission.get("IpRanges", []) if r["CidrIp"] == "0.0.0.0/0"]
 
 
-def test_deploy_printed_a_summary_for_every_stack(deploy_logs: dict[str, str]) -> None:
-    for role, log in deploy_logs.items():
-        assert re.search(r"^stack\s+result\s+added\s+changed\s+destroyed\s+seconds$", log, re.M)
-        for layer in ("network", "data", "compute", "dns"):
-            assert re.search(rf"^{layer}-{role}\s+ok\s+\d+\s+\d+\s+\d+\s+[\d.]+$", log, re.M), f"{layer}-{role}"
+def test_deploy_reported_every_stack_of_its_region_applied(deploy_logs: dict[str, dict[str, Any]]) -> None:
+    for role, summary in deploy_logs.items():
+        assert summary["ok"] is True
+        rows = {row["stack"]: row for row in summary["stacks"]}
+        assert list(rows) == [f"{layer}-{role}" for layer in LAYERS]
+        for row in rows.values():
+            assert row["result"] == "ok", row
+            assert min(row["added"], row["changed"], row["destroyed"]) >= 0
+            assert row["seconds"] > 0

@@ -11,8 +11,9 @@ import pytest
 from config import Settings, load_settings
 from config.settings import LocalTarget
 from harness.platform import free_port
-from ops import emulator, own_lock
-from ops.aws_clients import client
+from ops.core.aws_clients import client
+from ops.local import emulator
+from ops.terraform import own_lock
 from tests.support import clean_environ
 
 STACK = "network-primary"

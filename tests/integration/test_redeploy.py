@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-import re
+import json
 from typing import Any
 
 import pytest
 
 from harness.platform import Platform
-from ops import state_admin, state_store
+from ops.state import admin as state_admin
+from ops.state import store as state_store
 
 pytestmark = pytest.mark.phase("redeploy")
 
 
-def results(log: str) -> dict[str, str]:
-    rows = re.findall(r"^([a-z]+-(?:primary|secondary))\s+(ok|unchanged|FAILED|not run)\s", log, re.M)
-    return dict(rows)
+def deploy(platform: Platform, *args: str) -> list[dict[str, Any]]:
+    """`deploy ... --json`: one row per stack (stack, result, added, changed, destroyed, seconds)."""
+    rows: list[dict[str, Any]] = json.loads(platform.must("deploy", *args, "--json"))["stacks"]
+    return rows
+
+
+def results(rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {row["stack"]: row["result"] for row in rows}
 
 
 def test_redeploy_without_changes_skips_every_stack(platform: Platform, deployed: dict[str, Any]) -> None:
-    log = platform.must("deploy", "all")
-    assert set(results(log).values()) == {"unchanged"}
-    assert len(results(log)) == 8
+    outcome = results(deploy(platform, "all"))
+    assert set(outcome.values()) == {"unchanged"}
+    assert len(outcome) == 8
 
 
 def test_a_moved_state_serial_makes_that_stack_plan_again(platform: Platform, deployed: dict[str, Any]) -> None:
@@ -31,33 +37,38 @@ def test_a_moved_state_serial_makes_that_stack_plan_again(platform: Platform, de
     state["serial"] += 1
     state_admin.write_state(platform.settings, "network-primary", state)
 
-    outcome = results(platform.must("deploy", "primary"))
+    outcome = results(deploy(platform, "primary"))
     assert outcome["network-primary"] == "ok"
     assert {s: r for s, r in outcome.items() if s != "network-primary"} == {
         "data-primary": "unchanged",
         "compute-primary": "unchanged",
         "dns-primary": "unchanged",
     }
-    assert set(results(platform.must("deploy", "primary")).values()) == {"unchanged"}
+    assert set(results(deploy(platform, "primary")).values()) == {"unchanged"}
 
 
 def test_force_applies_everything_and_changes_nothing(platform: Platform, deployed: dict[str, Any]) -> None:
-    log = platform.must("deploy", "secondary", "--force")
-    rows = re.findall(r"^([a-z]+-secondary)\s+ok\s+(\d+)\s+(\d+)\s+(\d+)\s", log, re.M)
-    assert [row[0] for row in rows] == ["network-secondary", "data-secondary", "compute-secondary", "dns-secondary"]
-    assert all(row[1:] == ("0", "0", "0") for row in rows), rows
+    rows = deploy(platform, "secondary", "--force")
+    assert [row["stack"] for row in rows] == [
+        "network-secondary",
+        "data-secondary",
+        "compute-secondary",
+        "dns-secondary",
+    ]
+    assert all((row["result"], row["added"], row["changed"], row["destroyed"]) == ("ok", 0, 0, 0) for row in rows), rows
 
 
 def test_drift_outside_terraform_is_reported(platform: Platform, deployed: dict[str, Any]) -> None:
-    clean = platform.ops("drift")
-    assert clean.returncode == 0, clean.stdout
+    clean = platform.ops("drift", "--json")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
     ec2 = platform.client("ec2", "primary")
     vpc_id = deployed["network-primary"]["vpc_id"]
     ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Owner", "Value": "someone-in-the-console"}])
     try:
-        drifted = platform.ops("drift")
+        drifted = platform.ops("drift", "--json")
         assert drifted.returncode == 2
-        assert re.search(r"^network-primary\s+drifted\s", drifted.stdout, re.M)
-        assert re.search(r"^network-secondary\s+clean\s", drifted.stdout, re.M)
+        status = {row["stack"]: row["status"] for row in json.loads(drifted.stdout)["stacks"]}
+        assert status["network-primary"] == "drifted"
+        assert status["network-secondary"] == "clean"
     finally:
         ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Owner", "Value": platform.settings.tags["Owner"]}])

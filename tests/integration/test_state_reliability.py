@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from harness.platform import Platform
-from ops import own_lock
+from ops.terraform import own_lock
 from tests.support import ROOT
 
 pytestmark = pytest.mark.phase("state")
@@ -36,12 +35,13 @@ def state(platform: Platform) -> dict[str, Any]:
 
 
 def start_ops(platform: Platform, *args: str, **env: str) -> subprocess.Popen[str]:
+    """`python -m ops ...` in the background; with `--json` stderr (the progress) is kept apart from the JSON."""
     return subprocess.Popen(
         [sys.executable, "-m", "ops", *args],
         cwd=ROOT,
         env={**platform.env, **env},
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE if "--json" in args else subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
@@ -77,10 +77,10 @@ def test_concurrent_applies_are_serialized_by_the_lock(
     before = state(platform)
     env = {**CHANGED, "PAYMENTS_STATE_LOCK_TIMEOUT_SECONDS": "900"}
     prepare_change(platform, **env)
-    runs = [start_ops(platform, "apply", STACK, "--force", **env) for _ in range(writers)]
-    logs = [run.communicate(timeout=1800)[0] for run in runs]
+    runs = [start_ops(platform, "apply", STACK, "--force", "--json", **env) for _ in range(writers)]
+    logs = [run.communicate(timeout=1800) for run in runs]
     assert [run.returncode for run in runs] == [0] * writers, logs
-    changed = [int(m.group(1)) for log in logs for m in [re.search(rf"{STACK}: \d+ added, (\d+) changed", log)] if m]
+    changed = [row["changed"] for summary, _ in logs for row in json.loads(summary)["stacks"]]
     assert sorted(changed) == [0] * (writers - 1) + [1], logs  # exactly one run changed the log group
     after = state(platform)
     assert after["lineage"] == before["lineage"]
@@ -191,13 +191,11 @@ def test_an_interrupted_apply_converges_on_rerun(platform: Platform, deployed: d
 
 
 def test_an_earlier_state_version_can_be_restored(platform: Platform, deployed: dict[str, Any]) -> None:
-    listing = platform.must("state-versions", STACK).splitlines()
-    header = next(i for i, line in enumerate(listing) if line.startswith("version id"))
-    rows = [line.split() for line in listing[header + 1 :] if line.strip()]
-    assert len(rows) >= 2
-    assert rows[0][-1] == "(current)"
-    current_serial = int(rows[0][2])
-    previous_id = rows[1][0]
+    versions = json.loads(platform.must("state-versions", STACK, "--json"))["versions"]
+    assert len(versions) >= 2
+    assert versions[0]["latest"] is True
+    current_serial = versions[0]["serial"]
+    previous_id = versions[1]["version_id"]
 
     refused = platform.ops("state-restore", STACK, previous_id)
     assert refused.returncode == 1

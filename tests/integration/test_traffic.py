@@ -37,6 +37,20 @@ class TunedPlatform(Platform):
         return {**super().env, **self.extra}
 
 
+def steps(output: str) -> list[tuple[str, str, str, str]]:
+    """`rollout --json`: (step, from, to, result) per row, splits as primary/secondary."""
+    rows = json.loads(output)["steps"]
+    split = "{0[primary]}/{0[secondary]}".format
+    return [(r["step"], split(r["from"]), split(r["to"]), r["result"]) for r in rows]
+
+
+def current_release(platform: Platform, stack: str) -> dict[str, Any]:
+    """`releases --json`: the release that left the stack's state as it is now."""
+    listing = json.loads(platform.must("releases", stack, "--json"))
+    assert listing["current"] is not None, listing
+    return next(r for r in listing["releases"] if r["n"] == listing["current"])
+
+
 def entry_name(platform: Platform) -> str:
     dns = platform.settings.dns
     return f"{dns.api_record}.{dns.zone_name}."
@@ -143,14 +157,15 @@ def test_a_full_ramp_to_the_secondary_and_back_is_visible_in_route53(
     platform: Platform, dns: Callable[[], Weights]
 ) -> None:
     with watching(0.3, dns) as seen:
-        log = platform.must("rollout", "--to", "secondary", "--steps", "10,25,50,100", "--bake", "1")
+        log = platform.must("rollout", "--to", "secondary", "--steps", "10,25,50,100", "--bake", "1", "--json")
     assert whole_splits(seen) == [(100, 0), (90, 10), (75, 25), (50, 50), (0, 100)]
-    assert re.findall(r"^(\d/4)\s+\S+\s+(\S+)\s+[\d.]+\s+[\d.]+\s+ok$", log, re.M) == [
-        ("1/4", "90/10"),
-        ("2/4", "75/25"),
-        ("3/4", "50/50"),
-        ("4/4", "0/100"),
+    assert steps(log) == [
+        ("1/4", "100/0", "90/10", "ok"),
+        ("2/4", "90/10", "75/25", "ok"),
+        ("3/4", "75/25", "50/50", "ok"),
+        ("4/4", "50/50", "0/100", "ok"),
     ]
+    assert all(row["bake_seconds"] is not None for row in json.loads(log)["steps"])
     state = persisted(platform)
     assert state["weights"] == {"primary": 0, "secondary": 100}
     assert state["status"] == "stable"
@@ -185,14 +200,16 @@ def test_an_alarm_at_step_2_reverts_to_the_last_good_split(platform: Platform, d
     injector = threading.Thread(target=fire_at_step_2, daemon=True)
     injector.start()
     try:
-        result = platform.ops("rollout", "--to", "secondary", "--steps", "10,25,50,100", "--bake", "20")
+        result = platform.ops("rollout", "--to", "secondary", "--steps", "10,25,50,100", "--bake", "20", "--json")
         injector.join(timeout=30)
         assert fired, "the alarm was never set: step 2 did not start"
         assert result.returncode == 1
         region = platform.region("secondary")
-        assert f"bad signal: alarm {fired[0]} (secondary, {region}): in ALARM" in result.stdout
-        assert re.search(rf"^2/4\s+90/10\s+75/25 .* FAILED: alarm {fired[0]} \({region}\)$", result.stdout, re.M)
-        assert re.search(r"^revert\s+75/25\s+90/10 .* reverted$", result.stdout, re.M)
+        assert f"bad signal: alarm {fired[0]} (secondary, {region}): in ALARM" in result.stderr
+        assert steps(result.stdout)[-2:] == [
+            ("2/4", "90/10", "75/25", f"FAILED: alarm {fired[0]} ({region})"),
+            ("revert", "75/25", "90/10", "reverted"),
+        ]
         assert dns() == (90, 10)
         state = persisted(platform)
         assert state["weights"] == {"primary": 90, "secondary": 10}
@@ -202,9 +219,9 @@ def test_an_alarm_at_step_2_reverts_to_the_last_good_split(platform: Platform, d
         assert fired[0] in failed["signal"]
         assert (reverted["from"]["secondary"], reverted["to"]["secondary"], reverted["result"]) == (25, 10, "reverted")
 
-        kept = platform.must("deploy", "all")  # a later deploy keeps the persisted split
-        assert re.search(r"^dns-primary\s+unchanged\s", kept, re.M)
-        assert re.search(r"^dns-secondary\s+unchanged\s", kept, re.M)
+        kept = json.loads(platform.must("deploy", "all", "--json"))  # a later deploy keeps the persisted split
+        results = {row["stack"]: row["result"] for row in kept["stacks"]}
+        assert (results["dns-primary"], results["dns-secondary"]) == ("unchanged", "unchanged")
         assert dns() == (90, 10)
     finally:
         injector.join(timeout=1)
@@ -256,9 +273,7 @@ def test_rollback_of_compute_primary_restores_its_previous_release(
     try:
         tuned.must("apply", "compute-primary")
         assert concurrency() == {11}
-        listing = platform.must("releases", "compute-primary")
-        newest = re.findall(r"^\*\s+(\d+)\s", listing, re.M)
-        assert newest, listing
+        newest = current_release(platform, "compute-primary")["n"]
 
         refused = platform.ops("rollback", "compute-primary")  # no terminal, no CONFIRM=yes
         assert refused.returncode == 1
@@ -268,11 +283,10 @@ def test_rollback_of_compute_primary_restores_its_previous_release(
 
         log = platform.must("rollback", "compute-primary", "--confirm", "yes")
         target = int(re.search(r"rolling back from release \d+ to release (\d+)", log)[1])  # type: ignore[index]
-        assert target < int(newest[0])
+        assert target < newest
         assert concurrency() == {configured}
         assert serials(platform, others) == before, "a rollback of one stack moved another stack's state"
-        listing = platform.must("releases", "compute-primary")
-        assert re.search(rf"^\*\s+\d+\s.*rollback of {target}", listing, re.M), listing
+        assert current_release(platform, "compute-primary")["rollback_of"] == target
     finally:
         platform.must("apply", "compute-primary")  # back to the configured settings (and a fresh deploy record)
     assert concurrency() == {configured}

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from config import load_settings
 from config.settings import Settings
-from shared.local_target import GAPS_BY_KEY
+from shared.local_target import GAPS_BY_KEY, clean_up_after_destroy
 from shared.naming import Naming
 from stacks.data.stack import GLOBAL_MEMBER_IGNORES, replication_role_name
 from tests.conftest import AWS_ACCOUNT
-from tests.support import Synth
+from tests.support import Synth, synth_app
 
 DATA_STACKS = ("data-primary", "data-secondary")
 KEY_REF = "${aws_kms_key.key_F64E54E4.arn}"
@@ -475,8 +477,6 @@ def test_primary_plan_copies_to_the_secondary_vault(target) -> None:
 
 
 def test_no_copy_action_when_disabled(tmp_path) -> None:
-    from tests.support import synth_app
-
     outdir = tmp_path / "cdktf.out"
     result = synth_app(outdir, PAYMENTS_DATA_BACKUP_COPY_TO_SECONDARY="false")
     assert result.returncode == 0, result.stderr
@@ -620,11 +620,6 @@ def test_local_backup_plan_name_changes_with_each_key(local_dev: Synth) -> None:
 
 def test_clean_up_after_destroy_removes_only_orphaned_automated_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
     """Gap `rds-automated-snapshots`, on moto in-process: live clusters keep theirs; the aws target is untouched."""
-    import boto3
-    from moto import mock_aws
-
-    from shared.local_target import clean_up_after_destroy
-
     for var, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}.items():
         monkeypatch.setenv(var, value)
     with mock_aws():

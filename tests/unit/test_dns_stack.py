@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ops import traffic
+from ops.state import traffic_split
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 from tests.support import Synth, clean_environ, synth_app
 
@@ -184,7 +184,7 @@ def test_weights_are_number_variables_defaulting_to_the_configured_split(
 
 
 def test_ops_writes_the_variable_the_stack_declares() -> None:
-    assert json.loads(traffic.tfvars_json("secondary", traffic.Split(75, 25))) == {"traffic_weight": 25}
+    assert json.loads(traffic_split.tfvars_json("secondary", traffic_split.Split(75, 25))) == {"traffic_weight": 25}
 
 
 def test_the_aws_target_gets_the_same_records(local_dev: Synth, aws_dev: Synth) -> None:

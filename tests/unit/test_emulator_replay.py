@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ops.emulator_server import serialize_dynamodb
+from ops.local.serialize import serialize_dynamodb
 
 
 class ConditionalTable:

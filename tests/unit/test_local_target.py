@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+from moto.core.responses import BaseResponse
+
 from shared.local_target import GAPS
+from tests.support import ROOT
 
 
 def test_gaps_are_unique_and_say_what_the_local_target_does() -> None:
@@ -13,16 +19,9 @@ def test_gaps_are_unique_and_say_what_the_local_target_does() -> None:
 
 def test_the_emulator_default_region_is_read_from_its_source_as_its_package_answers() -> None:
     """Read without importing moto (half a second of every local synth), yet the answer moto itself gives."""
-    import subprocess
-    import sys
-
-    from tests.support import ROOT
-
     probe = (
         "import sys; from shared.local_target import emulator_global_cluster_region as r; "
         "print(r(), 'moto' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    from moto.core.responses import BaseResponse
-
     assert result.stdout.split() == [BaseResponse.default_region, "False"]

@@ -10,10 +10,14 @@ from typing import Any
 
 import pytest
 
-from ops import releases, rollout, state_store, traffic
-from ops.releases import Release, RollbackError
-from ops.rollout import ArgumentError, Signal, Watch
-from ops.traffic import Split, TrafficState
+from ops.build import fingerprint
+from ops.deploy import releases, rollback
+from ops.deploy.releases import Release
+from ops.deploy.rollback import RollbackError
+from ops.state import traffic_split
+from ops.state.traffic_split import Split, TrafficState
+from ops.traffic import rollout
+from ops.traffic.rollout import ArgumentError, Signal, Watch
 from tests.support import ROOT, clean_environ
 
 # -- arguments ----------------------------------------------------------------------------------------------
@@ -176,14 +180,14 @@ def test_a_split_always_adds_up_to_100(primary: int, secondary: int) -> None:
 
 def test_traffic_state_round_trips_and_keeps_bounded_history() -> None:
     state = TrafficState(weights=Split(90, 10), status="in_progress", rollout={"to": "secondary"})
-    for _ in range(traffic.HISTORY_LIMIT + 5):
+    for _ in range(traffic_split.HISTORY_LIMIT + 5):
         state.add_history(source=Split(100, 0), target=Split(90, 10), result="ok", reason="rollout")
     data = json.loads(json.dumps(state.to_json()))
     assert data["weights"] == {"primary": 90, "secondary": 10}
     again = TrafficState.from_json(data)
     assert again.weights == Split(90, 10)
     assert again.status == "in_progress"
-    assert len(again.history) == traffic.HISTORY_LIMIT
+    assert len(again.history) == traffic_split.HISTORY_LIMIT
     assert set(again.history[-1]) == {"time", "from", "to", "result", "reason"}
 
 
@@ -191,14 +195,14 @@ def test_tfvars_are_written_for_dns_stacks_only(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("PAYMENTS_OUTDIR", str(tmp_path))
     for stack in ("dns-primary", "dns-secondary", "compute-primary"):
         (tmp_path / "stacks" / stack).mkdir(parents=True)
-    assert traffic.write_tfvars("compute-primary", Split(25, 75)) is None
+    assert traffic_split.write_tfvars("compute-primary", Split(25, 75)) is None
     assert not list((tmp_path / "stacks" / "compute-primary").iterdir())
     for stack, weight in (("dns-primary", 25), ("dns-secondary", 75)):
-        path = traffic.write_tfvars(stack, Split(25, 75))
+        path = traffic_split.write_tfvars(stack, Split(25, 75))
         assert path == tmp_path / "stacks" / stack / "traffic.auto.tfvars.json"
         assert json.loads(path.read_text()) == {"traffic_weight": weight}
-    assert traffic.dns_role("dns-secondary") == "secondary"
-    assert traffic.dns_role("compute-secondary") is None
+    assert traffic_split.dns_role("dns-secondary") == "secondary"
+    assert traffic_split.dns_role("compute-secondary") is None
 
 
 def test_a_weight_change_changes_the_config_hash_not_the_template(
@@ -210,15 +214,14 @@ def test_a_weight_change_changes_the_config_hash_not_the_template(
     (directory / "assets" / "x").mkdir(parents=True)
     (directory / "cdk.tf.json").write_text("{}")
     (directory / "assets" / "x" / "a.zip").write_bytes(b"zip")
-    before = state_store.config_sha256("dns-primary")
-    template = releases.template_sha256(directory)
-    traffic.write_tfvars("dns-primary", Split(90, 10))
-    after = state_store.config_sha256("dns-primary")
+    before = fingerprint.config_sha256(directory)
+    template = fingerprint.template_sha256(directory)
+    traffic_split.write_tfvars("dns-primary", Split(90, 10))
+    after = fingerprint.config_sha256(directory)
     assert after != before
-    assert releases.config_sha256(directory) == after
-    assert releases.template_sha256(directory) == template  # variable values are not part of the template
-    traffic.write_tfvars("dns-primary", Split(50, 50))
-    assert state_store.config_sha256("dns-primary") != after
+    assert fingerprint.template_sha256(directory) == template  # variable values are not part of the template
+    traffic_split.write_tfvars("dns-primary", Split(50, 50))
+    assert fingerprint.config_sha256(directory) != after
 
 
 # -- baking -------------------------------------------------------------------------------------------------
@@ -262,10 +265,10 @@ def release(n: int, template: str, rollback_of: int | None = None) -> Release:
 
 def test_rollback_defaults_to_the_newest_earlier_release_with_another_configuration() -> None:
     history = [release(1, "a"), release(2, "b"), release(3, "c"), release(4, "c")]  # 4: a forced re-apply of 3
-    assert releases.choose(history, history[3], None).n == 2
-    assert releases.choose(history, None, None).n == 2  # state moved since: relative to the newest
-    assert releases.choose(history, history[1], None).n == 1
-    assert releases.choose(history, history[3], 1).n == 1
+    assert rollback.choose(history, history[3], None).n == 2
+    assert rollback.choose(history, None, None).n == 2  # state moved since: relative to the newest
+    assert rollback.choose(history, history[1], None).n == 1
+    assert rollback.choose(history, history[3], 1).n == 1
 
 
 @pytest.mark.parametrize(
@@ -281,14 +284,14 @@ def test_rollback_refuses_without_a_release_to_go_to(
     history: list[Release], current: int | None, wanted: int | None, message: str
 ) -> None:
     with pytest.raises(RollbackError, match=message):
-        releases.choose(history, history[current] if current is not None else None, wanted)
+        rollback.choose(history, history[current] if current is not None else None, wanted)
 
 
 def test_outputs_read_by_dependants_are_found_in_their_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PAYMENTS_OUTDIR", str(tmp_path))
-    monkeypatch.setattr(releases.graph, "dependants", lambda stack: ["dns-primary"])
+    monkeypatch.setattr(rollback.graph, "dependants", lambda stack: ["dns-primary"])
     remote = "data.terraform_remote_state.cross-stack-reference-input-compute-primary"
     reads = {
         "resource": {
@@ -301,15 +304,15 @@ def test_outputs_read_by_dependants_are_found_in_their_configuration(
     }
     (tmp_path / "stacks" / "dns-primary").mkdir(parents=True)
     (tmp_path / "stacks" / "dns-primary" / "cdk.tf.json").write_text(json.dumps(reads))
-    assert releases.state_store.remote_output_reads(json.dumps(reads), "compute-primary") == ["api_url", "ids"]
+    assert rollback.store.remote_output_reads(json.dumps(reads), "compute-primary") == ["api_url", "ids"]
     old = tmp_path / "release"
     old.mkdir()
     produced: dict[str, Any] = {"output": {"api_url": {"value": "x"}}}
     (old / "cdk.tf.json").write_text(json.dumps(produced))
-    assert releases.missing_outputs(old, "compute-primary") == [("dns-primary", "ids")]
+    assert rollback.missing_outputs(old, "compute-primary") == [("dns-primary", "ids")]
     produced["output"]["ids"] = {"value": []}
     (old / "cdk.tf.json").write_text(json.dumps(produced))
-    assert releases.missing_outputs(old, "compute-primary") == []
+    assert rollback.missing_outputs(old, "compute-primary") == []
 
 
 def test_a_rollout_refuses_dns_stacks_with_undeployed_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -318,14 +321,14 @@ def test_a_rollout_refuses_dns_stacks_with_undeployed_changes(tmp_path: Path, mo
     for stack in rollout.DNS_STACKS:
         (tmp_path / "stacks" / stack).mkdir(parents=True)
         (tmp_path / "stacks" / stack / "cdk.tf.json").write_text(json.dumps({"stack": stack}))
-    applied = {stack: releases.template_sha256(tmp_path / "stacks" / stack) for stack in rollout.DNS_STACKS}
+    applied = {stack: fingerprint.template_sha256(tmp_path / "stacks" / stack) for stack in rollout.DNS_STACKS}
 
     def newest(_: object, stack: str) -> list[Release]:
         return [Release(stack, 1, "r", "t", "L", 1, "c", applied[stack])]
 
     monkeypatch.setattr(releases, "list_releases", newest)
     assert rollout._undeployed_changes(None) == []  # type: ignore[arg-type]
-    traffic.write_tfvars("dns-primary", Split(50, 50))  # weights are not a code change
+    traffic_split.write_tfvars("dns-primary", Split(50, 50))  # weights are not a code change
     assert rollout._undeployed_changes(None) == []  # type: ignore[arg-type]
     (tmp_path / "stacks" / "dns-secondary" / "cdk.tf.json").write_text("{}")
     assert rollout._undeployed_changes(None) == ["dns-secondary"]  # type: ignore[arg-type]
@@ -337,8 +340,8 @@ def test_outputs_a_release_reads_from_its_dependencies_must_still_exist(
     remote = "data.terraform_remote_state.cross-stack-reference-input-data-primary"
     config = {"resource": {"x": {"a": f"${{{remote}.outputs.old_bucket}}", "b": f"${{{remote}.outputs.key}}"}}}
     (tmp_path / "cdk.tf.json").write_text(json.dumps(config))
-    monkeypatch.setattr(releases.graph, "dependencies", lambda: {"compute-primary": ["data-primary"]})
+    monkeypatch.setattr(rollback.graph, "dependencies", lambda: {"compute-primary": ["data-primary"]})
     states = {"data-primary": {"outputs": {"key": {"value": "k"}, "new_bucket": {"value": "b"}}}}
-    monkeypatch.setattr(releases.state_store, "read_state", lambda _settings, stack: states.get(stack))
+    monkeypatch.setattr(rollback.store, "read_state", lambda _settings, stack: states.get(stack))
     settings: Any = None
-    assert releases.unavailable_inputs(settings, tmp_path, "compute-primary") == [("data-primary", "old_bucket")]
+    assert rollback.unavailable_inputs(settings, tmp_path, "compute-primary") == [("data-primary", "old_bucket")]

@@ -141,39 +141,52 @@ def region_key_reference(stack: str, value: str) -> bool:
     )
 
 
+def _s3_default_encryption(config: dict[str, Any]) -> dict[str, Any]:
+    rules = as_list(config.get("rule", []))
+    default = rules[0].get("apply_server_side_encryption_by_default", {}) if rules else {}
+    return default[0] if isinstance(default, list) else default
+
+
+def is_store(rtype: str, config: dict[str, Any]) -> bool:
+    """Whether this gate checks the resource: something that keeps data and names a key."""
+    return (
+        rtype in ENCRYPTION_FIELDS
+        or rtype in {"aws_dynamodb_table", "aws_s3_bucket_server_side_encryption_configuration"}
+        or (rtype == "aws_ssm_parameter" and config.get("type") == "SecureString")
+    )
+
+
+def uses_region_cmk(stack: str, rtype: str, config: dict[str, Any]) -> bool:
+    """Whether a store (see `is_store`) is encrypted with its region's customer managed key."""
+    if rtype in ENCRYPTION_FIELDS:
+        value = next((config.get(f) for f in ENCRYPTION_FIELDS[rtype] if config.get(f)), "")
+        storage_encrypted = rtype != "aws_rds_cluster" or config.get("storage_encrypted") is True
+        return storage_encrypted and region_key_reference(stack, str(value))
+    if rtype == "aws_dynamodb_table":
+        sse = config.get("server_side_encryption")
+        sse = sse if isinstance(sse, dict) else {}
+        return bool(sse.get("enabled") and region_key_reference(stack, str(sse.get("kms_key_arn", ""))))
+    if rtype == "aws_s3_bucket_server_side_encryption_configuration":
+        default = _s3_default_encryption(config)
+        return default.get("sse_algorithm") == "aws:kms" and region_key_reference(
+            stack, str(default.get("kms_master_key_id", ""))
+        )
+    return region_key_reference(stack, str(config.get("key_id", "")))  # SecureString parameters
+
+
 @pytest.mark.parametrize("synth_name", ["local_dev", "aws_prod"])
 def test_every_store_log_group_topic_queue_and_secret_uses_the_region_cmk(
     request: pytest.FixtureRequest, synth_name: str
 ) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
-    unencrypted = []
-    stores = 0
-    for stack, rtype, name, config in synth.all_resources():
-        if rtype in ENCRYPTION_FIELDS:
-            value = next((config.get(f) for f in ENCRYPTION_FIELDS[rtype] if config.get(f)), "")
-            encrypted = region_key_reference(stack, str(value))
-            if rtype == "aws_rds_cluster":
-                encrypted = encrypted and config.get("storage_encrypted") is True
-        elif rtype == "aws_dynamodb_table":
-            sse = config.get("server_side_encryption")
-            sse = sse if isinstance(sse, dict) else {}
-            encrypted = bool(sse.get("enabled") and region_key_reference(stack, str(sse.get("kms_key_arn", ""))))
-        elif rtype == "aws_s3_bucket_server_side_encryption_configuration":
-            rules = as_list(config.get("rule", []))
-            default = rules[0].get("apply_server_side_encryption_by_default", {}) if rules else {}
-            default = default[0] if isinstance(default, list) else default
-            encrypted = default.get("sse_algorithm") == "aws:kms" and region_key_reference(
-                stack, str(default.get("kms_master_key_id", ""))
-            )
-        elif rtype == "aws_ssm_parameter" and config.get("type") == "SecureString":
-            encrypted = region_key_reference(stack, str(config.get("key_id", "")))
-        else:
-            continue
-        stores += 1
-        if not encrypted:
-            unencrypted.append(f"{stack} {rtype}.{name}")
+    stores = [
+        (stack, rtype, name, config) for stack, rtype, name, config in synth.all_resources() if is_store(rtype, config)
+    ]
+    unencrypted = [
+        f"{stack} {rtype}.{name}" for stack, rtype, name, config in stores if not uses_region_cmk(stack, rtype, config)
+    ]
     assert unencrypted == []
-    assert stores >= AT_LEAST_STORES, f"checked only {stores} stores"
+    assert len(stores) >= AT_LEAST_STORES, f"checked only {len(stores)} stores"
 
 
 def test_secret_outputs_are_marked_sensitive(aws_dev: Synth) -> None:

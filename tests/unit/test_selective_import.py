@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import filecmp
 import re
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.support import Synth, synth_app
+from shared.aws_bindings import lazy_index
+from tests.support import ROOT, Synth, clean_environ, synth_app
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -26,11 +29,6 @@ def test_stock_and_selective_imports_synthesize_identical_output(local_dev: Synt
 
 
 def test_building_the_app_loads_only_the_bindings_it_uses() -> None:
-    import subprocess
-    import sys
-
-    from tests.support import ROOT, clean_environ
-
     probe = (
         "import sys, app; from cdktf import App; from config import load_settings; "
         "app.build(App(outdir=sys.argv[1]), load_settings()); "
@@ -49,8 +47,6 @@ def test_building_the_app_loads_only_the_bindings_it_uses() -> None:
 
 
 def test_the_node_side_index_becomes_lazy_only_when_every_export_is_a_plain_require() -> None:
-    from shared.aws_bindings import lazy_index
-
     eager = 'Object.defineProperty(exports, "__esModule", { value: true });\nexports.vpc = require("./vpc");\n'
     lazy = lazy_index(eager)
     assert lazy is not None
@@ -62,11 +58,6 @@ def test_the_node_side_index_becomes_lazy_only_when_every_export_is_a_plain_requ
 
 
 def test_the_kernel_runs_the_lazy_copy_of_the_provider_package() -> None:
-    import subprocess
-    import sys
-
-    from tests.support import ROOT, clean_environ
-
     probe = (
         "import shared; "
         "from cdktf_cdktf_provider_aws.vpc import Vpc; "
@@ -86,11 +77,6 @@ def test_the_kernel_runs_the_lazy_copy_of_the_provider_package() -> None:
 
 
 def test_ops_commands_never_start_the_jsii_runtime() -> None:
-    import subprocess
-    import sys
-
-    from tests.support import ROOT, clean_environ
-
     probe = "import sys, ops.cli, shared; print('jsii._runtime' in sys.modules, 'cdktf' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=clean_environ(), capture_output=True, text=True, check=True

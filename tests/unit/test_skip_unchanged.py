@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ops import deploy, state_store
+from ops.deploy import engine
+from ops.state import store as state_store
 
 SETTINGS: Any = SimpleNamespace(environment="dev")
 
@@ -27,10 +28,10 @@ class FakeStore:
         self.records: dict[str, dict[str, Any]] = {}
         self.config = "config-1"
         monkeypatch.setattr(state_store, "read_state", lambda _s, stack: json.loads(json.dumps(self.states[stack])))
-        monkeypatch.setattr(state_store, "config_sha256", lambda _stack: self.config)
+        monkeypatch.setattr(engine, "config_sha256", lambda _directory: self.config)
         records = {f"dev/deploys/{stack}.json": stack for stack in self.states}
-        monkeypatch.setattr(state_store, "_get_json", lambda _s, key: self.records.get(records[key]))
-        monkeypatch.setattr(deploy.graph, "dependencies", lambda: {"data-primary": ["network-primary"]})
+        monkeypatch.setattr(state_store.bucket, "get_json", lambda _s, key: self.records.get(records[key]))
+        monkeypatch.setattr(engine.graph, "dependencies", lambda: {"data-primary": ["network-primary"]})
         reads_vpc = "${data.terraform_remote_state.cross-stack-reference-input-network-primary.outputs.vpc_id}"
         configs = {"data-primary": {"resource": {"x": {"y": {"vpc_id": reads_vpc}}}}, "network-primary": {}}
         for stack, config in configs.items():
@@ -47,7 +48,7 @@ class FakeStore:
             "serial": state["serial"],
             "applied_at": "2026-11-22T00:00:00+00:00",
             "revision": "abc",
-            "inputs_sha256": deploy._inputs_sha256(SETTINGS, stack),
+            "inputs_sha256": engine._inputs_sha256(SETTINGS, stack),
         }
 
 
@@ -59,35 +60,35 @@ def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeStore:
 
 
 def test_unchanged_when_configuration_state_and_inputs_are_as_applied(store: FakeStore) -> None:
-    assert deploy.is_unchanged(SETTINGS, "data-primary")
+    assert engine.is_unchanged(SETTINGS, "data-primary")
 
 
 def test_a_new_output_of_a_dependency_makes_the_stack_plan_again(store: FakeStore) -> None:
     store.states["network-primary"]["outputs"]["vpc_id"]["value"] = "vpc-2"
-    assert not deploy.is_unchanged(SETTINGS, "data-primary")
+    assert not engine.is_unchanged(SETTINGS, "data-primary")
 
 
 def test_a_dependency_applied_again_with_the_same_outputs_changes_nothing(store: FakeStore) -> None:
     store.states["network-primary"]["serial"] += 1
-    assert deploy.is_unchanged(SETTINGS, "data-primary")
+    assert engine.is_unchanged(SETTINGS, "data-primary")
 
 
 def test_a_changed_output_the_stack_does_not_read_changes_nothing(store: FakeStore) -> None:
     store.states["network-primary"]["outputs"]["flow_logs"]["value"] = "/elsewhere"
     store.states["network-primary"]["outputs"]["weight"] = {"value": 25, "type": "number"}
-    assert deploy.is_unchanged(SETTINGS, "data-primary")
+    assert engine.is_unchanged(SETTINGS, "data-primary")
 
 
 def test_a_moved_serial_a_new_configuration_or_no_record_means_plan(store: FakeStore) -> None:
     store.states["data-primary"]["serial"] += 1
-    assert not deploy.is_unchanged(SETTINGS, "data-primary")
+    assert not engine.is_unchanged(SETTINGS, "data-primary")
     store.record_apply("data-primary")
     store.config = "config-2"
-    assert not deploy.is_unchanged(SETTINGS, "data-primary")
-    assert not deploy.is_unchanged(SETTINGS, "network-primary")
+    assert not engine.is_unchanged(SETTINGS, "data-primary")
+    assert not engine.is_unchanged(SETTINGS, "network-primary")
 
 
 def test_records_written_before_inputs_were_tracked_mean_plan(store: FakeStore) -> None:
     del store.records["data-primary"]["inputs_sha256"]
     store.records["data-primary"]["written_by_a_newer_version"] = True  # unknown fields are ignored
-    assert not deploy.is_unchanged(SETTINGS, "data-primary")
+    assert not engine.is_unchanged(SETTINGS, "data-primary")

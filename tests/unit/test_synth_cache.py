@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from config import load_settings
-from ops import synth as synth_module
+from ops.build import synth as synth_module
 from tests.support import ROOT, clean_environ
 
 

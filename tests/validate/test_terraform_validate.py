@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.terraform_config import write_cli_config
+from ops.terraform.cli_config import write_cli_config
 from tests.support import STACKS, Synth, clean_environ
 
 

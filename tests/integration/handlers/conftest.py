@@ -63,7 +63,7 @@ def aws_client(service: str, names: Mapping[str, str]) -> Any:
 def deployed_region(request: pytest.FixtureRequest, platform: Platform, deployed: dict[str, Any]) -> dict[str, str]:
     """``{"region", "table", "bucket", "kms_key_id", "bus", "retry_queue_url", "endpoint"}`` of a deployed region.
 
-    The emulator is the project's own (``ops/emulator_server.py``), which applies DynamoDB requests one at a
+    The emulator is the project's own (``ops/local/serialize.py``), which applies DynamoDB requests one at a
     time as DynamoDB does, so concurrent conditional writes behave as on AWS.
     """
     return names_from_outputs(deployed, request.param, f"http://127.0.0.1:{platform.port}")

@@ -1,0 +1,333 @@
+"""`python -m ops <command>`: what the Makefile targets call. The one place that decides exit codes."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from config import ConfigError, load_settings
+from config.settings import ROLES, Role
+from ops.build import graph, security
+from ops.build.synth import synth
+from ops.core.aws_clients import client
+from ops.core.confirm import validate_confirm
+from ops.core.console import console
+from ops.core.errors import OpsError, UsageError
+from ops.deploy import drift, engine, outputs, releases, rollback
+from ops.local import emulator
+from ops.state import admin, traffic_split
+from ops.state.bootstrap import bootstrap_state
+from ops.terraform.cli_config import write_cli_config
+from ops.terraform.runner import StackTerraform, TerraformError
+from ops.terraform.unlock import unlock
+from ops.traffic import failover, rollout
+from shared.local_target import clean_up_after_destroy
+from shared.stack_id import UnknownStackError
+
+REGION_CHOICES: dict[str, tuple[Role, ...]] = {**{role: (role,) for role in ROLES}, "all": ROLES}
+
+
+def cmd_tfconfig(_: argparse.Namespace) -> int:
+    console.say(f"terraform CLI config: {write_cli_config()}")
+    return 0
+
+
+def cmd_check_config(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    console.say(
+        f"configuration ok: environment {settings.environment}, target {settings.target}, "
+        f"{settings.regions.primary} -> {settings.regions.secondary}"
+    )
+    return 0
+
+
+def cmd_local_up(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    console.say(emulator.up(settings.local))
+    for line in bootstrap_state(settings):
+        console.say(line)
+    return 0
+
+
+def cmd_local_down(_: argparse.Namespace) -> int:
+    console.say(emulator.down(load_settings().local))
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    ran = synth(settings, force=args.force)
+    console.say("synthesized all stacks" if ran else "synthesized output is current (no source change)")
+    return 0
+
+
+def cmd_stacks(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    synth(settings)
+    deps = graph.dependencies()
+    stacks = graph.stacks_of(ROLES)
+    if args.json:
+        console.json({"stacks": [{"name": stack, "depends_on": deps[stack]} for stack in stacks]})
+        return 0
+    for stack in stacks:
+        console.say(f"{stack:<20} depends on: {', '.join(deps[stack]) or '-'}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    stack = graph.require_stack(args.stack)
+    engine.prepare(settings)
+    traffic_split.write_stack_tfvars(settings, stack)  # DNS stacks plan with the persisted traffic split
+    if not args.refresh and engine.is_unchanged(settings, stack):
+        console.say(engine.UNCHANGED_DIFF.format(stack=stack))
+        return 0
+    code, _ = StackTerraform(stack, settings).plan(stream=lambda line: console.say(line, end=""))
+    return 0 if code == 0 or not args.detailed_exitcode else code
+
+
+def _summary(args: argparse.Namespace, results: list[engine.StackResult]) -> int:
+    if args.json:
+        console.json(engine.summary_json(results))
+    return engine.exit_code(results)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine.prepare(settings)
+    stacks = graph.stacks_of(REGION_CHOICES[args.region])
+    return _summary(args, engine.run_stacks(settings, stacks, force=args.force))
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    stacks = [graph.require_stack(name) for name in args.stacks]
+    engine.prepare(settings)
+    return _summary(args, engine.run_stacks(settings, stacks, destroy=args.destroy, force=args.force))
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine.check_destroy_confirmed(settings, args.confirm)
+    engine.prepare(settings)
+    stacks = list(reversed(graph.stacks_of(REGION_CHOICES[args.region])))
+    engine.check_no_dependants_left(settings, stacks)
+    results = engine.run_stacks(settings, stacks, destroy=True)
+    if engine.exit_code(results) == 0:
+        for line in clean_up_after_destroy(settings, lambda service, region: client(settings, service, region)):
+            console.say(f"--> {line}")
+    return _summary(args, results)
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    validate_confirm("unlock", args.confirm, "release the lock")
+    settings = load_settings()
+    stack = graph.require_stack(args.stack)
+    engine.prepare(settings)
+    return unlock(settings, stack, args.lock_id, args.confirm)
+
+
+def cmd_state_versions(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    stack = graph.require_stack(args.stack)
+    engine.prepare(settings, synthesize=False)
+    versions = admin.state_versions(settings, stack)
+    if args.json:
+        console.json({"stack": stack, "versions": [asdict(v) for v in versions]})
+        return 0
+    console.say(f"{'version id':<40} {'modified':<26} {'serial':>6} {'bytes':>8}")
+    for v in versions:
+        marker = "  (current)" if v.latest else ""
+        console.say(f"{v.version_id:<40} {v.modified:<26} {v.serial!s:>6} {v.size:>8}{marker}")
+    return 0
+
+
+def cmd_state_restore(args: argparse.Namespace) -> int:
+    validate_confirm("state-restore", args.confirm, "restore")
+    settings = load_settings()
+    stack = graph.require_stack(args.stack)
+    engine.prepare(settings, synthesize=False)
+    return admin.restore(settings, stack, args.version, args.confirm)
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine.prepare(settings)
+    return drift.report(settings, as_json=args.json)
+
+
+def cmd_security(_: argparse.Namespace) -> int:
+    return security.main()
+
+
+def cmd_outputs(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine.prepare(settings)
+    console.json(outputs.refresh_outputs(settings))
+    console.error(f"(written to {outputs.outputs_file(settings)})")
+    return 0
+
+
+# -- traffic, failover and releases (the DNS issue) ------------------------------------------------------------
+
+
+def cmd_rollout(args: argparse.Namespace) -> int:
+    to = rollout.parse_to(args.to)
+    steps = rollout.parse_steps(args.steps)
+    bake = rollout.parse_bake(args.bake)
+    settings = load_settings()
+    engine.prepare(settings)
+    return rollout.run(settings, to=to, steps=steps, bake_seconds=bake)
+
+
+def _switch_region(args: argparse.Namespace, command: str) -> int:
+    bake = rollout.parse_bake(args.bake, command, failover.DEFAULT_BAKE_SECONDS)
+    if not args.max_lag_ms.isdigit() or int(args.max_lag_ms) < 1:
+        raise rollout.fail_argument(command, "--max-lag-ms", args.max_lag_ms, "use whole milliseconds >= 1", "1000")
+    if args.unplanned not in {"", "yes"}:
+        raise rollout.fail_argument(command, "UNPLANNED", args.unplanned, "use yes (or leave it empty)", "yes")
+    settings = load_settings()
+    engine.prepare(settings)
+    return failover.run(
+        settings,
+        to="secondary" if command == "failover" else "primary",
+        unplanned=args.unplanned == "yes",
+        max_lag_ms=int(args.max_lag_ms),
+        bake_seconds=bake,
+    )
+
+
+def cmd_failover(args: argparse.Namespace) -> int:
+    return _switch_region(args, "failover")
+
+
+def cmd_failback(args: argparse.Namespace) -> int:
+    return _switch_region(args, "failback")
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    stack = graph.require_stack(args.stack)
+    engine.prepare(settings, synthesize=False)
+    return releases.print_releases(settings, stack, as_json=args.json)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    if args.release and not args.release.isdigit():
+        raise UsageError(
+            f"rollback: RELEASE={args.release!r} is invalid: use a release number from "
+            f"`make releases STACK={args.stack}`, e.g. RELEASE=3"
+        )
+    validate_confirm("rollback", args.confirm, "apply")
+    settings = load_settings()
+    stack = graph.require_stack(args.stack)
+    engine.prepare(settings)
+    wanted = int(args.release) if args.release else None
+    return rollback.rollback(settings, stack, wanted=wanted, confirm=args.confirm)
+
+
+def _with_json(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    command.add_argument(
+        "--json", action="store_true", help="print the result as one JSON document on stdout (progress: stderr)"
+    )
+    return command
+
+
+def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ro = _with_json(
+        sub.add_parser("rollout", help="staged traffic shift to a region, watched by alarms and health checks")
+    )
+    ro.add_argument("--to", default="", help="primary | secondary (TO)")
+    ro.add_argument("--steps", default="", help="percents for TO, e.g. 10,25,50,100 (STEPS; the default)")
+    ro.add_argument("--bake", default="", help="seconds to watch each step (BAKE; default 300)")
+    ro.set_defaults(func=cmd_rollout)
+    for name, func, where in (("failover", cmd_failover, "secondary"), ("failback", cmd_failback, "primary")):
+        f = sub.add_parser(name, help=f"Aurora global switchover to the {where} region, then all traffic to it")
+        f.add_argument("--unplanned", nargs="?", const="yes", default="", help="global failover, may lose data")
+        f.add_argument("--max-lag-ms", default="1000", help="largest replica lag accepted (default 1000)")
+        f.add_argument("--bake", default="", help="seconds to watch the traffic switch (BAKE; default 60)")
+        f.set_defaults(func=func)
+    rl = _with_json(sub.add_parser("releases", help="list the recorded releases of a stack"))
+    rl.add_argument("stack")
+    rl.set_defaults(func=cmd_releases)
+    rb = sub.add_parser("rollback", help="re-apply the previous (or a chosen) release of one stack")
+    rb.add_argument("stack")
+    rb.add_argument("--release", default="", help="release number (RELEASE); default: the previous release")
+    rb.add_argument("--confirm", default="", help="yes: apply without asking (CONFIRM)")
+    rb.set_defaults(func=cmd_rollback)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ops", description="Operate the multi-region payments platform.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("tfconfig", help="write the project's Terraform CLI config").set_defaults(func=cmd_tfconfig)
+    sub.add_parser("check-config", help="validate the configuration").set_defaults(func=cmd_check_config)
+    sub.add_parser("local-up", help="start and bootstrap the local emulator").set_defaults(func=cmd_local_up)
+    sub.add_parser("local-down", help="stop the local emulator").set_defaults(func=cmd_local_down)
+    s = sub.add_parser("synth", help="synthesize all stacks (only when sources changed)")
+    s.add_argument("--force", action="store_true", help="synthesize even when nothing changed")
+    s.set_defaults(func=cmd_synth)
+    _with_json(sub.add_parser("stacks", help="list the stacks and their dependencies")).set_defaults(func=cmd_stacks)
+    d = sub.add_parser("diff", help="plan one stack")
+    d.add_argument("stack")
+    d.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes")
+    d.add_argument(
+        "--refresh",
+        action="store_true",
+        help="always run a full plan against the live resources, even when nothing changed since the last apply",
+    )
+    d.set_defaults(func=cmd_diff)
+    for name, func in (("deploy", cmd_deploy), ("destroy", cmd_destroy)):
+        c = _with_json(sub.add_parser(name, help=f"{name} the stacks of a region (or both)"))
+        c.add_argument("region", choices=sorted(REGION_CHOICES))
+        if name == "destroy":
+            c.add_argument("--confirm", default="", help="the environment name; required for prod")
+        else:
+            c.add_argument("--force", action="store_true", help="plan and apply even stacks that are unchanged")
+        c.set_defaults(func=func)
+    a = _with_json(sub.add_parser("apply", help="apply (or --destroy) the named stacks, in the order given"))
+    a.add_argument("stacks", nargs="+", metavar="STACK")
+    a.add_argument("--destroy", action="store_true")
+    a.add_argument("--force", action="store_true", help="apply even when unchanged since the last apply")
+    a.set_defaults(func=cmd_apply)
+    u = sub.add_parser("unlock", help="release a stale state lock (asks for confirmation)")
+    u.add_argument("stack")
+    u.add_argument("lock_id")
+    u.add_argument("--confirm", default="", help="yes: do not ask")
+    u.set_defaults(func=cmd_unlock)
+    v = _with_json(sub.add_parser("state-versions", help="list the stored versions of a stack's state"))
+    v.add_argument("stack")
+    v.set_defaults(func=cmd_state_versions)
+    r = sub.add_parser("state-restore", help="make an earlier state version current (asks for confirmation)")
+    r.add_argument("stack")
+    r.add_argument("version")
+    r.add_argument("--confirm", default="", help="yes: do not ask")
+    r.set_defaults(func=cmd_state_restore)
+    _with_json(
+        sub.add_parser("drift", help="refresh-only plans of every deployed stack; exit 2 on drift")
+    ).set_defaults(func=cmd_drift)
+    sub.add_parser("security", help="checkov over every synthesized stack (aws target)").set_defaults(func=cmd_security)
+    sub.add_parser("outputs", help="write and print the outputs of every deployed stack").set_defaults(func=cmd_outputs)
+    _add_traffic_and_release_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console.json_mode = bool(getattr(args, "json", False))
+    try:
+        return int(args.func(args))
+    except ConfigError as error:
+        for line in error.lines:
+            console.error(f"config error: {line}")
+        return 2
+    except UnknownStackError as error:
+        console.error(str(error))
+        return 1
+    except TerraformError as error:
+        console.error(f"error: {error}")
+        return 1
+    except OpsError as error:
+        if str(error):
+            console.error(str(error))
+        return error.exit_code

@@ -1,0 +1,36 @@
+"""The environment every Terraform, cdktf and boto3 call of the project runs with: offline and quiet."""
+
+from __future__ import annotations
+
+import os
+
+from config.settings import Settings
+from ops.core.paths import TF_CLI_CONFIG
+from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+
+QUIET = {
+    "CHECKPOINT_DISABLE": "1",  # no Terraform version/telemetry checks
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+    "TF_IN_AUTOMATION": "1",
+    "TF_INPUT": "0",
+}
+
+
+def tool_env(settings: Settings | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(QUIET)
+    env["TF_CLI_CONFIG_FILE"] = str(TF_CLI_CONFIG)
+    if settings is not None and settings.is_local:
+        env.update(
+            {
+                "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+        env.pop("AWS_PROFILE", None)
+        env.pop("AWS_SESSION_TOKEN", None)
+    elif settings is not None and settings.aws.profile:
+        env["AWS_PROFILE"] = settings.aws.profile
+    return env

@@ -1,0 +1,1 @@
+"""Applying stacks: the deploy engine, outputs, releases and rollback, drift."""

@@ -1,0 +1,237 @@
+"""Apply and destroy stacks in dependency order, concurrently where the graph allows, with a summary table.
+
+A stack is skipped as unchanged only when both hold: its synthesized
+configuration (JSON and assets) is byte-identical to what its last successful
+apply applied, and its remote state is still the (lineage, serial) that apply
+left. Anything else plans and applies normally; `force` applies everything.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from config.settings import Settings
+from ops.build import graph
+from ops.build.fingerprint import config_sha256
+from ops.build.synth import synth
+from ops.core.console import Console, console
+from ops.core.errors import RefusedError, UsageError
+from ops.core.paths import stack_dir
+from ops.core.revision import git_revision
+from ops.deploy import releases
+from ops.deploy.outputs import update_outputs
+from ops.local import emulator
+from ops.state import store, traffic_split
+from ops.state.bootstrap import bootstrap_state
+from ops.terraform.runner import StackTerraform, TerraformError
+from ops.terraform.unlock import explain_lock_error
+
+DEFAULT_PARALLELISM = 2  # sized for a 2-core machine: each apply runs a provider process per region
+
+
+@dataclass
+class StackResult:
+    stack: str
+    result: str
+    added: int = 0
+    changed: int = 0
+    destroyed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.result in {"ok", "unchanged"}
+
+
+def parallelism() -> int:
+    value = os.environ.get("PAYMENTS_PARALLELISM", str(DEFAULT_PARALLELISM))
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"PAYMENTS_PARALLELISM={value!r} must be a whole number >= 1, e.g. 2")
+    return int(value)
+
+
+def prepare(settings: Settings, *, synthesize: bool = True) -> None:
+    """Start and bootstrap the emulator when the target is local; synthesize when sources changed."""
+    if settings.is_local:
+        console.say(f"--> {emulator.up(settings.local)}")
+        for line in bootstrap_state(settings):
+            console.say(f"--> {line}")
+    if synthesize:
+        console.say("--> synthesizing" if synth(settings) else "--> synthesized output is current (no source change)")
+
+
+def _progress(stack: str, out: Console) -> Callable[[dict[str, Any]], None]:
+    symbols = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
+
+    def on_event(event: dict[str, Any]) -> None:
+        hook = event.get("hook", {})
+        action = hook.get("action", "")
+        address = hook.get("resource", {}).get("addr", "?")
+        if event.get("type") == "apply_complete" and action in symbols:
+            out.say(f"    [{stack}] {symbols[action]} {address} ({hook.get('elapsed_seconds', 0)}s)")
+        elif event.get("type") == "apply_errored":
+            out.say(f"    [{stack}] ! {address} failed")
+
+    return on_event
+
+
+UNCHANGED_DIFF = (
+    "{stack}: no changes. Its configuration, its state and the outputs it reads are exactly what its last apply "
+    "left, so `make deploy` would skip it.\nChanges made outside Terraform were not looked for: "
+    "`make diff STACK={stack} REFRESH=1` plans against the live resources, `make drift` checks every stack."
+)
+
+
+def configuration_applied(record: store.DeployRecord | None, stack: str) -> bool:
+    """The synthesized configuration is the one the stack's last successful apply applied."""
+    return record is not None and record.config_sha256 == config_sha256(stack_dir(stack))
+
+
+def is_unchanged(settings: Settings, stack: str) -> bool:
+    """Provably nothing to apply: the same configuration, the state the last apply left, and the same
+    outputs of the stacks it reads (a dependency's new output would change this stack's plan)."""
+    record = store.read_record(settings, stack)
+    if record is None or not configuration_applied(record, stack):
+        return False
+    version = store.state_version(store.read_state(settings, stack))
+    if version != store.StateVersion(record.lineage, record.serial):
+        return False
+    return record.inputs_sha256 == _inputs_sha256(settings, stack)
+
+
+def _inputs_sha256(settings: Settings, stack: str) -> str:
+    return store.inputs_sha256(settings, stack, graph.dependencies().get(stack, []))
+
+
+def _after_apply(settings: Settings, stack: str, out: Console) -> None:
+    state = store.read_state(settings, stack)
+    version = store.state_version(state)
+    if version is not None:
+        store.write_record(
+            settings,
+            store.DeployRecord(
+                stack=stack,
+                config_sha256=config_sha256(stack_dir(stack)),
+                lineage=version.lineage,
+                serial=version.serial,
+                applied_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                revision=git_revision(),
+                inputs_sha256=_inputs_sha256(settings, stack),
+            ),
+        )
+        releases.record(settings, stack, version, out)
+    update_outputs(settings, {stack: store.outputs(state)})
+
+
+def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out: Console) -> StackResult:
+    traffic_split.write_stack_tfvars(settings, stack)
+    started = time.monotonic()
+    if not destroy and not force and is_unchanged(settings, stack):
+        out.say(f"==> {stack}: unchanged since its last apply (configuration, state serial and inputs match); skipped")
+        return StackResult(stack, "unchanged", seconds=time.monotonic() - started)
+    out.say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
+    try:
+        summary = StackTerraform(stack, settings, out).apply(destroy=destroy, on_event=_progress(stack, out))
+    except TerraformError as error:
+        out.say(str(error))
+        lock_line = explain_lock_error(stack, error)
+        if lock_line:
+            out.say(lock_line)
+        return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
+    if destroy:
+        store.delete_record(settings, stack)
+        update_outputs(settings, {stack: None})
+    else:
+        _after_apply(settings, stack, out)
+    elapsed = time.monotonic() - started
+    out.say(f"    {stack}: {summary.add} added, {summary.change} changed, {summary.remove} destroyed in {elapsed:.1f}s")
+    return StackResult(stack, "ok", summary.add, summary.change, summary.remove, elapsed)
+
+
+def run_stacks(
+    settings: Settings,
+    stacks: list[str],
+    *,
+    destroy: bool = False,
+    force: bool = False,
+    workers: int | None = None,
+    out: Console = console,
+) -> list[StackResult]:
+    """Run stacks as soon as what they wait for has succeeded (dependencies; dependants when destroying).
+    Progress and the summary go to `out` (a buffered console runs the engine quietly)."""
+    selected = set(stacks)
+    deps = graph.dependencies()
+    waits_for = {
+        s: {d for d in deps[s] if d in selected} if not destroy else {x for x in selected if s in deps[x]}
+        for s in stacks
+    }
+    results: dict[str, StackResult] = {}
+    pending = list(stacks)
+    running: dict[Future[StackResult], str] = {}
+    limit = workers or parallelism()
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        while pending or running:
+            for stack in list(pending):
+                if any(w in results and not results[w].ok for w in waits_for[stack]):
+                    results[stack] = StackResult(stack, "not run")
+                    pending.remove(stack)
+                elif all(w in results for w in waits_for[stack]) and len(running) < limit:
+                    running[pool.submit(_run_one, settings, stack, destroy=destroy, force=force, out=out)] = stack
+                    pending.remove(stack)
+            if not running:
+                continue
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                results[running.pop(future)] = future.result()
+    ordered = [results[s] for s in stacks]
+    print_summary(ordered, out)
+    return ordered
+
+
+def print_summary(results: list[StackResult], out: Console = console) -> None:
+    header = f"{'stack':<20} {'result':<9} {'added':>6} {'changed':>8} {'destroyed':>10} {'seconds':>8}"
+    rule = "-" * len(header)
+    lines = ["", header, rule]
+    lines += [
+        f"{r.stack:<20} {r.result:<9} {r.added:>6} {r.changed:>8} {r.destroyed:>10} {r.seconds:>8.1f}" for r in results
+    ]
+    totals = (sum(r.added for r in results), sum(r.changed for r in results), sum(r.destroyed for r in results))
+    lines += [rule, f"{'total':<20} {'':<9} {totals[0]:>6} {totals[1]:>8} {totals[2]:>10} {'':>8}"]
+    out.say("\n".join(lines))
+
+
+def check_destroy_confirmed(settings: Settings, confirm: str) -> None:
+    if settings.is_production and confirm != settings.environment:
+        raise RefusedError(
+            f"refusing to destroy {settings.environment} stacks without confirmation; "
+            f"re-run with CONFIRM={settings.environment}"
+        )
+
+
+def check_no_dependants_left(settings: Settings, stacks: list[str]) -> None:
+    leaving = set(stacks)
+    for stack in stacks:
+        blocking = [
+            d
+            for d in graph.dependants(stack)
+            if d not in leaving and store.managed_resource_count(store.read_state(settings, d))
+        ]
+        if blocking:
+            raise RefusedError(
+                f"refusing to destroy {stack}: {', '.join(blocking)} still read its outputs; destroy them first"
+            )
+
+
+def exit_code(results: list[StackResult]) -> int:
+    return 0 if all(r.ok for r in results) else 1
+
+
+def summary_json(results: list[StackResult]) -> dict[str, Any]:
+    """The summary table as data (`--json`)."""
+    return {"stacks": [asdict(r) for r in results], "ok": all(r.ok for r in results)}

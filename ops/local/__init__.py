@@ -1,0 +1,1 @@
+"""The local AWS emulator: the moto server process and starting/stopping it."""

@@ -1,0 +1,1 @@
+"""Moving traffic between the regions: staged rollouts and database failover/failback."""

@@ -1,0 +1,262 @@
+"""Switch the whole platform to the other region (`make failover`) and back (`make failback`).
+
+1. Pre-checks: both Aurora clusters available, both members of the global cluster, the replica's
+   `AuroraGlobalDBReplicationLag` below the threshold, and the target region's `region-unhealthy` alarm
+   not firing. Any failure stops here, before anything changes.
+2. Database: Aurora global *switchover* to the target region's cluster (planned: no data loss, the old
+   writer becomes a replica). Only with `--unplanned`: global *failover* with `AllowDataLoss`, for when the
+   writer's region is down; writes not yet replicated are lost (Aurora's RPO is the replication lag,
+   typically under a second, with no guarantee).
+3. Traffic: 100% to the target region, the same way a rollout applies a step (DNS stacks only), then baked
+   while the target region's alarm and health check are watched.
+4. Post-checks: the writer is now in the target region and the split is all on it.
+
+On the local target the emulator cannot do everything (no switchover or failover of global clusters, no
+metrics, the secondary cluster is not a global member): each such check says so and the run continues,
+on the local target only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from config.settings import ROLES, Role, Settings
+from ops.core.aws_clients import client
+from ops.core.console import console
+from ops.core.errors import NotDeployedError
+from ops.deploy.outputs import outputs_with
+from ops.state import locks, traffic_split
+from ops.state.traffic_split import Split
+from ops.traffic import rollout
+from shared.local_target import EMULATOR_GLOBAL_CLUSTER_REGION
+from shared.stack_id import StackId
+
+DEFAULT_MAX_LAG_MS = 1000
+DEFAULT_BAKE_SECONDS = 60
+LAG_METRIC = "AuroraGlobalDBReplicationLag"
+LAG_WINDOW = timedelta(minutes=5)
+SWITCH_TIMEOUT_SECONDS = 1800
+SWITCH_POLL_SECONDS = 15
+Outcome = Literal["ok", "FAIL", "note"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    outcome: Outcome  # note: could not be verified (emulator), continuing on the local target only
+    detail: str
+
+    def __str__(self) -> str:
+        return f"    {self.outcome:<5} {self.name}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    role: Role
+    region: str
+    identifier: str
+    arn: str
+
+
+def other(role: Role) -> Role:
+    return "primary" if role == "secondary" else "secondary"
+
+
+def clusters(settings: Settings) -> tuple[dict[Role, Cluster], str]:
+    """Each region's Aurora cluster and the global cluster id, from the data stacks' outputs."""
+    data_stacks = {role: StackId("data", role).name for role in ROLES}
+    outputs = outputs_with(settings, list(data_stacks.values()))
+    found: dict[Role, Cluster] = {}
+    for role, stack in data_stacks.items():
+        data = outputs.get(stack)
+        if not data:
+            raise NotDeployedError(f"{stack} is not deployed: a failover needs both regions")
+        found[role] = Cluster(role, settings.regions.of(role), data["cluster_identifier"], data["cluster_arn"])
+    return found, outputs[data_stacks["primary"]]["global_cluster_identifier"]
+
+
+def global_region(settings: Settings, fallback: str) -> str:
+    """Where to call the global-cluster APIs (the emulator keeps every global cluster in one region)."""
+    return EMULATOR_GLOBAL_CLUSTER_REGION if settings.is_local else fallback
+
+
+def describe_global(settings: Settings, global_id: str) -> dict[str, Any]:
+    rds = client(settings, "rds", global_region(settings, settings.regions.primary))
+    described: dict[str, Any] = rds.describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"][0]
+    return described
+
+
+def writer_role(members: Sequence[dict[str, Any]], found: dict[Role, Cluster]) -> Role | None:
+    writers = {m["DBClusterArn"] for m in members if m.get("IsWriter")}
+    return next((role for role, cluster in found.items() if cluster.arn in writers), None)
+
+
+def _degraded(settings: Settings, name: str, what: str) -> Check:
+    """A check the emulator cannot answer: a note locally, a failure on AWS."""
+    if settings.is_local:
+        return Check(name, "note", f"{what} (emulator); continuing on the local target only")
+    return Check(name, "FAIL", what)
+
+
+def _cluster_status(settings: Settings, cluster: Cluster) -> Check:
+    try:
+        described = client(settings, "rds", cluster.region).describe_db_clusters(DBClusterIdentifier=cluster.identifier)
+    except (ClientError, BotoCoreError) as error:
+        return Check(f"{cluster.role} cluster", "FAIL", f"{cluster.identifier} cannot be described: {error}")
+    status = described["DBClusters"][0]["Status"]
+    return Check(
+        f"{cluster.role} cluster", "ok" if status == "available" else "FAIL", f"{cluster.identifier} is {status}"
+    )
+
+
+def _replica_lag(settings: Settings, replica: Cluster, max_lag_ms: int) -> Check:
+    end = datetime.now(UTC)
+    datapoints = client(settings, "cloudwatch", replica.region).get_metric_statistics(
+        Namespace="AWS/RDS",
+        MetricName=LAG_METRIC,
+        Dimensions=[{"Name": "DBClusterIdentifier", "Value": replica.identifier}],
+        StartTime=end - LAG_WINDOW,
+        EndTime=end,
+        Period=60,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    if not datapoints:
+        return _degraded(settings, "replica lag", f"no datapoints of {LAG_METRIC} for {replica.identifier}")
+    lag = max(float(d["Maximum"]) for d in datapoints)
+    return Check(
+        "replica lag",
+        "ok" if lag < max_lag_ms else "FAIL",
+        f"{replica.identifier}: max {lag:.0f} ms over 5 min (threshold {max_lag_ms} ms)",
+    )
+
+
+def pre_checks(
+    settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role, max_lag_ms: int, *, unplanned: bool
+) -> list[Check]:
+    """What must hold before anything changes. For an unplanned failover the old writer's region is presumed
+    down: its checks (and the replica lag it can no longer report) are shown but do not stop the failover."""
+    source = other(to)
+    checks = [_cluster_status(settings, found[to]), _cluster_status(settings, found[source])]
+
+    members = describe_global(settings, global_id).get("GlobalClusterMembers", [])
+    arns = {m["DBClusterArn"] for m in members}
+    for role in (to, source):
+        cluster = found[role]
+        if cluster.arn in arns:
+            checks.append(Check(f"{role} membership", "ok", f"{cluster.identifier} is in {global_id}"))
+        else:
+            checks.append(
+                _degraded(settings, f"{role} membership", f"{cluster.identifier} is not a member of {global_id}")
+            )
+    writer = writer_role(members, found)
+    checks.append(
+        Check("writer", "ok", f"the writer is in the {writer} region")
+        if writer
+        else Check("writer", "FAIL", f"no member of {global_id} is a writer")
+    )
+    checks.append(_replica_lag(settings, found[to] if writer != to else found[source], max_lag_ms))
+
+    watch = rollout.Watch.of(settings, [to])
+    signal = watch.check()
+    checks.append(Check(f"{to} region health", "FAIL" if signal else "ok", str(signal) if signal else watch.describe()))
+    if unplanned:
+        ignorable = {f"{source} cluster", f"{source} membership", "replica lag"}
+        checks = [
+            Check(c.name, "note", f"{c.detail} (ignored for an unplanned failover)")
+            if c.outcome == "FAIL" and c.name in ignorable
+            else c
+            for c in checks
+        ]
+    return checks
+
+
+def switch_database(
+    settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role, *, unplanned: bool
+) -> Check:
+    target = found[to]
+    writer = writer_role(describe_global(settings, global_id).get("GlobalClusterMembers", []), found)
+    if writer == to:
+        return Check("database", "ok", f"the writer is already {target.identifier}: nothing to switch")
+    rds = client(settings, "rds", global_region(settings, target.region))
+    action = "FailoverGlobalCluster (AllowDataLoss)" if unplanned else "SwitchoverGlobalCluster"
+    console.say(f"    {action}: {global_id} -> {target.arn}")
+    try:
+        if unplanned:
+            rds.failover_global_cluster(
+                GlobalClusterIdentifier=global_id, TargetDbClusterIdentifier=target.arn, AllowDataLoss=True
+            )
+        else:
+            rds.switchover_global_cluster(GlobalClusterIdentifier=global_id, TargetDbClusterIdentifier=target.arn)
+    except (ClientError, BotoCoreError, ResponseParserError) as error:  # the emulator answers an HTML 500
+        what = f"{action} failed: {error}"
+        if settings.is_local:
+            what = f"{action} is not implemented (HTTP 500, {type(error).__name__}); the writer stays in {writer}"
+        return _degraded(settings, "database", what)
+    deadline = time.monotonic() + SWITCH_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        described = describe_global(settings, global_id)
+        if described.get("Status") == "available" and writer_role(described["GlobalClusterMembers"], found) == to:
+            return Check("database", "ok", f"{target.identifier} is the writer")
+        console.say(f"    waiting: global cluster {described.get('Status')}")
+        time.sleep(SWITCH_POLL_SECONDS)
+    return Check("database", "FAIL", f"{target.identifier} is not the writer after {SWITCH_TIMEOUT_SECONDS}s")
+
+
+def post_checks(settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role) -> list[Check]:
+    writer = writer_role(describe_global(settings, global_id).get("GlobalClusterMembers", []), found)
+    checks = [
+        Check("writer", "ok", f"{found[to].identifier} is the writer")
+        if writer == to
+        else _degraded(settings, "writer", f"the writer is still in the {writer} region, not in {to}")
+    ]
+    split = traffic_split.read(settings).weights
+    checks.append(Check("traffic", "ok" if split == Split.all_to(to) else "FAIL", f"split {split} (primary/secondary)"))
+    return checks
+
+
+def _report(checks: list[Check]) -> bool:
+    for check in checks:
+        console.say(str(check))
+    return all(c.outcome != "FAIL" for c in checks)
+
+
+def run(settings: Settings, *, to: Role, unplanned: bool, max_lag_ms: int, bake_seconds: int) -> int:
+    verb = "failover" if to == "secondary" else "failback"
+    if unplanned:
+        console.say(
+            "WARNING: an unplanned failover (UNPLANNED=yes, --unplanned) uses Aurora global *failover* with "
+            "AllowDataLoss: writes the old writer had not yet replicated are lost. Aurora's RPO is the replication "
+            "lag (typically under 1 second, not guaranteed). Use it only when the writer's region is down; "
+            "otherwise use the planned switchover."
+        )
+    with locks.traffic_locked(settings, f"{verb} to {to}"):
+        found, global_id = clusters(settings)
+        console.say(f"[1/4] pre-checks: {verb} to the {to} region ({settings.regions.of(to)})")
+        if not _report(pre_checks(settings, found, global_id, to, max_lag_ms, unplanned=unplanned)):
+            console.say(f"refusing to start the {verb}: a pre-check failed (nothing was changed)")
+            return 1
+        kind = "unplanned failover" if unplanned else "planned switchover"
+        console.say(f"[2/4] database: Aurora global {kind} of {global_id} to {found[to].identifier}")
+        if not _report([switch_database(settings, found, global_id, to, unplanned=unplanned)]):
+            console.say(f"{verb} stopped: the database did not switch; traffic is unchanged")
+            return 1
+        console.say(f"[3/4] traffic: 100% to {to}")
+        code = rollout.execute(settings, to=to, steps=[100], bake_seconds=bake_seconds, reason=verb, watch_roles=[to])
+        if code != 0:
+            console.say(
+                f"{verb} stopped: traffic was not moved to {to} (see above) although the database writer may be "
+                f"there now; fix the signal and run `make {verb}` again (it skips what is done)"
+            )
+            return code
+        console.say("[4/4] post-checks")
+        if not _report(post_checks(settings, found, global_id, to)):
+            return 1
+    console.say(f"{verb} complete: the {to} region ({settings.regions.of(to)}) serves all traffic")
+    return 0
