@@ -144,7 +144,7 @@ format: install ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff format .
 
 docs: install ## rewrite the tables in README.md and docs/ that come from code (gaps, targets, settings, graph)
-	@$(PY) -m ops.docs
+	@$(OPS) docs
 
 clean: ## remove generated output (not the venv or node_modules)
 	rm -rf cdktf.out outputs .pytest_cache .ruff_cache .mypy_cache

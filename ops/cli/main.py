@@ -7,12 +7,13 @@ from dataclasses import asdict
 
 from config import ConfigError, load_settings
 from config.settings import ROLES, Role
-from ops.build import graph, security
+from ops.build import docs, graph, security
 from ops.build.synth import synth
 from ops.core.aws_clients import client
 from ops.core.confirm import validate_confirm
 from ops.core.console import console
 from ops.core.errors import OpsError, UsageError
+from ops.core.paths import ROOT
 from ops.deploy import drift, engine, outputs, releases, rollback
 from ops.local import emulator
 from ops.state import admin, traffic_split
@@ -72,6 +73,15 @@ def cmd_stacks(args: argparse.Namespace) -> int:
     for stack in stacks:
         console.say(f"{stack:<20} depends on: {', '.join(deps[stack]) or '-'}")
     return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    stale, documents = docs.stale_documents(write=not args.check)
+    for path in stale:
+        console.say(f"{'stale' if args.check else 'wrote'} {path.relative_to(ROOT)}")
+    if not stale:
+        console.say(f"docs are current ({documents} documents, {len(docs.GENERATORS)} generated tables)")
+    return 1 if args.check and stale else 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -308,6 +318,9 @@ def parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_drift)
     sub.add_parser("security", help="checkov over every synthesized stack (aws target)").set_defaults(func=cmd_security)
     sub.add_parser("outputs", help="write and print the outputs of every deployed stack").set_defaults(func=cmd_outputs)
+    dc = sub.add_parser("docs", help="write the tables of README.md and docs/ that come from code")
+    dc.add_argument("--check", action="store_true", help="change nothing; exit 1 when a document is stale")
+    dc.set_defaults(func=cmd_docs)
     _add_traffic_and_release_commands(sub)
     return p
 

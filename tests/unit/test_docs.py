@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config.schema import FIELDS
-from ops import docs
+from ops.build import docs
 from shared.local_target import GAPS
 from shared.stack_id import all_stack_names
 from tests.support import Synth
