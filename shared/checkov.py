@@ -2,14 +2,14 @@
 
 checkov's terraform_json runner does not read inline `checkov:skip` comments,
 so the reason is stored in the resource's `//` comment block, where Terraform
-ignores it and `ops/security.py` applies it to checkov's report.
+ignores it and `ops/build/security.py` applies it to checkov's report.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # keeps ops/security.py (which reads SKIP_KEY) from starting the jsii runtime
+if TYPE_CHECKING:  # keeps ops/build/security.py (which reads SKIP_KEY) from starting the jsii runtime
     from cdktf import TerraformResource
 
 SKIP_KEY = "checkov_skip"
