@@ -6,9 +6,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 OPS := $(PY) -m ops
-export CHECKPOINT_DISABLE := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraform.rc
 
 STACK ?=
@@ -26,19 +23,21 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed node_modules/.installed .local/terraform.rc ## venv, pinned Python + npm deps, Terraform CLI config (idempotent)
-
 # `source .venv/bin/activate` also sources $(ACTIVATE_EXTRA): rewritten on each install, hooked into activate once.
 ACTIVATE_EXTRA := $(VENV)/bin/payments-env.sh
 ACTIVATE_HOOK := . "$$VIRTUAL_ENV/bin/payments-env.sh"  \# payments platform: Terraform config, quiet tooling
 
+install: $(VENV)/.installed node_modules/.installed .local/terraform.rc $(ACTIVATE_EXTRA) ## venv, pinned Python + npm deps, Terraform CLI config (idempotent)
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
-	@printf '# payments platform: the project Terraform config and quiet tooling (written by make install)\nexport TF_CLI_CONFIG_FILE="%s/.local/terraform.rc"\nexport CHECKPOINT_DISABLE=1\nexport JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20\nexport JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1\n' "$(CURDIR)" > $(ACTIVATE_EXTRA)
+	@touch $@
+
+$(ACTIVATE_EXTRA): $(VENV)/.installed ops/core/tool_env.py
+	@$(OPS) shell-env > $@
 	@sed -i '/^# payments platform: the project Terraform config and quiet tooling$$/,+4d' $(VENV)/bin/activate  # copies appended by older installs
 	@grep -qF '$(ACTIVATE_HOOK)' $(VENV)/bin/activate || printf '\n%s\n' '$(ACTIVATE_HOOK)' >> $(VENV)/bin/activate
-	@touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from ops.core.tool_env import QUIET
 from tests.support import Synth, synth_app
 
 AWS_ACCOUNT = "111122223333"
+
+
+def pytest_configure() -> None:
+    os.environ.update(QUIET)  # cdktf (jsii) and Terraform run in-process by tests, as quiet as under ops
 
 
 def _synth(tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str) -> Synth:

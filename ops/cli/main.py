@@ -14,6 +14,7 @@ from ops.core.confirm import validate_confirm
 from ops.core.console import console
 from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
+from ops.core.tool_env import shell_exports
 from ops.deploy import drift, engine, outputs, releases, rollback
 from ops.local import emulator
 from ops.state import admin, traffic_split
@@ -30,6 +31,11 @@ REGION_CHOICES: dict[str, tuple[Role, ...]] = {**{role: (role,) for role in ROLE
 
 def cmd_tfconfig(_: argparse.Namespace) -> int:
     console.say(f"terraform CLI config: {write_cli_config()}")
+    return 0
+
+
+def cmd_shell_env(_: argparse.Namespace) -> int:
+    console.say(shell_exports(), end="")
     return 0
 
 
@@ -271,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops", description="Operate the multi-region payments platform.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("tfconfig", help="write the project's Terraform CLI config").set_defaults(func=cmd_tfconfig)
+    sub.add_parser("shell-env", help="print the exports an activated venv sources").set_defaults(func=cmd_shell_env)
     sub.add_parser("check-config", help="validate the configuration").set_defaults(func=cmd_check_config)
     sub.add_parser("local-up", help="start and bootstrap the local emulator").set_defaults(func=cmd_local_up)
     sub.add_parser("local-down", help="stop the local emulator").set_defaults(func=cmd_local_down)

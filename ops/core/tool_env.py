@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
+import shlex
 
 from config.settings import Settings
 from ops.core.paths import TF_CLI_CONFIG
 from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 
-QUIET = {
+# Also exported by `source .venv/bin/activate` (see `shell_exports`), for the cdktf CLI run by hand.
+QUIET_TOOLING = {
     "CHECKPOINT_DISABLE": "1",  # no Terraform version/telemetry checks
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-    "TF_IN_AUTOMATION": "1",
-    "TF_INPUT": "0",
 }
+QUIET = {**QUIET_TOOLING, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
 
 
 def tool_env(settings: Settings | None = None) -> dict[str, str]:
@@ -34,3 +35,10 @@ def tool_env(settings: Settings | None = None) -> dict[str, str]:
     elif settings is not None and settings.aws.profile:
         env["AWS_PROFILE"] = settings.aws.profile
     return env
+
+
+def shell_exports() -> str:
+    """The lines `.venv/bin/payments-env.sh` holds: an activated shell gets the project's Terraform config, quietly."""
+    variables = {"TF_CLI_CONFIG_FILE": str(TF_CLI_CONFIG), **QUIET_TOOLING}
+    header = "# payments platform: Terraform CLI config and quiet tooling (written by `python -m ops shell-env`)"
+    return "\n".join([header, *(f"export {name}={shlex.quote(value)}" for name, value in variables.items())]) + "\n"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ops.core.paths import TF_CLI_CONFIG
+from ops.core.tool_env import QUIET_TOOLING
 from tests.support import ROOT, clean_environ, synth_app
 
 
@@ -76,3 +78,14 @@ def test_destroying_prod_needs_explicit_confirmation_and_touches_nothing(tmp_pat
     assert not outdir.exists()
     wrong = ops("destroy", "all", "--confirm", "dev", PAYMENTS_ENV="prod", PAYMENTS_OUTDIR=str(outdir))
     assert "refusing to destroy prod" in wrong.stderr
+
+
+def test_an_activated_shell_gets_the_terraform_config_and_the_quiet_tooling() -> None:
+    """What `make install` hooks into .venv/bin/activate, sourced by a real shell."""
+    names = ["TF_CLI_CONFIG_FILE", *QUIET_TOOLING]
+    script = 'eval "$(' + f"{sys.executable} -m ops shell-env" + ')"; ' + "; ".join(f'echo "${name}"' for name in names)
+    env = {name: value for name, value in clean_environ().items() if name not in names}  # only the script sets them
+    result = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(TF_CLI_CONFIG), *QUIET_TOOLING.values()]
+    assert len(names) >= 4
