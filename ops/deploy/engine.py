@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from config.settings import Settings
 from ops.build import graph
 from ops.build.fingerprint import config_sha256
 from ops.build.synth import synth
+from ops.core.clock import utc_now
 from ops.core.console import Console, console
 from ops.core.errors import RefusedError, UsageError
 from ops.core.paths import stack_dir
@@ -120,7 +120,7 @@ def _after_apply(settings: Settings, stack: str, out: Console) -> None:
                 config_sha256=config_sha256(stack_dir(stack)),
                 lineage=version.lineage,
                 serial=version.serial,
-                applied_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                applied_at=utc_now(),
                 revision=git_revision(),
                 inputs_sha256=_inputs_sha256(settings, stack),
             ),

@@ -15,10 +15,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import Settings
 from ops.build.fingerprint import config_sha256, stack_files, template_sha256, variables
+from ops.core.clock import utc_now
 from ops.core.console import Console, console
 from ops.core.paths import stack_dir
 from ops.core.revision import git_revision
-from ops.state import bucket, store, traffic_split
+from ops.state import bucket, store
 
 RELEASE_FILE = "release.json"
 
@@ -87,7 +88,7 @@ def new_release(
         stack=stack,
         n=(existing[-1].n + 1) if existing else 1,
         revision=git_revision(),
-        time=traffic_split.now(),
+        time=utc_now(),
         lineage=version.lineage,
         serial=version.serial,
         config_sha256=config_sha256(directory),

@@ -12,13 +12,13 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from config.settings import Settings
 from ops.core.aws_clients import client
+from ops.core.clock import utc_now
 from ops.core.console import console
 from ops.core.errors import RefusedError
 from shared.naming import state_key
@@ -114,7 +114,7 @@ def traffic_locked(settings: Settings, purpose: str) -> Iterator[None]:
         "purpose": purpose,
         "host": socket.gethostname(),
         "pid": os.getpid(),
-        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        "since": utc_now(),
     }
     item = {**key, "Info": {"S": json.dumps(info)}}
     try:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from config.settings import Role, Settings
+from ops.core.clock import utc_now
 from ops.core.paths import stack_dir
 from ops.state import bucket
 from shared.stack_id import StackId, UnknownStackError
@@ -89,15 +89,17 @@ class TrafficState:
         )
 
     def add_history(self, *, source: Split, target: Split, result: str, reason: str, **extra: Any) -> dict[str, Any]:
-        entry = {"time": now(), "from": source.as_dict(), "to": target.as_dict(), "result": result, "reason": reason}
+        entry = {
+            "time": utc_now(),
+            "from": source.as_dict(),
+            "to": target.as_dict(),
+            "result": result,
+            "reason": reason,
+        }
         entry.update(extra)
         self.history.append(entry)
         del self.history[:-HISTORY_LIMIT]
         return entry
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def split_key(settings: Settings) -> str:
@@ -111,7 +113,7 @@ def read(settings: Settings) -> TrafficState:
 
 
 def write(settings: Settings, state: TrafficState) -> None:
-    state.updated_at = now()
+    state.updated_at = utc_now()
     bucket.put_json(settings, split_key(settings), state.to_json(), trailing_newline=True)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from config.settings import ROLES, Role, Settings
 from ops.build.fingerprint import template_sha256
 from ops.core.aws_clients import client
+from ops.core.clock import utc_now
 from ops.core.console import Console, console
 from ops.core.errors import NotDeployedError, UsageError
 from ops.core.paths import stack_dir
@@ -288,7 +289,7 @@ class Rollout:
             "to": self.to,
             "reason": self.reason,
             "last_good": last_good.as_dict(),
-            "started_at": traffic_split.now(),
+            "started_at": utc_now(),
         }
         traffic_split.write(self.settings, state)
         started = time.monotonic()
