@@ -13,6 +13,12 @@ from typing import Literal
 
 Role = Literal["primary", "secondary"]
 ROLES: tuple[Role, Role] = ("primary", "secondary")
+
+
+def other_role(role: Role) -> Role:
+    return "primary" if role == "secondary" else "secondary"
+
+
 Target = Literal["local", "aws"]
 NatStrategy = Literal["single", "per_az"]
 

@@ -47,7 +47,7 @@ class StackId:
 
 def all_stacks() -> tuple[StackId, ...]:
     """Every stack of the platform, in rank order."""
-    return tuple(sorted((StackId(layer, role) for role in ROLES for layer in LAYERS), key=lambda s: s.rank))
+    return tuple(StackId(layer, role) for role in ROLES for layer in LAYERS)
 
 
 def all_stack_names() -> list[str]:

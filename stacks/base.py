@@ -15,7 +15,7 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from config.settings import Role, Settings
+from config.settings import Role, Settings, other_role
 from shared.backend import state_backend
 from shared.naming import Naming
 from shared.providers import aws_provider
@@ -55,7 +55,7 @@ class PlatformStack(TerraformStack):
 
     @property
     def peer_role(self) -> Role:
-        return "secondary" if self.role == "primary" else "primary"
+        return other_role(self.role)
 
     @property
     def peer_provider(self) -> AwsProvider:

@@ -31,20 +31,22 @@ def stack_files(directory: Path) -> list[Path]:
     return [Path(CONFIG_FILE), *tfvars, *(p.relative_to(directory) for p in _asset_files(directory))]
 
 
-def config_sha256(directory: Path) -> str:
+def _sha256(directory: Path, *, with_variables: bool) -> str:
     digest = hashlib.sha256((directory / CONFIG_FILE).read_bytes())
-    for path in sorted(directory.glob(TFVARS_GLOB)):
-        digest.update(path.name.encode() + b"\0" + _file_digest(path))
+    if with_variables:
+        for path in sorted(directory.glob(TFVARS_GLOB)):
+            digest.update(path.name.encode() + b"\0" + _file_digest(path))
     for path in _asset_files(directory):
         digest.update(str(path.relative_to(directory)).encode() + b"\0" + _file_digest(path))
     return digest.hexdigest()
+
+
+def config_sha256(directory: Path) -> str:
+    return _sha256(directory, with_variables=True)
 
 
 def template_sha256(directory: Path) -> str:
-    digest = hashlib.sha256((directory / CONFIG_FILE).read_bytes())
-    for path in _asset_files(directory):
-        digest.update(str(path.relative_to(directory)).encode() + b"\0" + _file_digest(path))
-    return digest.hexdigest()
+    return _sha256(directory, with_variables=False)
 
 
 def variables(directory: Path) -> dict[str, Any]:

@@ -12,11 +12,12 @@ def validate_confirm(command: str, confirm: str, what: str) -> None:
         raise UsageError(f"{command}: CONFIRM={confirm!r} is invalid: use CONFIRM=yes to {what} without a prompt")
 
 
-def confirmed(command: str, confirm: str, question: str, *, what: str, no_terminal: str) -> bool:
-    """True for CONFIRM=yes or a `y` typed at the prompt; without a terminal, RefusedError(`no_terminal`)."""
+def confirmed(command: str, confirm: str, question: str, *, what: str, no_terminal: str | None = None) -> bool:
+    """True for CONFIRM=yes or a `y` typed at the prompt; without a terminal, RefusedError(`no_terminal`, by
+    default the question and how to answer it with CONFIRM=yes)."""
     validate_confirm(command, confirm, what)
     if confirm == "yes":
         return True
     if not sys.stdin.isatty():
-        raise RefusedError(no_terminal)
+        raise RefusedError(no_terminal or f"{question} -- refusing without a terminal; re-run with CONFIRM=yes")
     return input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}

@@ -58,8 +58,7 @@ def restore(settings: Settings, stack: str, version_id: str, confirm: str) -> in
     if locks.state_lock(settings, stack) is not None:
         raise RefusedError(f"{stack}: state is locked; wait for the running apply or release a stale lock first")
     question = f"Restore {stack} state version {version_id} (serial {versions[version_id].serial})?"
-    no_terminal = f"{question} -- refusing without a terminal; re-run with CONFIRM=yes"
-    if not confirmed("state-restore", confirm, question, what="restore", no_terminal=no_terminal):
+    if not confirmed("state-restore", confirm, question, what="restore"):
         return 1
     body = bucket.get_bytes(settings, state_key(settings, stack), version_id) or b"{}"
     state: dict[str, Any] = json.loads(body)

@@ -40,8 +40,7 @@ def unlock(settings: Settings, stack: str, lock_id: str, confirm: str) -> int:
         f"since {holder.field('Created')}"
     )
     question = "Release it? Only do this when that run is no longer running."
-    no_terminal = f"{question} -- refusing without a terminal; re-run with CONFIRM=yes"
-    if not confirmed("unlock", confirm, question, what="release the lock", no_terminal=no_terminal):
+    if not confirmed("unlock", confirm, question, what="release the lock"):
         return 1
     code, output = StackTerraform(stack, settings).run_command("force-unlock", "-force", lock_id)
     console.say(output.strip())

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from config.settings import ROLES, Role, Settings
+from config.settings import ROLES, Role, Settings, other_role
 from ops.core.aws_clients import client
 from ops.core.console import console
 from ops.core.errors import NotDeployedError
@@ -63,10 +63,6 @@ class Cluster:
     region: str
     identifier: str
     arn: str
-
-
-def other(role: Role) -> Role:
-    return "primary" if role == "secondary" else "secondary"
 
 
 def clusters(settings: Settings) -> tuple[dict[Role, Cluster], str]:
@@ -142,7 +138,7 @@ def pre_checks(
 ) -> list[Check]:
     """What must hold before anything changes. For an unplanned failover the old writer's region is presumed
     down: its checks (and the replica lag it can no longer report) are shown but do not stop the failover."""
-    source = other(to)
+    source = other_role(to)
     checks = [_cluster_status(settings, found[to]), _cluster_status(settings, found[source])]
 
     members = describe_global(settings, global_id).get("GlobalClusterMembers", [])
