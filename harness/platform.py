@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -15,15 +14,7 @@ import boto3
 
 from config import Settings, load_settings
 from ops.core.paths import ROOT
-from ops.core.tool_env import QUIET
-
-
-def clean_environ(**overrides: str) -> dict[str, str]:
-    """The process environment without PAYMENTS_* leaking in from the developer's shell, tools quiet."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
-    env.update(QUIET)
-    env.update(overrides)
-    return env
+from ops.core.tool_env import clean_environ
 
 
 def free_port() -> int:

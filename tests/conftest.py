@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ops.build.synth import synth_app
 from ops.core.tool_env import QUIET
-from tests.support import Synth, synth_app
+from tests.support import Synth
 
 AWS_ACCOUNT = "111122223333"
 

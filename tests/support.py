@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.platform import clean_environ
 from shared.stack_id import all_stacks
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = tuple(stack.name for stack in all_stacks())
-
-
-def synth_app(outdir: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    """Run app.py as `make synth` does, with PAYMENTS_* settings; never reads the developer's .env."""
-    env = clean_environ(CDKTF_OUTDIR=str(outdir), PAYMENTS_DOTENV="none", **settings)
-    return subprocess.run(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, text=True, capture_output=True, check=False, timeout=300
-    )
 
 
 class Synth:

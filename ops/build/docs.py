@@ -16,10 +16,7 @@ the committed documents differ from what this module writes.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +26,7 @@ from typing import Any
 
 from config.loader import ENVIRONMENTS_DIR, available_environments
 from config.schema import FIELDS, KIND_NAMES, Field
+from ops.build.synth import synth_app
 from ops.core.errors import OpsError
 from ops.core.paths import ROOT
 from shared.local_target import GAPS, Gap
@@ -171,18 +169,14 @@ def read_dependencies(manifest: Path) -> dict[str, list[str]]:
     return {name: list(stack.get("dependencies", [])) for name, stack in stacks.items()}
 
 
-def synthesized_dependencies(root: Path) -> dict[str, list[str]]:
+def synthesized_dependencies() -> dict[str, list[str]]:
     """The stack graph as cdktf records it: app.py synthesized into a scratch directory (default settings)."""
     with tempfile.TemporaryDirectory(prefix="docs-synth-") as outdir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
-        env |= {"CDKTF_OUTDIR": outdir, "PAYMENTS_DOTENV": "none"}
-        result = subprocess.run(
-            [sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, check=False, timeout=300
-        )
+        result = synth_app(Path(outdir) / "cdktf.out")
         if result.returncode != 0:
             tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise DocsError(f"synthesizing app.py for the stack graph failed: {tail}; run `make synth` to see why")
-        return read_dependencies(Path(outdir) / "manifest.json")
+        return read_dependencies(Path(outdir) / "cdktf.out" / "manifest.json")
 
 
 def environments() -> dict[str, dict[str, Any]]:
@@ -201,7 +195,7 @@ def project_sources(root: Path, dependencies: Mapping[str, Sequence[str]]) -> So
 
 def stale_documents(*, write: bool) -> tuple[list[Path], int]:
     """The documents whose generated regions differ from the code (rewritten when `write`), and how many exist."""
-    rendered = render(ROOT, project_sources(ROOT, synthesized_dependencies(ROOT)))
+    rendered = render(ROOT, project_sources(ROOT, synthesized_dependencies()))
     stale = [path for path, text in rendered.items() if path.read_text(encoding="utf-8") != text]
     if write:
         for path in stale:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ops.build.synth import synth_app
 from ops.core.console import console
 from ops.core.errors import ToolError
 from ops.core.paths import ROOT
-from ops.core.tool_env import QUIET
 from shared.checkov import SKIP_KEY
 
 CHECKOV = ROOT / ".venv-security" / "bin" / "checkov"
@@ -96,24 +96,7 @@ def report(stacks_dir: Path, label: str) -> int:
 
 def synth_for_scan(environment: str, outdir: Path) -> Path:
     """The aws target's output (what reaches real AWS), with a placeholder account."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
-    env.update(
-        PAYMENTS_ENV=environment,
-        PAYMENTS_TARGET="aws",
-        PAYMENTS_AWS_ACCOUNT_ID="111122223333",
-        PAYMENTS_DOTENV="none",
-        CDKTF_OUTDIR=str(outdir),
-    )
-    env.update(QUIET)
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), "app.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = synth_app(outdir, PAYMENTS_ENV=environment, PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID="111122223333")
     if result.returncode != 0:
         raise ToolError(result.stderr)
     return outdir / "stacks"

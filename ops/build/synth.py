@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from config.loader import read_overrides
 from config.settings import Settings
 from ops.core.errors import ToolError
 from ops.core.paths import ROOT, VENV_BIN, outdir
-from ops.core.tool_env import tool_env
+from ops.core.tool_env import clean_environ, tool_env
 
 HASH_FILE = ".source-sha256"
 SOURCE_DIRS = ("stacks", "shared", "config", "lambda_src")
@@ -55,6 +56,16 @@ def synth(settings: Settings, *, force: bool = False) -> bool:
         raise ToolError(result.stderr.rstrip("\n"), result.returncode)
     (outdir() / HASH_FILE).write_text(source_hash(settings))
     return True
+
+
+def synth_app(outdir: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """Run app.py into `outdir` with exactly these PAYMENTS_* settings: never the caller's shell settings or `.env`
+    (what the security scan, the docs and the tests synthesize)."""
+    outdir.parent.mkdir(parents=True, exist_ok=True)  # cdktf creates only the last level
+    env = clean_environ(CDKTF_OUTDIR=str(outdir), PAYMENTS_DOTENV="none", **settings)
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, text=True, capture_output=True, check=False, timeout=300
+    )
 
 
 def manifest() -> dict[str, dict[str, object]]:

@@ -18,6 +18,14 @@ QUIET_TOOLING = {
 QUIET = {**QUIET_TOOLING, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
 
 
+def clean_environ(**overrides: str) -> dict[str, str]:
+    """The process environment without PAYMENTS_* settings leaking in from the caller's shell, tools quiet."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    env.update(QUIET)
+    env.update(overrides)
+    return env
+
+
 def tool_env(settings: Settings | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(QUIET)

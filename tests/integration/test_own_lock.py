@@ -12,9 +12,9 @@ from config import Settings, load_settings
 from config.settings import LocalTarget
 from harness.platform import free_port
 from ops.core.aws_clients import client
+from ops.core.tool_env import clean_environ
 from ops.local import emulator
 from ops.terraform import own_lock
-from tests.support import clean_environ
 
 STACK = "network-primary"
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ops.build.synth import synth_app
 from ops.core.paths import TF_CLI_CONFIG
-from ops.core.tool_env import QUIET_TOOLING
-from tests.support import ROOT, clean_environ, synth_app
+from ops.core.tool_env import QUIET_TOOLING, clean_environ
+from tests.support import ROOT
 
 
 def ops(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import ROOT, Synth, synth_app
+from ops.build.synth import synth_app
+from tests.support import ROOT, Synth
 
 ROLES = ("primary", "secondary")
 REGIONS = {"primary": "us-east-1", "secondary": "eu-west-1"}

@@ -11,11 +11,12 @@ from moto import mock_aws
 
 from config import load_settings
 from config.settings import Settings
+from ops.build.synth import synth_app
 from shared.local_target import GAPS_BY_KEY, clean_up_after_destroy
 from shared.naming import Naming
 from stacks.data.stack import GLOBAL_MEMBER_IGNORES, replication_role_name
 from tests.conftest import AWS_ACCOUNT
-from tests.support import Synth, synth_app
+from tests.support import Synth
 
 DATA_STACKS = ("data-primary", "data-secondary")
 KEY_REF = "${aws_kms_key.key_F64E54E4.arn}"

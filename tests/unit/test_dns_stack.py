@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from ops.build.synth import synth_app
+from ops.core.tool_env import clean_environ
 from ops.state import traffic_split
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
-from tests.support import Synth, clean_environ, synth_app
+from tests.support import Synth
 
 ROLES = ("primary", "secondary")
 ZONE = "payments-dev.example.internal"

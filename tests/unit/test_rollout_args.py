@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ops.build import fingerprint
+from ops.core.tool_env import clean_environ
 from ops.deploy import releases, rollback
 from ops.deploy.releases import Release
 from ops.deploy.rollback import RollbackError
@@ -18,7 +19,7 @@ from ops.state import traffic_split
 from ops.state.traffic_split import Split, TrafficState
 from ops.traffic import rollout
 from ops.traffic.rollout import ArgumentError, Signal, Watch
-from tests.support import ROOT, clean_environ
+from tests.support import ROOT
 
 # -- arguments ----------------------------------------------------------------------------------------------
 

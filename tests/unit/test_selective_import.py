@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ops.build.synth import synth_app
+from ops.core.tool_env import clean_environ
 from shared.aws_bindings import lazy_index
-from tests.support import ROOT, Synth, clean_environ, synth_app
+from tests.support import ROOT, Synth
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -11,7 +11,8 @@ import pytest
 
 from config import load_settings
 from ops.build import synth as synth_module
-from tests.support import ROOT, clean_environ
+from ops.core.tool_env import clean_environ
+from tests.support import ROOT
 
 
 @pytest.fixture

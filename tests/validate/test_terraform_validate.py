@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from ops.core.tool_env import clean_environ
 from ops.terraform.cli_config import write_cli_config
-from tests.support import STACKS, Synth, clean_environ
+from tests.support import STACKS, Synth
 
 
 def validate(stack_dir: Path, workdir: Path) -> tuple[str, int, str]:
