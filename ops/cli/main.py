@@ -9,6 +9,7 @@ from config import ConfigError, load_settings
 from config.settings import ROLES, Role
 from ops.build import docs, graph, security
 from ops.build.synth import synth
+from ops.core import interrupt
 from ops.core.aws_clients import client
 from ops.core.confirm import validate_confirm
 from ops.core.console import console
@@ -332,11 +333,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    """The command; once a signal interrupted it, whatever it ended with is reported as that interruption."""
+    try:
+        code = int(args.func(args))
+    except TerraformError as error:
+        if interrupt.received() is None:
+            raise
+        console.error(f"error: {error}")
+    signum = interrupt.received()
+    if signum is not None:
+        raise interrupt.Interrupted(signum)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console.json_mode = bool(getattr(args, "json", False))
     try:
-        return int(args.func(args))
+        with interrupt.handled():
+            return _run_command(args)
     except ConfigError as error:
         for line in error.lines:
             console.error(f"config error: {line}")

@@ -19,6 +19,7 @@ from config.settings import Settings
 from ops.build import graph
 from ops.build.fingerprint import config_sha256
 from ops.build.synth import synth
+from ops.core import interrupt
 from ops.core.clock import utc_now
 from ops.core.console import Console, console
 from ops.core.errors import RefusedError, UsageError
@@ -138,12 +139,15 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out:
     out.say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
     try:
         summary = StackTerraform(stack, settings, out).apply(destroy=destroy, on_event=_progress(stack, out))
+    except interrupt.Interrupted:
+        return StackResult(stack, "not run", seconds=time.monotonic() - started)
     except TerraformError as error:
         out.say(str(error))
         lock_line = explain_lock_error(stack, error)
         if lock_line:
             out.say(lock_line)
-        return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
+        result = "stopped" if interrupt.received() is not None else "FAILED"
+        return StackResult(stack, result, seconds=time.monotonic() - started)
     if destroy:
         store.delete_record(settings, stack)
         update_outputs(settings, {stack: None})
@@ -178,7 +182,9 @@ def run_stacks(
     with ThreadPoolExecutor(max_workers=limit) as pool:
         while pending or running:
             for stack in list(pending):
-                if any(w in results and not results[w].ok for w in waits_for[stack]):
+                if interrupt.received() is not None or any(
+                    w in results and not results[w].ok for w in waits_for[stack]
+                ):
                     results[stack] = StackResult(stack, "not run")
                     pending.remove(stack)
                 elif all(w in results for w in waits_for[stack]) and len(running) < limit:

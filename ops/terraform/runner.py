@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
+from ops.core import interrupt
 from ops.core.console import Console, console
 from ops.core.errors import NotDeployedError
 from ops.core.paths import stack_dir
@@ -44,7 +45,8 @@ def run_terraform(
     directory: Path, env: dict[str, str], args: tuple[str, ...], stream: Callable[[str], None] | None = None
 ) -> tuple[int, str]:
     """Terraform in `directory`; every output line goes to `stream` as it comes. Returns exit code and output."""
-    process = subprocess.Popen(
+    lines: list[str] = []
+    with interrupt.child_process(
         ["terraform", *args],
         cwd=directory,
         env=env,
@@ -52,14 +54,13 @@ def run_terraform(
         stderr=subprocess.STDOUT,
         text=True,
         stdin=subprocess.DEVNULL,
-    )
-    lines: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line)
-        if stream is not None:
-            stream(line)
-    return process.wait(), "".join(lines)
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if stream is not None:
+                stream(line)
+        return process.wait(), "".join(lines)
 
 
 class StackTerraform:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness.platform import Platform
+from ops.state import locks
 from ops.terraform import own_lock
 from tests.support import ROOT
 
@@ -169,8 +170,10 @@ def test_an_interrupted_apply_converges_on_rerun(platform: Platform, deployed: d
         seen += run.stdout.readline()
     time.sleep(3)  # let Terraform get into the apply
     os.killpg(run.pid, signal.SIGTERM)  # what CI cancelling a job or Ctrl-C does to the whole group
-    run.communicate(timeout=600)
-    assert run.returncode != 0
+    log = run.communicate(timeout=600)[0]
+    assert run.returncode == 128 + signal.SIGTERM, log
+    assert "letting Terraform stop at a safe point and release the state lock" in log
+    assert locks.state_lock(platform.settings, STACK) is None, log  # Terraform released it before exiting
 
     rerun = subprocess.run(
         [sys.executable, "-m", "ops", "apply", STACK, "--force"],
