@@ -5,6 +5,10 @@ Lambda permission scoped to that method on this API's stage. Routes that need an
 a usage plan (throttle + daily quota); the others are open. The stage traces with X-Ray, publishes
 per-method metrics and writes JSON access logs to an encrypted log group. A change to the route
 table redeploys the stage (the deployment's trigger is a digest of the routes).
+
+API Gateway writes those logs with the account's CloudWatch role, an account-and-region setting
+(`aws_api_gateway_account`) that `make bootstrap` sets once per account and region: no stack owns it,
+so environments sharing an account cannot overwrite each other's.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
@@ -40,10 +43,8 @@ from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
-from shared import iam
 from shared.checkov import skip
 from shared.naming import Naming
-from shared.service_role import ServiceRole
 
 LOG_RETENTION_REASON = "retention is compute.log_retention_days (30 days by spec); audit records live in the S3 bucket"
 NO_CACHE_REASON = "payment responses must never be cached: POST is not idempotent without its key, reads must be fresh"
@@ -107,43 +108,6 @@ class UsageLimits:
     quota_per_day: int
 
 
-class ApiGatewayAccountLogging(Construct):
-    """The region's API Gateway account setting: the role API Gateway writes CloudWatch logs with.
-
-    It is one setting per account and region; the compute stack is its only owner.
-    Exposes `account` (stages that log depend on it).
-    """
-
-    def __init__(self, scope: Construct, construct_id: str, *, naming: Naming, account_id: str, partition: str) -> None:
-        super().__init__(scope, construct_id)
-        log_groups = f"arn:{partition}:logs:{naming.region}:{account_id}:log-group:*"
-        role = ServiceRole(
-            self,
-            service="apigateway.amazonaws.com",
-            name=naming.name("apigateway-logs"),
-            description="API Gateway writes access and execution logs of this region's APIs",
-            policy_name="write-logs",
-            statements=[
-                iam.allow(
-                    [
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:DescribeLogGroups",
-                        "logs:DescribeLogStreams",
-                        "logs:PutLogEvents",
-                        "logs:GetLogEvents",
-                        "logs:FilterLogEvents",
-                    ],
-                    [log_groups, f"{log_groups}:log-stream:*"],
-                    sid="WriteApiLogs",
-                )
-            ],
-        )
-        # Destroying leaves the setting in place (the provider's default; the emulator cannot reset it):
-        # the next deploy sets it again.
-        self.account = ApiGatewayAccount(self, "account", cloudwatch_role_arn=role.role.arn, depends_on=[role.policy])
-
-
 class PaymentsApi(Construct):
     """Exposes `rest_api` (`id`, `name`, `execution_arn`), `stage` (`stage_name`, `invoke_url`),
     `api_key` (`id`, `value`), `usage_plan` and `access_log_group`."""
@@ -159,7 +123,6 @@ class PaymentsApi(Construct):
         limits: UsageLimits,
         kms_key_arn: str,
         log_retention_days: int,
-        account_logging: ApiGatewayAccountLogging,
     ) -> None:
         super().__init__(scope, construct_id)
         self.rest_api = ApiGatewayRestApi(
@@ -252,7 +215,7 @@ class PaymentsApi(Construct):
             access_log_settings=ApiGatewayStageAccessLogSettings(
                 destination_arn=self.access_log_group.arn, format=ACCESS_LOG_FORMAT
             ),
-            depends_on=[account_logging.account, execution_logs],
+            depends_on=[execution_logs],
         )
         skip(self.stage, "CKV_AWS_120", NO_CACHE_REASON)
         skip(

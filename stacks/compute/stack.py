@@ -23,7 +23,7 @@ from stacks.compute.dashboard import RegionDashboard
 from stacks.compute.event_bus import PaymentEvents
 from stacks.compute.lambda_function import LambdaPackage, PlatformFunction, lambda_package
 from stacks.compute.monitoring import RegionAlarms, Watched
-from stacks.compute.payments_api import ApiGatewayAccountLogging, PaymentsApi, Route, UsageLimits
+from stacks.compute.payments_api import PaymentsApi, Route, UsageLimits
 from stacks.compute.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
 from stacks.compute.runtime_parameters import RuntimeParameters
 from stacks.data.stack import DataStack
@@ -228,9 +228,6 @@ class ComputeStack(PlatformStack):
     def _api(self) -> None:
         compute = self.settings.compute
         payment = self.payment_function.function
-        account_logging = ApiGatewayAccountLogging(
-            self, "api-logging", naming=self.naming, account_id=self.account_id, partition=self.partition
-        )
         self.api = PaymentsApi(
             self,
             "api",
@@ -248,7 +245,6 @@ class ComputeStack(PlatformStack):
             ),
             kms_key_arn=self.data.key_arn,
             log_retention_days=compute.log_retention_days,
-            account_logging=account_logging,
         )
         self.api_id = self.api.rest_api.id
         self.api_endpoint = self.api.stage.invoke_url

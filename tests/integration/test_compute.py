@@ -207,7 +207,6 @@ def test_stage_traces_and_logs_to_an_encrypted_group(
     group_name = access["destinationArn"].split(":log-group:", 1)[1]
     [group] = platform.client("logs", role).describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
     assert group["kmsKeyId"] == data["key_arn"]
-    assert client.get_account()["cloudwatchRoleArn"].endswith("-apigateway-logs")
 
 
 def test_api_key_is_enabled_and_under_the_usage_plan(platform: Platform, role: str, outputs: dict[str, Any]) -> None:
