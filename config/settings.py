@@ -8,6 +8,7 @@ is synthesized or deployed.
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -107,7 +108,8 @@ class Data:
 
 @dataclass(frozen=True)
 class Compute:
-    reserved_concurrency: int
+    reserve_concurrency: bool
+    lambda_p99_latency_ms: int
     log_retention_days: int
     lambda_memory_mb: int
     lambda_timeout_seconds: int
@@ -117,6 +119,19 @@ class Compute:
     api_throttle_burst_limit: int
     api_quota_per_day: int
     alarm_email: str
+
+    @property
+    def reserved_concurrency(self) -> int | None:
+        """Each function's reserved concurrency, or None to leave it unreserved (the account's shared pool).
+
+        Little's law: requests in flight = arrival rate x time in the system. The API admits `burst` requests
+        at once and `rate` per second after, each held for up to the p99 latency, so a function behind it needs
+        burst + rate x p99 executions; fewer turn admitted requests into throttles (5xx at the API).
+        """
+        if not self.reserve_concurrency:
+            return None
+        in_flight_at_rate = math.ceil(self.api_throttle_rate_limit * self.lambda_p99_latency_ms / 1000)
+        return self.api_throttle_burst_limit + in_flight_at_rate
 
 
 @dataclass(frozen=True)

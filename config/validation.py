@@ -93,6 +93,13 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
             f"compute.api_throttle_rate_limit={compute['api_throttle_rate_limit']}; "
             f"{_fix_hint('compute.api_throttle_burst_limit', env)}"
         )
+    latency_fields = {"compute.lambda_p99_latency_ms", "compute.lambda_timeout_seconds"}
+    if not bad & latency_fields and compute["lambda_p99_latency_ms"] > 1000 * compute["lambda_timeout_seconds"]:
+        errors.append(
+            f"compute.lambda_p99_latency_ms={compute['lambda_p99_latency_ms']} exceeds "
+            f"compute.lambda_timeout_seconds={compute['lambda_timeout_seconds']}: a p99 cannot outlast the timeout; "
+            f"{_fix_hint('compute.lambda_p99_latency_ms', env)}"
+        )
     if "compute.max_amount" not in bad and Decimal(str(compute["max_amount"])) > Decimal("1000000000"):
         errors.append(
             f"compute.max_amount={compute['max_amount']!r} is above 1000000000; {_fix_hint('compute.max_amount', env)}"

@@ -153,7 +153,7 @@ class PlatformFunction(Construct):
         entry: str = "handler",
         memory_mb: int,
         timeout_seconds: int,
-        reserved_concurrency: int,
+        reserved_concurrency: int | None,
         environment: Mapping[str, str],
         kms_key_arn: str,
         subnet_ids: Sequence[str],

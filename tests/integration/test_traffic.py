@@ -269,17 +269,21 @@ def test_rollback_of_compute_primary_restores_its_previous_release(
 
     configured = platform.settings.compute.reserved_concurrency
     assert concurrency() == {configured}
-    tuned = TunedPlatform(platform.workdir, platform.port, {"PAYMENTS_COMPUTE_RESERVED_CONCURRENCY": "11"})
+    # A slower declared p99 sizes a larger reservation: burst + rate x 1.2 s.
+    tuned = TunedPlatform(platform.workdir, platform.port, {"PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS": "1200"})
+    resized = tuned.settings.compute.reserved_concurrency
+    assert resized is not None
+    assert resized != configured
     try:
         tuned.must("apply", "compute-primary")
-        assert concurrency() == {11}
+        assert concurrency() == {resized}
         newest = current_release(platform, "compute-primary")["n"]
 
         refused = platform.ops("rollback", "compute-primary")  # no terminal, no CONFIRM=yes
         assert refused.returncode == 1
-        assert "reserved_concurrent_executions = 11 -> 10" in refused.stdout
+        assert f"reserved_concurrent_executions = {resized} -> {configured}" in refused.stdout
         assert "re-run with CONFIRM=yes" in refused.stdout + refused.stderr
-        assert concurrency() == {11}
+        assert concurrency() == {resized}
 
         log = platform.must("rollback", "compute-primary", "--confirm", "yes")
         target = int(re.search(r"rolling back from release \d+ to release (\d+)", log)[1])  # type: ignore[index]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from config.loader import load_settings
 from ops.build.synth import synth_app
 from tests.support import ROOT, Synth
 
@@ -167,7 +168,8 @@ def test_three_functions_python_in_private_subnets_with_reserved_concurrency(
         assert fn["handler"] == handler
         major, minor = re.fullmatch(r"python(\d+)\.(\d+)", fn["runtime"]).groups()  # type: ignore[union-attr]
         assert (int(major), int(minor)) >= (3, 11)
-        assert fn["reserved_concurrent_executions"] == 10
+        # burst 100 + rate 50/s x p99 1 s (config/environments/<env>.toml)
+        assert fn["reserved_concurrent_executions"] == 150
         assert fn["memory_size"] == 512
         assert fn["timeout"] == 15
         assert fn["tracing_config"] == {"mode": "Active"}
@@ -676,11 +678,43 @@ def test_no_email_subscription_unless_configured(local_dev: Synth) -> None:
         assert local_dev.resources(stack_of(role), "aws_sns_topic_subscription") == {}
 
 
-def test_alarm_email_subscribes_to_the_topic(tmp_path_factory: pytest.TempPathFactory) -> None:
-    outdir = tmp_path_factory.mktemp("alarm-email") / "cdktf.out"
-    result = synth_app(outdir, PAYMENTS_COMPUTE_ALARM_EMAIL="oncall@example.com")
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """dev with an alarm e-mail, and functions left unreserved."""
+    outdir = tmp_path_factory.mktemp("tuned") / "cdktf.out"
+    result = synth_app(
+        outdir, PAYMENTS_COMPUTE_ALARM_EMAIL="oncall@example.com", PAYMENTS_COMPUTE_RESERVE_CONCURRENCY="false"
+    )
     assert result.returncode == 0, result.stderr
-    synth = Synth(outdir)
+    return Synth(outdir)
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst", "p99_ms", "reserved"),
+    [("50", "100", "1000", 150), ("200", "400", "250", 450), ("10", "10", "1", 11)],
+)
+def test_reserved_concurrency_is_the_api_burst_plus_what_its_rate_keeps_in_flight(
+    rate: str, burst: str, p99_ms: str, reserved: int
+) -> None:
+    settings = load_settings(
+        environ={
+            "PAYMENTS_DOTENV": "none",
+            "PAYMENTS_COMPUTE_API_THROTTLE_RATE_LIMIT": rate,
+            "PAYMENTS_COMPUTE_API_THROTTLE_BURST_LIMIT": burst,
+            "PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS": p99_ms,
+        }
+    )
+    assert settings.compute.reserved_concurrency == reserved
+
+
+def test_functions_can_be_left_unreserved(tuned: Synth) -> None:
+    for role in ROLES:
+        for name in FUNCTIONS:
+            assert "reserved_concurrent_executions" not in function(tuned, role, name)
+
+
+def test_alarm_email_subscribes_to_the_topic(tuned: Synth) -> None:
+    synth = tuned
     for role in ROLES:
         subscription = at(synth, role, "aws_sns_topic_subscription", "alarms/email")
         assert subscription["protocol"] == "email"

@@ -49,11 +49,11 @@ def test_region_pair_is_configuration() -> None:
 def test_dotenv_file_overrides_toml_and_process_environment_overrides_dotenv(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
     dotenv.write_text(
-        "PAYMENTS_NETWORK_AZ_COUNT=3\nPAYMENTS_COMPUTE_RESERVED_CONCURRENCY=25\nPAYMENTS_TAGS_TEAM=cards\n"
+        "PAYMENTS_NETWORK_AZ_COUNT=3\nPAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS=250\nPAYMENTS_TAGS_TEAM=cards\n"
     )
-    s = load_settings(environ={"PAYMENTS_DOTENV": str(dotenv), "PAYMENTS_COMPUTE_RESERVED_CONCURRENCY": "40"})
+    s = load_settings(environ={"PAYMENTS_DOTENV": str(dotenv), "PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS": "400"})
     assert s.network.az_count == 3
-    assert s.compute.reserved_concurrency == 40
+    assert s.compute.lambda_p99_latency_ms == 400
     assert s.tags["TEAM"] == "cards"
 
 
@@ -83,8 +83,9 @@ INVALID = [
     ({"PAYMENTS_ENVIRONMENT_SUFFIX": "-dev"}, "environment_suffix"),
     ({"PAYMENTS_TAGS_COSTCENTER": ""}, "tags.CostCenter"),
     ({"PAYMENTS_TAGS_OWNER": " "}, "tags.Owner"),
-    ({"PAYMENTS_COMPUTE_RESERVED_CONCURRENCY": "-1"}, "compute.reserved_concurrency"),
-    ({"PAYMENTS_COMPUTE_RESERVED_CONCURRENCY": "0"}, "compute.reserved_concurrency"),
+    ({"PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS": "-1"}, "compute.lambda_p99_latency_ms"),
+    ({"PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS": "0"}, "compute.lambda_p99_latency_ms"),
+    ({"PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS": "15001"}, "compute.lambda_p99_latency_ms"),
     ({"PAYMENTS_LOCAL_PORT": "80"}, "local.port"),
     ({"PAYMENTS_LOCAL_PORT": "70000"}, "local.port"),
     ({"PAYMENTS_LOCAL_HOST": "10.0.0.5"}, "local.host"),
@@ -117,11 +118,11 @@ def test_invalid_configuration_names_the_field_in_one_line(overrides: dict[str, 
 
 def test_every_bad_field_is_reported_at_once() -> None:
     lines = errors_for(
-        PAYMENTS_REGIONS_SECONDARY="us-east-1", PAYMENTS_LOCAL_PORT="1", PAYMENTS_COMPUTE_RESERVED_CONCURRENCY="-3"
+        PAYMENTS_REGIONS_SECONDARY="us-east-1", PAYMENTS_LOCAL_PORT="1", PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS="-3"
     )
     assert [line.split("=")[0].split(" ")[0] for line in lines] == [
         "local.port",
-        "compute.reserved_concurrency",
+        "compute.lambda_p99_latency_ms",
         "regions.secondary",
     ]
 

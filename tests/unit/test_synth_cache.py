@@ -37,7 +37,7 @@ def test_hash_is_stable_and_sees_every_kind_of_change(project_copy: Path) -> Non
     after_lambda = synth_module.source_hash(settings)
     assert after_lambda != baseline
 
-    (project_copy / ".env").write_text("PAYMENTS_COMPUTE_RESERVED_CONCURRENCY=11\n")
+    (project_copy / ".env").write_text("PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS=1100\n")
     after_dotenv = synth_module.source_hash(settings)
     assert after_dotenv != after_lambda
 
@@ -67,4 +67,4 @@ def test_ops_synth_reuses_output_until_something_changes(tmp_path: Path) -> None
     manifest_mtime = (outdir / "manifest.json").stat().st_mtime_ns
     assert run_synth(outdir) == "synthesized output is current (no source change)"
     assert (outdir / "manifest.json").stat().st_mtime_ns == manifest_mtime
-    assert run_synth(outdir, PAYMENTS_COMPUTE_RESERVED_CONCURRENCY="12") == "synthesized all stacks"
+    assert run_synth(outdir, PAYMENTS_COMPUTE_LAMBDA_P99_LATENCY_MS="1200") == "synthesized all stacks"

@@ -14,3 +14,24 @@ def test_no_stack_owns_the_account_and_region_wide_api_gateway_cloudwatch_role(a
     stages = each(aws, "aws_api_gateway_stage", at_least=2)  # one per compute stack
     assert all(stage["access_log_settings"]["destination_arn"] for _, _, stage in stages)
     assert [stack for stack, kind, _, _ in aws.all_resources() if kind == "aws_api_gateway_account"] == []
+
+
+# The default Lambda concurrency quota of an account and region, and the part of it AWS keeps unreserved.
+DEFAULT_CONCURRENCY_QUOTA = 1000
+UNRESERVED_MINIMUM = 100
+
+
+def test_reserved_concurrency_admits_the_api_burst_and_fits_the_default_quota(aws: Synth) -> None:
+    """Concurrency is requests per second times their duration; a function whose reserved concurrency is below the
+    burst its API admits throttles admitted requests (API Gateway answers them 5xx). Lambda keeps at least 100
+    units of the account's concurrency unreserved, so a region's reservations must leave them (the default quota
+    here; `make preflight` checks the account's real quota).
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html"""
+    functions = each(aws, "aws_lambda_function", at_least=6, where=lambda f: "reserved_concurrent_executions" in f)
+    for stack in {stack for stack, _, _ in functions}:
+        [settings] = [s["settings"] for s in aws.resources(stack, "aws_api_gateway_method_settings").values()]
+        reserved = [f["reserved_concurrent_executions"] for s, _, f in functions if s == stack]
+        assert min(reserved) >= settings["throttling_burst_limit"] + settings["throttling_rate_limit"], stack
+        assert sum(reserved) <= DEFAULT_CONCURRENCY_QUOTA - UNRESERVED_MINIMUM, stack
