@@ -33,6 +33,7 @@ LAMBDA_THROTTLES_PER_MINUTE = 1
 API_5XX_RATE = 0.05  # 5XXError's Average is the share of requests answered 5xx
 API_P99_LATENCY_MS = 2000
 TABLE_THROTTLED_REQUESTS_PER_MINUTE = 1
+EVENT_DELIVERY_FAILURES = 1  # any: each one is a payment.created event that reached no queue
 AURORA_REPLICATION_LAG_MS = 5000
 
 GREATER_OR_EQUAL = "GreaterThanOrEqualToThreshold"
@@ -48,6 +49,8 @@ class Watched:
     api_name: str
     api_stage: str
     table_name: str
+    event_bus_name: str
+    event_rule_name: str  # the rule delivering payment.created to its queue
     dead_letter_queues: Mapping[str, str]  # label -> queue name
     replica_cluster_identifier: str | None = None  # the secondary's Aurora cluster
 
@@ -118,8 +121,30 @@ class RegionAlarms(Construct):
         )
         critical += ["api-5xx-rate", "api-p99-latency"]
 
-        self._table_throttles(watched.table_name)
+        self._sum_alarm(
+            "table-throttles",
+            description=f"{watched.table_name}: read or write requests throttled",
+            label="Throttled requests",
+            namespace="AWS/DynamoDB",
+            metrics={"reads": "ReadThrottleEvents", "writes": "WriteThrottleEvents"},
+            dimensions={"TableName": watched.table_name},
+            threshold=TABLE_THROTTLED_REQUESTS_PER_MINUTE,
+        )
         critical.append("table-throttles")
+
+        # Events that failed for good without a dead letter, or whose dead letter could not be written: lost.
+        # (Events that were dead-lettered show in the dead-letter queue's depth alarm below.)
+        self._sum_alarm(
+            "event-delivery-failures",
+            description=f"{watched.event_rule_name}: payment events neither delivered nor dead-lettered",
+            label="Undelivered events",
+            namespace="AWS/Events",
+            metrics={"failed": "FailedInvocations", "undeliverable": "InvocationsFailedToBeSentToDlq"},
+            dimensions={"EventBusName": watched.event_bus_name, "RuleName": watched.event_rule_name},
+            threshold=EVENT_DELIVERY_FAILURES,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
 
         for label, queue_name in watched.dead_letter_queues.items():
             self._metric_alarm(
@@ -218,39 +243,46 @@ class RegionAlarms(Construct):
             self.alarms[key] = alarm
         return alarm
 
-    def _table_throttles(self, table_name: str) -> None:
-        """Reads and writes throttled on the region's table, summed (one alarm for both)."""
-
-        def metric(query_id: str, name: str) -> CloudwatchMetricAlarmMetricQuery:
-            return CloudwatchMetricAlarmMetricQuery(
+    def _sum_alarm(
+        self,
+        key: str,
+        *,
+        description: str,
+        label: str,
+        namespace: str,
+        metrics: Mapping[str, str],  # query id -> metric name, summed
+        dimensions: dict[str, str],
+        threshold: float,
+        evaluation_periods: int = EVALUATION_PERIODS,
+        datapoints_to_alarm: int = DATAPOINTS_TO_ALARM,
+    ) -> None:
+        """One alarm on the per-minute sum of several metrics; a metric with no data point counts as 0."""
+        queries = [
+            CloudwatchMetricAlarmMetricQuery(
                 id=query_id,
                 metric=CloudwatchMetricAlarmMetricQueryMetric(
-                    namespace="AWS/DynamoDB",
-                    metric_name=name,
-                    dimensions={"TableName": table_name},
-                    period=PERIOD_SECONDS,
-                    stat="Sum",
+                    namespace=namespace, metric_name=name, dimensions=dimensions, period=PERIOD_SECONDS, stat="Sum"
                 ),
             )
-
-        self.alarms["table-throttles"] = CloudwatchMetricAlarm(
+            for query_id, name in metrics.items()
+        ]
+        self.alarms[key] = CloudwatchMetricAlarm(
             self,
-            "table-throttles",
-            alarm_name=self._naming.name("table-throttles"),
-            alarm_description=f"{table_name}: read or write requests throttled",
+            key,
+            alarm_name=self._naming.name(key),
+            alarm_description=description,
             metric_query=[
                 CloudwatchMetricAlarmMetricQuery(
-                    id="throttled",
-                    expression="FILL(reads, 0) + FILL(writes, 0)",
-                    label="Throttled requests",
+                    id="total",
+                    expression=" + ".join(f"FILL({query_id}, 0)" for query_id in metrics),
+                    label=label,
                     return_data=True,
                 ),
-                metric("reads", "ReadThrottleEvents"),
-                metric("writes", "WriteThrottleEvents"),
+                *queries,
             ],
-            evaluation_periods=EVALUATION_PERIODS,
-            datapoints_to_alarm=DATAPOINTS_TO_ALARM,
-            threshold=TABLE_THROTTLED_REQUESTS_PER_MINUTE,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+            threshold=threshold,
             comparison_operator=GREATER_OR_EQUAL,
             treat_missing_data="notBreaching",
             alarm_actions=[self.topic.arn],

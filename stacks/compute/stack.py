@@ -264,7 +264,13 @@ class ComputeStack(PlatformStack):
                 api_name=self.api.rest_api.name,
                 api_stage=self.api.stage.stage_name,
                 table_name=self.data.table_name,
-                dead_letter_queues={"dlq": self.dlq.name, "retry-dlq": self.retry_dlq.name},
+                event_bus_name=self.events.bus.name,
+                event_rule_name=self.events.rule.name,
+                dead_letter_queues={
+                    "dlq": self.dlq.name,
+                    "retry-dlq": self.retry_dlq.name,
+                    "events-dlq": self.events.dead_letter_queue.name,
+                },
                 replica_cluster_identifier=self.data.cluster_identifier if self.role == "secondary" else None,
             ),
             # Gap "composite-alarm": the emulator cannot create composite alarms.
@@ -287,6 +293,7 @@ class ComputeStack(PlatformStack):
             queues={
                 "retry": self.retry_queue.name,
                 "payment-events": self.events.queue.name,
+                "payment-events-dlq": self.events.dead_letter_queue.name,
                 "dlq": self.dlq.name,
                 "retry-dlq": self.retry_dlq.name,
             },
@@ -331,6 +338,11 @@ class ComputeStack(PlatformStack):
         self.export("retry_function_name", self.retry_function.function.function_name, description="Retry consumer")
         self.export("event_bus_name", self.events.bus.name, description="Payment events bus")
         self.export("events_queue_url", self.events.queue.url, description="Queue receiving payment.created events")
+        self.export(
+            "events_dlq_url",
+            self.events.dead_letter_queue.url,
+            description="payment.created events EventBridge could not deliver to their queue",
+        )
         self.export("retry_queue_url", self.retry_queue.url, description="Audit/event retry queue")
         self.export("retry_dlq_url", self.retry_dlq.url, description="Retries that never succeeded")
         self.export("dlq_url", self.dlq.url, description="Failed async invocations of the functions")

@@ -70,7 +70,7 @@ def test_functions_run_python_in_the_private_subnets_encrypted_and_traced(
         config = function["Configuration"]
         assert config["Runtime"].startswith("python3.1")
         assert int(config["Runtime"].removeprefix("python3.")) >= 11
-        assert function["Concurrency"]["ReservedConcurrentExecutions"] == 10
+        assert function["Concurrency"]["ReservedConcurrentExecutions"] == platform.settings.compute.reserved_concurrency
         assert sorted(config["VpcConfig"]["SubnetIds"]) == sorted(network["private_subnet_ids"])
         assert config["VpcConfig"]["SecurityGroupIds"] == [network["lambda_security_group_id"]]
         assert config["KMSKeyArn"] == data["key_arn"]
@@ -154,7 +154,7 @@ def queue_attributes(platform: Platform, role: str, url: str) -> dict[str, str]:
 def test_queues_are_encrypted_and_retries_end_in_their_own_dead_letter_queue(
     platform: Platform, role: str, outputs: dict[str, Any], data: dict[str, Any]
 ) -> None:
-    urls = [outputs[k] for k in ("dlq_url", "retry_queue_url", "retry_dlq_url", "events_queue_url")]
+    urls = [outputs[k] for k in ("dlq_url", "retry_queue_url", "retry_dlq_url", "events_queue_url", "events_dlq_url")]
     attributes = {url: queue_attributes(platform, role, url) for url in urls}
     assert all(a["KmsMasterKeyId"] == data["key_arn"] for a in attributes.values())
     redrive = json.loads(attributes[outputs["retry_queue_url"]]["RedrivePolicy"])
@@ -238,6 +238,11 @@ def test_payment_created_events_are_routed_to_the_events_queue(
     assert json.loads(rule["EventPattern"]) == {"source": ["payments.api"], "detail-type": ["payment.created"]}
     [target] = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=outputs["event_bus_name"])["Targets"]
     assert target["Arn"] == queue_attributes(platform, role, outputs["events_queue_url"])["QueueArn"]
+    dead_letters = queue_attributes(platform, role, outputs["events_dlq_url"])
+    assert target["DeadLetterConfig"] == {"Arn": dead_letters["QueueArn"]}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+    [statement] = json.loads(dead_letters["Policy"])["Statement"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}
 
     marker = f"pay_it_{uuid.uuid4().hex}"
     entries = [
@@ -292,7 +297,7 @@ def test_alarms_notify_the_encrypted_topic(
     assert all(a["AlarmActions"] == [outputs["alarm_topic_arn"]] for a in alarms)
     by_name = {a["AlarmName"]: a for a in found["MetricAlarms"]}
     depth = [a for a in by_name.values() if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(depth) == 2
+    assert len(depth) == 3
     assert all(a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold" for a in depth)
     functions = {a["Dimensions"][0]["Value"] for a in by_name.values() if a.get("Namespace") == "AWS/Lambda"}
     assert functions == set(function_names(outputs))

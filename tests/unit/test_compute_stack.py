@@ -59,6 +59,7 @@ OUTPUTS = {
     "retry_function_name",
     "event_bus_name",
     "events_queue_url",
+    "events_dlq_url",
     "retry_queue_url",
     "dlq_url",
     "alarm_topic_arn",
@@ -67,6 +68,7 @@ OUTPUTS = {
     "dashboard_name",
 }
 SYNTHS = ["local_dev", "aws_dev", "aws_prod"]
+DLQ_OF_EVENTS = "events/dead-letter-queue/queue"
 
 
 # --- reading the synthesized stack ------------------------------------------------------------------------------
@@ -278,7 +280,7 @@ def test_no_policy_allows_a_wildcard_action_or_an_unscoped_resource(
 ) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     documents = list(policy_documents(synth, role))
-    assert len(documents) >= 9  # 4 role policies, 4 trust policies, the events queue policy
+    assert len(documents) >= 8  # 3 role policies, 3 trust policies, the events queue and its dead-letter queue
     for where, document in documents:
         for statement in as_list(document["Statement"]):
             actions = as_list(statement["Action"])
@@ -504,7 +506,7 @@ def test_every_queue_is_encrypted_with_the_region_key(request: pytest.FixtureReq
     synth: Synth = request.getfixturevalue(synth_name)
     for role in ROLES:
         queues = synth.resources(stack_of(role), "aws_sqs_queue")
-        assert len(queues) == 4, "dlq, retry, retry-dlq, payment-events"
+        assert len(queues) == 5, "dlq, retry, retry-dlq, payment-events, payment-events-dlq"
         assert all(key_arn(q["kms_master_key_id"], role) for q in queues.values())
 
 
@@ -556,6 +558,28 @@ def test_payment_created_events_reach_an_encrypted_queue_only_from_their_rule(aw
     assert statement["Condition"] == {
         "ArnEquals": {"aws:SourceArn": ref(aws_dev, role, "aws_cloudwatch_event_rule", "events/payment-created", "arn")}
     }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_undeliverable_events_are_retried_then_dead_lettered(aws_dev: Synth, role: str) -> None:
+    target = at(aws_dev, role, "aws_cloudwatch_event_target", "events/to-queue")
+    assert target["retry_policy"] == {"maximum_event_age_in_seconds": 86400, "maximum_retry_attempts": 185}
+    assert target["dead_letter_config"] == {"arn": ref(aws_dev, role, "aws_sqs_queue", DLQ_OF_EVENTS, "arn")}
+    dlq = at(aws_dev, role, "aws_sqs_queue", DLQ_OF_EVENTS)
+    assert dlq["name"] == f"payments-dev-{role}-payment-events-dlq"
+    assert key_arn(dlq["kms_master_key_id"], role)
+    assert dlq["message_retention_seconds"] == 14 * 24 * 3600
+    [statement] = json.loads(dlq["policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Resource"] == [
+        f"arn:${{data.aws_partition.partition.partition}}:sqs:{REGIONS[role]}:"
+        f"${{data.aws_caller_identity.caller.account_id}}:payments-dev-{role}-payment-events-dlq"
+    ]
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": ref(aws_dev, role, "aws_cloudwatch_event_rule", "events/payment-created", "arn")}
+    }
+    url = ref(aws_dev, role, "aws_sqs_queue", DLQ_OF_EVENTS, "url")
+    assert aws_dev.outputs(stack_of(role))["events_dlq_url"]["value"] == url
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -619,18 +643,33 @@ def test_alarms_on_functions_api_table_and_dead_letters_notify_the_encrypted_top
         assert latency["dimensions"] == api
         throttles = alarm(synth, role, "table-throttles")
         queries = {q["id"]: q for q in throttles["metric_query"]}
-        assert queries["throttled"]["return_data"] is True
+        assert queries["total"]["return_data"] is True
+        assert queries["total"]["expression"] == "FILL(reads, 0) + FILL(writes, 0)"
         assert {queries[i]["metric"]["metric_name"] for i in ("reads", "writes")} == {
             "ReadThrottleEvents",
             "WriteThrottleEvents",
         }
         table = function(synth, role, "payment-processor")["environment"]["variables"]["PAYMENTS_TABLE"]
         assert all(queries[i]["metric"]["dimensions"] == {"TableName": table} for i in ("reads", "writes"))
-        for dlq in ("dlq", "retry-dlq"):
+        for dlq, path in (("dlq", "dlq/queue"), ("retry-dlq", "retry-dlq/queue"), ("events-dlq", DLQ_OF_EVENTS)):
             depth = alarm(synth, role, f"{dlq}-depth")
             assert (depth["namespace"], depth["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-            assert depth["dimensions"] == {"QueueName": ref(synth, role, "aws_sqs_queue", f"{dlq}/queue", "name")}
+            assert depth["dimensions"] == {"QueueName": ref(synth, role, "aws_sqs_queue", path, "name")}
             assert (depth["threshold"], depth["comparison_operator"]) == (0, "GreaterThanThreshold")
+        undelivered = alarm(synth, role, "event-delivery-failures")
+        queries = {q["id"]: q for q in undelivered["metric_query"]}
+        assert queries["total"]["expression"] == "FILL(failed, 0) + FILL(undeliverable, 0)"
+        assert {queries[i]["metric"]["metric_name"] for i in ("failed", "undeliverable")} == {
+            "FailedInvocations",
+            "InvocationsFailedToBeSentToDlq",
+        }
+        rule = {
+            "EventBusName": ref(synth, role, "aws_cloudwatch_event_bus", "events/bus", "name"),
+            "RuleName": ref(synth, role, "aws_cloudwatch_event_rule", "events/payment-created", "name"),
+        }
+        assert all(queries[i]["metric"]["dimensions"] == rule for i in ("failed", "undeliverable"))
+        assert all(queries[i]["metric"]["namespace"] == "AWS/Events" for i in ("failed", "undeliverable"))
+        assert (undelivered["threshold"], undelivered["evaluation_periods"]) == (1, 1)
 
 
 def test_aurora_replica_lag_is_watched_in_the_secondary_only(aws_dev: Synth) -> None:

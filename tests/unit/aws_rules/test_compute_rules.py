@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.support import Synth
 from tests.unit.aws_rules.support import each
 
@@ -35,3 +37,38 @@ def test_reserved_concurrency_admits_the_api_burst_and_fits_the_default_quota(aw
         reserved = [f["reserved_concurrent_executions"] for s, _, f in functions if s == stack]
         assert min(reserved) >= settings["throttling_burst_limit"] + settings["throttling_rate_limit"], stack
         assert sum(reserved) <= DEFAULT_CONCURRENCY_QUOTA - UNRESERVED_MINIMUM, stack
+
+
+def test_event_targets_retry_then_dead_letter_to_a_queue_eventbridge_may_write(aws: Synth) -> None:
+    """Without a dead-letter queue EventBridge drops an event once its retry policy is spent; an SQS dead-letter
+    queue must grant events.amazonaws.com sqs:SendMessage, conditioned on the rule's ARN (aws:SourceArn).
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html"""
+    for stack, _, target in each(aws, "aws_cloudwatch_event_target", at_least=2):
+        policy = target["retry_policy"]
+        assert 60 <= policy["maximum_event_age_in_seconds"] <= 86400
+        assert 0 <= policy["maximum_retry_attempts"] <= 185
+        dead_letter_arn = target["dead_letter_config"]["arn"]
+        queues = aws.resources(stack, "aws_sqs_queue").items()
+        [queue] = [q for key, q in queues if dead_letter_arn == f"${{aws_sqs_queue.{key}.arn}}"]
+        [statement] = json.loads(queue["policy"])["Statement"]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert "sqs:SendMessage" in statement["Action"]
+        rule_name = target["rule"].removesuffix(".name}")
+        assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == f"{rule_name}.arn}}"
+
+
+def test_failed_event_deliveries_raise_an_alarm(aws: Synth) -> None:
+    """FailedInvocations counts invocations that failed for good; InvocationsFailedToBeSentToDlq counts events the
+    dead-letter queue could not take. A custom bus's rule metrics carry both EventBusName and RuleName.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html"""
+    for stack, _, target in each(aws, "aws_cloudwatch_event_target", at_least=2):
+        watched = {
+            query["metric"]["metric_name"]
+            for alarm in aws.resources(stack, "aws_cloudwatch_metric_alarm").values()
+            for query in alarm.get("metric_query", [])
+            if "metric" in query
+            and query["metric"]["namespace"] == "AWS/Events"
+            and query["metric"]["dimensions"] == {"EventBusName": target["event_bus_name"], "RuleName": target["rule"]}
+        }
+        assert watched >= {"FailedInvocations", "InvocationsFailedToBeSentToDlq"}, stack
