@@ -177,13 +177,6 @@ GAPS: tuple[Gap, ...] = (
     ),
     # Compute layer.
     Gap(
-        "lambda-dead-letter-config",
-        "Lambda ignores a function's DeadLetterConfig: it is never stored or read back (phantom diff)",
-        "ignore_changes on the functions' dead_letter_config locally; the dead-letter queue, the grant to send to "
-        "it and its depth alarm exist on both targets",
-        ignore_changes=("dead_letter_config",),
-    ),
-    Gap(
         "sqs-redrive-policy-format",
         "RedrivePolicy is read back re-serialized with spaces; the provider compacts only the configured value, so "
         "every plan shows a whitespace-only diff (with any spelling of the JSON, and also when the policy is set "

@@ -11,6 +11,9 @@ from constructs import Construct
 
 WIDTH = 12  # two widgets per row (the grid is 24 wide)
 HEIGHT = 6
+# DynamoDB publishes ThrottledRequests per TableName *and* Operation (a series without the Operation stays
+# empty): one line for each operation the payment runtime calls.
+TABLE_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "Query")
 
 
 class RegionDashboard(Construct):
@@ -64,8 +67,14 @@ class RegionDashboard(Construct):
             (
                 "Payments table",
                 [
-                    ["AWS/DynamoDB", metric, "TableName", table_name]
-                    for metric in ("ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "ThrottledRequests")
+                    *(
+                        ["AWS/DynamoDB", metric, "TableName", table_name]
+                        for metric in ("ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits")
+                    ),
+                    *(
+                        ["AWS/DynamoDB", "ThrottledRequests", "TableName", table_name, "Operation", operation]
+                        for operation in TABLE_OPERATIONS
+                    ),
                 ],
                 "Sum",
             ),

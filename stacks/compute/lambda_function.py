@@ -1,12 +1,17 @@
-"""A Lambda function as production runs it: its own role, log group and dead-letter queue.
+"""A Lambda function as production runs it: its own role and log group.
 
 Every function gets
 - a role of its own whose one inline policy holds exactly the statements the caller grants, plus
   what any VPC function with tracing and logs needs, plus an explicit Deny on destructive actions;
 - the log group `/aws/lambda/<name>`, created before the function (so Lambda never creates an
   unencrypted one that never expires), encrypted with the region key, retention from config;
-- private subnets and a security group, reserved concurrency, X-Ray tracing, environment
-  variables encrypted with the region key, and a dead-letter queue for failed async invocations.
+- private subnets and a security group, reserved concurrency (or none), X-Ray tracing, environment
+  variables encrypted with the region key.
+
+No dead-letter queue: Lambda sends only failed asynchronous invocations there, and these functions are
+invoked synchronously (API Gateway's proxy integration, the SQS event source mapping). A failed API call
+is the caller's 5xx (and the API's alarms); a failed retry message returns to its queue, whose redrive
+policy parks it in that queue's dead-letter queue.
 
 Code comes from `lambda_package`: one function's package of `lambda_src/` and the `common` package it
 shares with the others, archived by the synth in the repository's layout.
@@ -24,11 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle
+from cdktf import AssetType, Fn, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
-    LambdaFunctionDeadLetterConfig,
     LambdaFunctionEnvironment,
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
@@ -159,9 +163,7 @@ class PlatformFunction(Construct):
         subnet_ids: Sequence[str],
         security_group_ids: Sequence[str],
         log_retention_days: int,
-        dead_letter_queue_arn: str,
         statements: Sequence[dict[str, Any]],
-        ignore_changes: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = CloudwatchLogGroup(
@@ -187,7 +189,6 @@ class PlatformFunction(Construct):
                 iam.allow(
                     ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"], sid="WriteOwnLogs"
                 ),
-                iam.allow(["sqs:SendMessage"], [dead_letter_queue_arn], sid="DeadLetterFailedInvocations"),
                 iam.allow(["kms:Decrypt", "kms:GenerateDataKey"], [kms_key_arn], sid="UseRegionKey"),
                 iam.allow(VPC_NETWORK_INTERFACE_ACTIONS, ["*"], sid="AttachToVpc"),
                 iam.allow(TRACING_ACTIONS, ["*"], sid="SendTraces"),
@@ -215,11 +216,9 @@ class PlatformFunction(Construct):
                 subnet_ids=list(subnet_ids), security_group_ids=list(security_group_ids)
             ),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_queue_arn),
             # The log group first (or Lambda creates an unencrypted one), and the role's permissions
-            # (Lambda checks the ENI and dead-letter permissions when the function is created).
+            # (Lambda checks the ENI permissions when the function is created).
             depends_on=[self.log_group, runtime.policy],
-            lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignore_changes)) if ignore_changes else None,
         )
         skip(
             self.function,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from config.settings import Role, Settings
@@ -62,9 +61,14 @@ class ComputeStack(PlatformStack):
         self._outputs()
 
     def _queues(self) -> None:
-        """Failed async invocations, failed payment steps (retried), and retries that never succeed."""
-        self.dlq = self._dead_letter_queue("dlq")
-        self.retry_dlq = self._dead_letter_queue("retry-dlq")
+        """Failed payment steps (retried), and retries that never succeed."""
+        self.retry_dlq = EncryptedQueue(
+            self,
+            "retry-dlq",
+            name=self.naming.name("retry-dlq"),
+            kms_key_arn=self.data.key_arn,
+            retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+        ).queue
         self.retry_queue = EncryptedQueue(
             self,
             "retry",
@@ -73,15 +77,6 @@ class ComputeStack(PlatformStack):
             visibility_timeout_seconds=RETRY_VISIBILITY_FACTOR * self.settings.compute.lambda_timeout_seconds,
             redrive=Redrive(self.retry_dlq.arn, max_receive_count=RETRY_MAX_RECEIVES),
             ignore_changes=ignored_locally(self.settings, "sqs-redrive-policy-format"),
-        ).queue
-
-    def _dead_letter_queue(self, construct_id: str) -> SqsQueue:
-        return EncryptedQueue(
-            self,
-            construct_id,
-            name=self.naming.name(construct_id),
-            kms_key_arn=self.data.key_arn,
-            retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
         ).queue
 
     def _events(self) -> None:
@@ -211,9 +206,7 @@ class ComputeStack(PlatformStack):
             subnet_ids=self.network.private_subnet_ids,
             security_group_ids=[self.network.lambda_sg_id],
             log_retention_days=compute.log_retention_days,
-            dead_letter_queue_arn=self.dlq.arn,
             statements=statements,
-            ignore_changes=ignored_locally(self.settings, "lambda-dead-letter-config"),
         )
 
     def _function_names(self) -> dict[str, str]:
@@ -267,7 +260,6 @@ class ComputeStack(PlatformStack):
                 event_bus_name=self.events.bus.name,
                 event_rule_name=self.events.rule.name,
                 dead_letter_queues={
-                    "dlq": self.dlq.name,
                     "retry-dlq": self.retry_dlq.name,
                     "events-dlq": self.events.dead_letter_queue.name,
                 },
@@ -294,7 +286,6 @@ class ComputeStack(PlatformStack):
                 "retry": self.retry_queue.name,
                 "payment-events": self.events.queue.name,
                 "payment-events-dlq": self.events.dead_letter_queue.name,
-                "dlq": self.dlq.name,
                 "retry-dlq": self.retry_dlq.name,
             },
             alarm_arns=self.alarms.alarm_arns,
@@ -345,7 +336,6 @@ class ComputeStack(PlatformStack):
         )
         self.export("retry_queue_url", self.retry_queue.url, description="Audit/event retry queue")
         self.export("retry_dlq_url", self.retry_dlq.url, description="Retries that never succeeded")
-        self.export("dlq_url", self.dlq.url, description="Failed async invocations of the functions")
         self.export("alarm_topic_arn", self.alarm_topic_arn, description="SNS topic of every alarm")
         self.export(
             "region_unhealthy_alarm_name",

@@ -154,13 +154,14 @@ def queue_attributes(platform: Platform, role: str, url: str) -> dict[str, str]:
 def test_queues_are_encrypted_and_retries_end_in_their_own_dead_letter_queue(
     platform: Platform, role: str, outputs: dict[str, Any], data: dict[str, Any]
 ) -> None:
-    urls = [outputs[k] for k in ("dlq_url", "retry_queue_url", "retry_dlq_url", "events_queue_url", "events_dlq_url")]
+    urls = [outputs[k] for k in ("retry_queue_url", "retry_dlq_url", "events_queue_url", "events_dlq_url")]
     attributes = {url: queue_attributes(platform, role, url) for url in urls}
     assert all(a["KmsMasterKeyId"] == data["key_arn"] for a in attributes.values())
     redrive = json.loads(attributes[outputs["retry_queue_url"]]["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == attributes[outputs["retry_dlq_url"]]["QueueArn"]
     assert int(redrive["maxReceiveCount"]) == 5
-    assert int(attributes[outputs["dlq_url"]]["MessageRetentionPeriod"]) == 14 * 24 * 3600
+    for dead_letters in ("retry_dlq_url", "events_dlq_url"):
+        assert int(attributes[outputs[dead_letters]]["MessageRetentionPeriod"]) == 14 * 24 * 3600
 
 
 def api_resources(platform: Platform, role: str, api_id: str) -> dict[str, dict[str, Any]]:
@@ -297,7 +298,7 @@ def test_alarms_notify_the_encrypted_topic(
     assert all(a["AlarmActions"] == [outputs["alarm_topic_arn"]] for a in alarms)
     by_name = {a["AlarmName"]: a for a in found["MetricAlarms"]}
     depth = [a for a in by_name.values() if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(depth) == 3
+    assert len(depth) == 2  # retry-dlq, events-dlq
     assert all(a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold" for a in depth)
     functions = {a["Dimensions"][0]["Value"] for a in by_name.values() if a.get("Namespace") == "AWS/Lambda"}
     assert functions == set(function_names(outputs))

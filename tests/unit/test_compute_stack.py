@@ -61,7 +61,6 @@ OUTPUTS = {
     "events_queue_url",
     "events_dlq_url",
     "retry_queue_url",
-    "dlq_url",
     "alarm_topic_arn",
     "region_unhealthy_alarm_name",
     "alarm_names",
@@ -182,7 +181,7 @@ def test_three_functions_python_in_private_subnets_with_reserved_concurrency(
         assert len(vpc["security_group_ids"]) == 1
         assert is_remote(vpc["security_group_ids"][0], "network", role, "aws_security_group", "id")
         assert "lambda" in vpc["security_group_ids"][0]
-        assert fn["dead_letter_config"] == {"target_arn": ref(synth, role, "aws_sqs_queue", "dlq/queue", "arn")}
+        assert "dead_letter_config" not in fn, "invoked synchronously: Lambda would never send to it"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -325,7 +324,6 @@ def test_payment_processor_grants_are_exact(aws_dev: Synth, role: str) -> None:
     s = statements_by_sid(role_policy(aws_dev, role, "payment-processor"))
     assert set(s) == {
         "WriteOwnLogs",
-        "DeadLetterFailedInvocations",
         "UseRegionKey",
         "AttachToVpc",
         "SendTraces",
@@ -350,7 +348,6 @@ def test_payment_processor_grants_are_exact(aws_dev: Synth, role: str) -> None:
     }
     assert s["QueueFailedSteps"]["Action"] == ["sqs:SendMessage"]
     assert s["QueueFailedSteps"]["Resource"] == [ref(aws_dev, role, "aws_sqs_queue", "retry/queue", "arn")]
-    assert s["DeadLetterFailedInvocations"]["Resource"] == [ref(aws_dev, role, "aws_sqs_queue", "dlq/queue", "arn")]
     assert s["UseRegionKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert key_arn(s["UseRegionKey"]["Resource"][0], role)
     assert s["WriteOwnLogs"]["Resource"] == [
@@ -370,7 +367,6 @@ def test_retry_consumer_and_health_grants_are_exact(aws_dev: Synth, role: str) -
     health = statements_by_sid(role_policy(aws_dev, role, "health"))
     assert set(health) - {
         "WriteOwnLogs",
-        "DeadLetterFailedInvocations",
         "UseRegionKey",
         "AttachToVpc",
         "SendTraces",
@@ -506,7 +502,7 @@ def test_every_queue_is_encrypted_with_the_region_key(request: pytest.FixtureReq
     synth: Synth = request.getfixturevalue(synth_name)
     for role in ROLES:
         queues = synth.resources(stack_of(role), "aws_sqs_queue")
-        assert len(queues) == 5, "dlq, retry, retry-dlq, payment-events, payment-events-dlq"
+        assert len(queues) == 4, "retry, retry-dlq, payment-events, payment-events-dlq"
         assert all(key_arn(q["kms_master_key_id"], role) for q in queues.values())
 
 
@@ -518,8 +514,8 @@ def test_retry_queue_redrives_to_its_own_dead_letter_queue(aws_dev: Synth, role:
         "maxReceiveCount": 5,
     }
     assert retry["visibility_timeout_seconds"] >= 6 * 15
-    for dlq in ("dlq", "retry-dlq"):
-        queue = at(aws_dev, role, "aws_sqs_queue", f"{dlq}/queue")
+    for path in ("retry-dlq/queue", DLQ_OF_EVENTS):
+        queue = at(aws_dev, role, "aws_sqs_queue", path)
         assert queue["message_retention_seconds"] == 14 * 24 * 3600
         assert "redrive_policy" not in queue
 
@@ -529,8 +525,6 @@ def test_emulator_workarounds_exist_only_on_the_local_target(local_dev: Synth, a
         assert at(local_dev, role, "aws_sqs_queue", "retry/queue")["lifecycle"] == {
             "ignore_changes": ["redrive_policy"]
         }
-        for name in FUNCTIONS:
-            assert function(local_dev, role, name)["lifecycle"] == {"ignore_changes": ["dead_letter_config"]}
         for synth in (aws_dev, aws_prod):
             assert "lifecycle" not in at(synth, role, "aws_sqs_queue", "retry/queue")
             assert all("lifecycle" not in function(synth, role, name) for name in FUNCTIONS)
@@ -651,7 +645,7 @@ def test_alarms_on_functions_api_table_and_dead_letters_notify_the_encrypted_top
         }
         table = function(synth, role, "payment-processor")["environment"]["variables"]["PAYMENTS_TABLE"]
         assert all(queries[i]["metric"]["dimensions"] == {"TableName": table} for i in ("reads", "writes"))
-        for dlq, path in (("dlq", "dlq/queue"), ("retry-dlq", "retry-dlq/queue"), ("events-dlq", DLQ_OF_EVENTS)):
+        for dlq, path in (("retry-dlq", "retry-dlq/queue"), ("events-dlq", DLQ_OF_EVENTS)):
             depth = alarm(synth, role, f"{dlq}-depth")
             assert (depth["namespace"], depth["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
             assert depth["dimensions"] == {"QueueName": ref(synth, role, "aws_sqs_queue", path, "name")}
@@ -788,7 +782,7 @@ def test_outputs_for_tests_dns_and_rollout(request: pytest.FixtureRequest, synth
         assert outputs["api_key_value"]["sensitive"] is True
         assert all(not v.get("sensitive") for k, v in outputs.items() if k != "api_key_value")
         assert outputs["api_endpoint"]["value"] == ref(synth, role, "aws_api_gateway_stage", "api/stage", "invoke_url")
-        assert outputs["dlq_url"]["value"] == ref(synth, role, "aws_sqs_queue", "dlq/queue", "url")
+        assert "dlq_url" not in outputs
         assert outputs["region_unhealthy_alarm_name"]["value"].endswith(f"-{role}-region-unhealthy")
         assert outputs["region"]["value"] == REGIONS[role]
         alarm_names = outputs["alarm_names"]["value"]

@@ -72,3 +72,29 @@ def test_failed_event_deliveries_raise_an_alarm(aws: Synth) -> None:
             and query["metric"]["dimensions"] == {"EventBusName": target["event_bus_name"], "RuleName": target["rule"]}
         }
         assert watched >= {"FailedInvocations", "InvocationsFailedToBeSentToDlq"}, stack
+
+
+def test_synchronously_invoked_functions_carry_no_dead_letter_queue(aws: Synth) -> None:
+    """A function's dead-letter queue receives only failed asynchronous invocations; API Gateway's proxy integration
+    and SQS event source mappings invoke synchronously, so such a queue would stay empty while failures go
+    unseen (SQS failures end in the source queue's own redrive dead-letter queue).
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+    https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html"""
+    functions = each(aws, "aws_lambda_function", at_least=6)
+    assert [name for _, name, function in functions if "dead_letter_config" in function] == []
+    assert each(aws, "aws_lambda_function_event_invoke_config", at_least=0) == []  # nothing invokes them async
+
+
+def test_dashboard_throttled_requests_name_the_operation(aws: Synth) -> None:
+    """DynamoDB publishes ThrottledRequests with the dimensions TableName and Operation; a series without Operation
+    matches no data.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html"""
+    series = [
+        metric
+        for _, _, dashboard in each(aws, "aws_cloudwatch_dashboard", at_least=2)
+        for widget in json.loads(dashboard["dashboard_body"])["widgets"]
+        for metric in widget["properties"].get("metrics", [])
+        if metric[:2] == ["AWS/DynamoDB", "ThrottledRequests"]
+    ]
+    assert len(series) >= 2, "count guard: no ThrottledRequests series"
+    assert all({"TableName", "Operation"} <= set(metric[2::2]) for metric in series), series
