@@ -1,4 +1,4 @@
-"""Routes of the payments API: POST /payments and GET /payments/{id}."""
+"""Routes of the payments API: POST /payments, GET /payments?customer_id= and GET /payments/{id}."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from . import post_write, repository, responses
 from .config import get_settings
+from .listing import encode_token, validate_list
 from .logging_setup import bind, get_logger, mask_payment_method
 from .payments import new_item, payment_id_for, public_view, utc_now
 from .request import ApiRequest
@@ -81,8 +82,23 @@ def get_payment(request: ApiRequest) -> dict[str, Any]:
     return responses.json_response(200, public_view(item), request.request_id)
 
 
+def list_payments(request: ApiRequest) -> dict[str, Any]:
+    """One customer's payments, newest first; ``next_token`` is set when more remain."""
+    try:
+        query = validate_list(request)
+    except ValidationFailed as invalid:
+        get_logger().info("validation failed", extra={"invalid_fields": [field for field, _ in invalid.fields]})
+        return responses.validation_failed(invalid.fields, request.request_id)
+    items, position = repository.by_customer(query.customer_id, query.limit, query.start_after)
+    body = {
+        "payments": [public_view(item) for item in items],
+        "next_token": encode_token(position) if position is not None else None,
+    }
+    return responses.json_response(200, body, request.request_id)
+
+
 ROUTES: dict[str, dict[str, Route]] = {
-    COLLECTION: {"POST": create_payment},
+    COLLECTION: {"POST": create_payment, "GET": list_payments},
     ITEM: {"GET": get_payment},
 }
 

@@ -9,6 +9,7 @@ Environment contract (all required unless noted):
     REGION                 region of this deployment; falls back to AWS_REGION (always set by Lambda)
     MAX_AMOUNT             largest accepted amount, decimal string with at most 2 places (e.g. 100000.00)
     ALLOWED_CURRENCIES     comma-separated ISO 4217 codes (e.g. USD,EUR,GBP)
+    CUSTOMER_INDEX         the table's index by customer_id and created_at; required by GET /payments only
     LOG_LEVEL              optional, default INFO
 boto3 itself honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> (local emulator).
 """
@@ -40,6 +41,7 @@ class Settings:
     region: str
     max_amount: Decimal
     allowed_currencies: frozenset[str]
+    customer_index: str
 
 
 def _required(environ: Mapping[str, str], name: str, problems: list[str]) -> str:
@@ -82,6 +84,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         region=region,
         max_amount=_max_amount(_required(env, "MAX_AMOUNT", problems), problems),
         allowed_currencies=_currencies(_required(env, "ALLOWED_CURRENCIES", problems), problems),
+        customer_index=env.get("CUSTOMER_INDEX", "").strip(),
     )
     if problems:
         raise ConfigError("; ".join(problems))

@@ -1,7 +1,7 @@
 """Lambda entry points of the payments API.
 
 Handlers (as configured on the functions, ``lambda_src.payment_processor.handler.<entry>``):
-    handler        API Gateway REST proxy events (POST /payments, GET /payments/{id})
+    handler        API Gateway REST proxy events (POST /payments, GET /payments?customer_id=, GET /payments/{id})
     retry_handler  SQS events from the audit/event retry queue
 """
 

@@ -1,4 +1,4 @@
-"""DynamoDB access to the payments table (hash key ``payment_id``)."""
+"""DynamoDB access to the payments table (hash key ``payment_id``) and its customer index."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from . import clients
-from .config import get_settings
+from .config import ConfigError, get_settings
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -66,3 +66,26 @@ def set_fields(payment_id: str, fields: Mapping[str, str]) -> None:
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
+
+
+def by_customer(
+    customer_id: str, limit: int, start_after: Mapping[str, str] | None
+) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """One page of a customer's payments, newest first, and where it ended (None on the last page)."""
+    settings = get_settings()
+    if not settings.customer_index:
+        raise ConfigError("CUSTOMER_INDEX is not set (required by GET /payments)")
+    request: dict[str, Any] = {
+        "TableName": settings.table_name,
+        "IndexName": settings.customer_index,
+        "KeyConditionExpression": "customer_id = :customer",
+        "ExpressionAttributeValues": {":customer": {"S": customer_id}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_after is not None:
+        request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start_after.items()}
+    response = clients.dynamodb().query(**request)
+    last = response.get("LastEvaluatedKey")
+    position = {name: str(value["S"]) for name, value in last.items()} if last else None
+    return [_from_dynamo(item) for item in response.get("Items", [])], position

@@ -51,6 +51,7 @@ class ApiRequest:
     path: str
     resource: str
     path_parameters: Mapping[str, str]
+    query: Mapping[str, str]
     headers: Headers
     body: Any
     is_base64_encoded: bool
@@ -86,20 +87,22 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _strings(raw: Any) -> dict[str, str]:
+    """A map of strings from the event (API Gateway sends null when there is none)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 def parse_event(event: Any, request_id: str) -> ApiRequest:
     if not isinstance(event, Mapping):
         event = {}
-    raw_params = event.get("pathParameters")
-    params = (
-        {k: v for k, v in raw_params.items() if isinstance(k, str) and isinstance(v, str)}
-        if isinstance(raw_params, Mapping)
-        else {}
-    )
     return ApiRequest(
         method=_str(event.get("httpMethod")).upper(),
         path=_str(event.get("path")),
         resource=_str(event.get("resource")),
-        path_parameters=params,
+        path_parameters=_strings(event.get("pathParameters")),
+        query=_strings(event.get("queryStringParameters")),
         headers=Headers.from_event(event),
         body=event.get("body"),
         is_base64_encoded=event.get("isBase64Encoded") is True,

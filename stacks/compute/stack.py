@@ -1,7 +1,7 @@
 """ComputeStack: the payments API of one region.
 
-Three functions run the payment runtime of `lambda_src/`: `payment-processor` behind
-`POST /payments` and `GET /payments/{id}`, `health` behind `GET /health`, and `payment-retry`, which
+Three functions run the payment runtime of `lambda_src/`: `payment-processor` behind `POST /payments`,
+`GET /payments?customer_id=` and `GET /payments/{id}`, `health` behind `GET /health`, and `payment-retry`, which
 redrives failed audit/event steps from the retry queue. The stack also owns the region's event bus,
 its queues, alarms, dashboard and runtime parameters. Every grant between these parts is written
 here, where it can be read in one place.
@@ -25,6 +25,7 @@ from stacks.compute.monitoring import RegionAlarms, Watched
 from stacks.compute.payments_api import PaymentsApi, Route, UsageLimits
 from stacks.compute.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
 from stacks.compute.runtime_parameters import RuntimeParameters
+from stacks.data.payments_table import INDEXES
 from stacks.data.stack import DataStack
 from stacks.network.stack import NetworkStack
 
@@ -37,6 +38,8 @@ RETRY_MAX_RECEIVES = 5
 RETRY_BATCH_SIZE = 10
 # AWS asks for a visibility timeout of at least six times the consumer's timeout.
 RETRY_VISIBILITY_FACTOR = 6
+# The table's index by customer (the data layer names it), read by GET /payments?customer_id=.
+[CUSTOMER_INDEX] = [name for name, (hash_key, _) in INDEXES.items() if hash_key == "customer_id"]
 
 
 class ComputeStack(PlatformStack):
@@ -102,11 +105,10 @@ class ComputeStack(PlatformStack):
         data = self.data
         runtime_env = self._runtime_environment()
         audit_objects = f"{data.audit_bucket_arn}/{AUDIT_PREFIX}*"
-        # The runtime reads and writes single items by payment_id and never queries an index:
-        # no grant on the table's /index/* (add dynamodb:Query there when a read path needs a GSI).
+        # Single items by payment_id, and the one index the list route queries (no other /index/* grant).
         self.payment_function = self._function(
             "payment-processor",
-            description="Payments API: POST /payments and GET /payments/{id}",
+            description="Payments API: POST /payments, GET /payments?customer_id= and GET /payments/{id}",
             code=code,
             environment=runtime_env,
             statements=[
@@ -115,6 +117,7 @@ class ComputeStack(PlatformStack):
                     [data.table_arn],
                     sid="PaymentItems",
                 ),
+                iam.allow(["dynamodb:Query"], [f"{data.table_arn}/index/{CUSTOMER_INDEX}"], sid="ListCustomerPayments"),
                 iam.allow(["s3:PutObject"], [audit_objects], sid="WriteAuditRecords"),
                 iam.allow(["events:PutEvents"], [self.events.bus.arn], sid="PublishPaymentEvents"),
                 iam.allow(["sqs:SendMessage"], [self.retry_queue.arn], sid="QueueFailedSteps"),
@@ -177,6 +180,7 @@ class ComputeStack(PlatformStack):
             "REGION": self.region,
             "MAX_AMOUNT": compute.max_amount,
             "ALLOWED_CURRENCIES": ",".join(compute.allowed_currencies),
+            "CUSTOMER_INDEX": CUSTOMER_INDEX,
             "LOG_LEVEL": LOG_LEVEL,
         }
 
@@ -227,6 +231,7 @@ class ComputeStack(PlatformStack):
             naming=self.naming,
             routes=[
                 Route("POST", "/payments", payment, api_key_required=True),
+                Route("GET", "/payments", payment, api_key_required=True),
                 Route("GET", "/payments/{id}", payment, api_key_required=True),
                 Route("GET", HEALTH_PATH, self.health_function.function, api_key_required=False),
             ],

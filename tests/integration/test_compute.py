@@ -26,6 +26,7 @@ RUNTIME_ENV = {
     "REGION",
     "MAX_AMOUNT",
     "ALLOWED_CURRENCIES",
+    "CUSTOMER_INDEX",
     "LOG_LEVEL",
 }
 REQUIRED_DENIES = {
@@ -102,6 +103,8 @@ def test_function_environment_points_at_this_regions_resources(
     settings = platform.settings.compute
     assert variables["MAX_AMOUNT"] == settings.max_amount
     assert variables["ALLOWED_CURRENCIES"].split(",") == list(settings.allowed_currencies)
+    table = platform.client("dynamodb", role).describe_table(TableName=data["table_name"])["Table"]
+    assert variables["CUSTOMER_INDEX"] in {index["IndexName"] for index in table["GlobalSecondaryIndexes"]}
     health = client.get_function_configuration(FunctionName=outputs["health_function_name"])["Environment"]["Variables"]
     assert health["PAYMENTS_TABLE"] == data["table_name"]
     assert health["REGION"] == platform.region(role)
@@ -173,6 +176,7 @@ def test_api_routes_keys_and_proxies(platform: Platform, role: str, outputs: dic
     routes = api_resources(platform, role, outputs["api_id"])
     expected = {
         ("/payments", "POST"): (True, outputs["payment_function_name"]),
+        ("/payments", "GET"): (True, outputs["payment_function_name"]),
         ("/payments/{id}", "GET"): (True, outputs["payment_function_name"]),
         ("/health", "GET"): (False, outputs["health_function_name"]),
     }

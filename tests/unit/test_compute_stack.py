@@ -13,6 +13,8 @@ import pytest
 
 from config.loader import load_settings
 from ops.build.synth import synth_app
+from stacks.compute.stack import CUSTOMER_INDEX
+from stacks.data.payments_table import INDEXES
 from tests.support import ROOT, Synth
 
 ROLES = ("primary", "secondary")
@@ -31,6 +33,7 @@ RUNTIME_ENV = {
     "REGION",
     "MAX_AMOUNT",
     "ALLOWED_CURRENCIES",
+    "CUSTOMER_INDEX",
     "LOG_LEVEL",
 }
 REQUIRED_DENIES = {
@@ -328,6 +331,7 @@ def test_payment_processor_grants_are_exact(aws_dev: Synth, role: str) -> None:
         "AttachToVpc",
         "SendTraces",
         "PaymentItems",
+        "ListCustomerPayments",
         "WriteAuditRecords",
         "PublishPaymentEvents",
         "QueueFailedSteps",
@@ -336,6 +340,13 @@ def test_payment_processor_grants_are_exact(aws_dev: Synth, role: str) -> None:
     assert s["PaymentItems"]["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     assert len(s["PaymentItems"]["Resource"]) == 1
     assert table_arn(s["PaymentItems"]["Resource"][0], role)
+    # Query on the customer index only (its name is the data layer's), never on the table or every index.
+    assert s["ListCustomerPayments"]["Action"] == ["dynamodb:Query"]
+    [index] = s["ListCustomerPayments"]["Resource"]
+    assert index.endswith(f"}}/index/{CUSTOMER_INDEX}")
+    assert table_arn(index[: -len(f"/index/{CUSTOMER_INDEX}")], role)
+    assert CUSTOMER_INDEX in INDEXES
+    assert function(aws_dev, role, "payment-processor")["environment"]["variables"]["CUSTOMER_INDEX"] == CUSTOMER_INDEX
     assert s["WriteAuditRecords"]["Action"] == ["s3:PutObject"]
     [audit] = s["WriteAuditRecords"]["Resource"]
     assert audit.endswith("}/audit/payments/*")
@@ -398,8 +409,14 @@ def test_payment_routes_need_an_api_key_and_health_is_open(local_dev: Synth, rol
     paths = {r["path_part"] for r in local_dev.resources(stack_of(role), "aws_api_gateway_resource").values()}
     assert paths == {"payments", "{id}", "health"}
     found = methods(local_dev, role)
-    assert set(found) == {("POST", "post-payments"), ("GET", "get-payments-id"), ("GET", "get-health")}
+    assert set(found) == {
+        ("POST", "post-payments"),
+        ("GET", "get-payments"),
+        ("GET", "get-payments-id"),
+        ("GET", "get-health"),
+    }
     assert found[("POST", "post-payments")]["api_key_required"] is True
+    assert found[("GET", "get-payments")]["api_key_required"] is True
     assert found[("GET", "get-payments-id")]["api_key_required"] is True
     assert found[("GET", "get-payments-id")]["request_parameters"] == {"method.request.path.id": True}
     assert found[("GET", "get-health")]["api_key_required"] is False
@@ -410,11 +427,17 @@ def test_payment_routes_need_an_api_key_and_health_is_open(local_dev: Synth, rol
 def test_integrations_are_lambda_proxies_with_permissions_scoped_to_the_stage(local_dev: Synth, role: str) -> None:
     targets = {
         "post-payments": "payment-processor",
+        "get-payments": "payment-processor",
         "get-payments-id": "payment-processor",
         "get-health": "health",
     }
     execution_arn = ref(local_dev, role, "aws_api_gateway_rest_api", "api/api", "execution_arn")
-    arn_paths = {"post-payments": "POST/payments", "get-payments-id": "GET/payments/*", "get-health": "GET/health"}
+    arn_paths = {
+        "post-payments": "POST/payments",
+        "get-payments": "GET/payments",
+        "get-payments-id": "GET/payments/*",
+        "get-health": "GET/health",
+    }
     for route, name in targets.items():
         integration = at(local_dev, role, "aws_api_gateway_integration", f"api/{route}-integration")
         assert integration["type"] == "AWS_PROXY"
@@ -434,12 +457,13 @@ def test_deployment_redeploys_when_routes_change(local_dev: Synth, role: str) ->
     deployment = at(local_dev, role, "aws_api_gateway_deployment", "api/deployment")
     routes = [
         {"method": "POST", "path": "/payments", "api_key_required": True},
+        {"method": "GET", "path": "/payments", "api_key_required": True},
         {"method": "GET", "path": "/payments/{id}", "api_key_required": True},
         {"method": "GET", "path": "/health", "api_key_required": False},
     ]
     assert deployment["triggers"]["routes"] == hashlib.sha256(json.dumps(routes, sort_keys=True).encode()).hexdigest()
     ids = deployment["triggers"]["resources"]
-    for key in ("post-payments", "get-payments-id", "get-health"):
+    for key in ("post-payments", "get-payments", "get-payments-id", "get-health"):
         assert ref(local_dev, role, "aws_api_gateway_method", f"api/{key}", "id")[2:-1] in ids
         assert ref(local_dev, role, "aws_api_gateway_integration", f"api/{key}-integration", "uri")[2:-1] in ids
     assert deployment["lifecycle"]["create_before_destroy"] is True

@@ -26,6 +26,7 @@ from botocore.config import Config
 
 from harness.api_events import api_event
 from harness.platform import Platform
+from stacks.compute.stack import CUSTOMER_INDEX
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FAKE_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
@@ -256,6 +257,7 @@ def lambda_env(
         "AUDIT_RETRY_QUEUE_URL": names["retry_queue_url"],
         "MAX_AMOUNT": MAX_AMOUNT,
         "ALLOWED_CURRENCIES": ",".join(ALLOWED_CURRENCIES),
+        "CUSTOMER_INDEX": CUSTOMER_INDEX,
         "LOG_LEVEL": "INFO",
     }
 
@@ -340,6 +342,12 @@ class PaymentsApi:
         return self.invoke(
             api_event("GET", f"/payments/{payment_id}", resource="/payments/{id}", path_parameters={"id": payment_id})
         )
+
+    def list(self, **query: str) -> Response:
+        """GET /payments?<query>."""
+        event = api_event("GET", "/payments")
+        event["queryStringParameters"] = query or None
+        return self.invoke(event)
 
     def concurrently(self, calls: list[Callable[[], Response]]) -> list[Response]:
         with ThreadPoolExecutor(max_workers=len(calls)) as pool:

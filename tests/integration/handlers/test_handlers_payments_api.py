@@ -234,7 +234,7 @@ def test_get_routes_by_path_when_resource_is_a_proxy(api: Any) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status", "allow"),
     [
-        ("GET", "/payments", 405, "POST"),
+        ("PUT", "/payments", 405, "GET, POST"),
         ("DELETE", "/payments/pay_" + "0" * 32, 405, "GET"),
         ("PUT", "/payments/pay_" + "0" * 32, 405, "GET"),
         ("GET", "/refunds", 404, None),
