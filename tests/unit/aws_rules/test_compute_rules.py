@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.support import Synth
 from tests.unit.aws_rules.support import each
@@ -98,3 +99,39 @@ def test_dashboard_throttled_requests_name_the_operation(aws: Synth) -> None:
     ]
     assert len(series) >= 2, "count guard: no ThrottledRequests series"
     assert all({"TableName", "Operation"} <= set(metric[2::2]) for metric in series), series
+
+
+def allowed(aws: Synth, action: str) -> list[tuple[str, dict[str, Any]]]:
+    """(stack, statement) of every compute role-policy statement that allows `action`."""
+    return [
+        (stack, statement)
+        for stack, _, policy in each(aws, "aws_iam_role_policy", at_least=6)
+        if stack.startswith("compute-")
+        for statement in json.loads(policy["policy"])["Statement"]
+        if statement["Effect"] == "Allow" and action in statement["Action"]
+    ]
+
+
+def test_index_queries_are_granted_on_an_existing_index_arn(aws: Synth) -> None:
+    """Permissions on a global secondary index are granted on the index's own ARN (table/<name>/index/<index>);
+    a grant on the table alone does not cover Query on an index.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/using-identity-based-policies.html
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html"""
+    indexes = {
+        index["name"] for _, _, table in each(aws, "aws_dynamodb_table") for index in table["global_secondary_index"]
+    }
+    grants = allowed(aws, "dynamodb:Query")
+    assert len(grants) >= 2, "count guard: one Query grant per compute stack"
+    for stack, statement in grants:
+        assert all(arn.rsplit("/index/", 1)[-1] in indexes for arn in statement["Resource"]), (stack, statement)
+        assert all("/index/" in arn and not arn.endswith("/index/*") for arn in statement["Resource"]), stack
+
+
+def test_function_roles_write_logs_and_never_read_them(aws: Synth) -> None:
+    """A function's execution role needs only logs:CreateLogStream and logs:PutLogEvents on its own group; reading
+    log events (which hold request details) is not part of running it.
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html"""
+    assert len(allowed(aws, "logs:PutLogEvents")) >= 6, "count guard: every function writes its logs"
+    reads = ("logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetLogRecord", "logs:*")
+    assert [(stack, s["Action"]) for action in reads for stack, s in allowed(aws, action)] == []
