@@ -54,7 +54,9 @@ class Clients:
             if cached is None:
                 if self._session is None:
                     self._session = boto3.session.Session()
-                cached = self._session.client(service, region_name=region, config=self._config)
+                # boto3's stubs type `client` per literal service name; here the name is data.
+                make_client: Callable[..., Any] = self._session.client
+                cached = make_client(service, region_name=region, config=self._config)
                 self._clients[(service, region)] = cached
             return cached
 

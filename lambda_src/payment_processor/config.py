@@ -51,12 +51,18 @@ def _required(environ: Mapping[str, str], name: str, problems: list[str]) -> str
     return value
 
 
+def _decimal_places(value: Decimal) -> int:
+    """Digits written after the point (0 for NaN and infinities, whose exponent is a letter)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 def _max_amount(raw: str, problems: list[str]) -> Decimal:
     try:
         value = Decimal(raw)
     except InvalidOperation:
         value = Decimal("NaN")
-    if raw and (not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2):
+    if raw and (not value.is_finite() or value <= 0 or _decimal_places(value) > 2):
         problems.append("MAX_AMOUNT must be a positive decimal with at most 2 decimal places")
     return value
 
