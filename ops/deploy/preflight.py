@@ -138,6 +138,9 @@ def check_instance_class(rds: Any, wanted: AuroraInstance) -> Result:
     options = rds.describe_orderable_db_instance_options(
         Engine=wanted.engine, EngineVersion=wanted.version, DBInstanceClass=wanted.instance_class
     )["OrderableDBInstanceOptions"]
+    # Filtered again here: the emulator ignores the class filter, and the check must not pass on a mere answer.
+    wanted_key = (wanted.instance_class, wanted.version)
+    options = [o for o in options if (o["DBInstanceClass"], o["EngineVersion"]) == wanted_key]
     if not options:
         return fail(
             name,
