@@ -19,7 +19,7 @@ from ops.core.tool_env import shell_exports
 from ops.deploy import drift, engine, outputs, preflight, releases, rollback
 from ops.local import emulator
 from ops.state import admin, traffic_split
-from ops.state.bootstrap import bootstrap_state
+from ops.state.bootstrap import bootstrap_lines
 from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import unlock
@@ -52,16 +52,16 @@ def cmd_check_config(_: argparse.Namespace) -> int:
 def cmd_local_up(_: argparse.Namespace) -> int:
     settings = load_settings()
     console.say(emulator.up(settings.local))
-    for line in bootstrap_state(settings):
+    for line in bootstrap_lines(settings):
         console.say(line)
     return 0
 
 
-def cmd_bootstrap(_: argparse.Namespace) -> int:
+def cmd_bootstrap(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.is_local:
-        console.say(emulator.up(settings.local))
-    for line in bootstrap_state(settings):
+        return cmd_local_up(args)  # the emulator first: bootstrap converges the same things on both targets
+    for line in bootstrap_lines(settings):
         console.say(line)
     return 0
 

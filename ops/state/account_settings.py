@@ -45,7 +45,7 @@ class Report:
 
 def api_gateway_role_name(settings: Settings) -> str:
     """Account-wide, so without the environment: every environment of the account converges on the same role."""
-    return f"{settings.project}-apigateway-cloudwatch-logs"
+    return f"{settings.project}-account-apigateway-logs"
 
 
 def api_gateway_trust_policy(caller: Caller) -> dict[str, Any]:

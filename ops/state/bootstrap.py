@@ -151,10 +151,25 @@ def ensure_lock_table(settings: Settings, dynamodb: Any, key_arn: str) -> list[s
     return changes
 
 
+def _state(settings: Settings, caller: Caller) -> list[str]:
+    region = settings.state_region
+    key_arn, changes = ensure_key(settings, client(settings, "kms", region), caller, region)
+    changes += ensure_state_bucket(settings, client(settings, "s3", region), key_arn, caller.partition)
+    changes += ensure_lock_table(settings, client(settings, "dynamodb", region), key_arn)
+    return changes
+
+
+def bootstrap_state(settings: Settings) -> list[str]:
+    """Only the state bucket, lock table and their key: what every local command makes sure of before it runs."""
+    changes = _state(settings, caller_identity(settings))
+    state = f"state bucket {settings.state.bucket} and lock table {settings.state.lock_table}"
+    return changes or [f"no change: {state} already in place"]
+
+
 def bootstrap(settings: Settings) -> Report:
     """Converge everything; `Report.changes` is empty when the account already was as bootstrap leaves it."""
     caller = caller_identity(settings)
-    report = Report()
+    report = Report(changes=_state(settings, caller))
     role_arn, role_changes = account_settings.ensure_api_gateway_role(
         settings, client(settings, "iam", settings.state_region), caller
     )
@@ -162,9 +177,6 @@ def bootstrap(settings: Settings) -> Report:
     for region in (settings.regions.primary, settings.regions.secondary):
         key_arn, key_changes = ensure_key(settings, client(settings, "kms", region), caller, region)
         report.changes += key_changes
-        if region == settings.state_region:
-            report.changes += ensure_state_bucket(settings, client(settings, "s3", region), key_arn, caller.partition)
-            report.changes += ensure_lock_table(settings, client(settings, "dynamodb", region), key_arn)
         report.changes += account_settings.ensure_api_gateway_account(
             client(settings, "apigateway", region), role_arn, region, role_is_new=bool(role_changes)
         )
@@ -177,7 +189,9 @@ def bootstrap(settings: Settings) -> Report:
     return report
 
 
-def summary_lines(settings: Settings, report: Report) -> list[str]:
+def bootstrap_lines(settings: Settings) -> list[str]:
+    """`make bootstrap` and `make local-up`: everything, one line per change, or one line saying nothing changed."""
+    report = bootstrap(settings)
     if report.changes:
         return [*report.changes, *report.notes]
     return [
@@ -185,8 +199,3 @@ def summary_lines(settings: Settings, report: Report) -> list[str]:
         f"no change: state bucket {settings.state.bucket}, lock table {settings.state.lock_table} and the "
         "account settings of both regions already in place",
     ]
-
-
-def bootstrap_state(settings: Settings) -> list[str]:
-    """Run `bootstrap` and return its lines (what `make bootstrap`, `make local-up` and local commands print)."""
-    return summary_lines(settings, bootstrap(settings))

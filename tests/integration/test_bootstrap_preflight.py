@@ -115,8 +115,8 @@ def test_account_settings_of_each_region(endpoint: str, bootstrapped: object, re
     (group,) = aws(endpoint, "logs", region).describe_log_groups(logGroupNamePrefix="RDSOSMetrics")["logGroups"]
     assert (group["kmsKeyId"], group["retentionInDays"]) == (key_arn, 30)
     role_arn = aws(endpoint, "apigateway", region).get_account()["cloudwatchRoleArn"]
-    assert role_arn == f"arn:aws:iam::{ACCOUNT}:role/payments-apigateway-cloudwatch-logs"
-    trust = aws(endpoint, "iam").get_role(RoleName="payments-apigateway-cloudwatch-logs")["Role"]
+    assert role_arn == f"arn:aws:iam::{ACCOUNT}:role/payments-account-apigateway-logs"
+    trust = aws(endpoint, "iam").get_role(RoleName="payments-account-apigateway-logs")["Role"]
     (statement,) = trust["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
 
