@@ -71,6 +71,8 @@ def test_each_gap_preflight_and_bootstrap_name_is_listed() -> None:
 def test_bootstrap_key_rotates_has_its_alias_and_lets_only_rds_os_metrics_use_it_via_logs(
     moto: None, settings: Settings
 ) -> None:
+    """https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html (the logs.<region> principal,
+    the kms:EncryptionContext:aws:logs:arn condition), https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html"""
     kms = aws("kms")
     key_arn, changes = ensure_key(settings, kms, CALLER, REGION)
     assert changes[0] == f"created KMS key alias/payments-dev-bootstrap in {REGION}"
@@ -84,6 +86,8 @@ def test_bootstrap_key_rotates_has_its_alias_and_lets_only_rds_os_metrics_use_it
 
 
 def test_state_bucket_and_lock_table_converge(moto: None, settings: Settings) -> None:
+    """https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html (TLS-only policy),
+    https://developer.hashicorp.com/terraform/language/backend/s3 (bucket versioning, the LockID table)"""
     key_arn, _ = ensure_key(settings, aws("kms"), CALLER, REGION)
     s3, dynamodb = aws("s3"), aws("dynamodb")
     assert f"created state bucket {settings.state.bucket}" in bootstrap.ensure_state_bucket(
@@ -115,6 +119,8 @@ def test_an_existing_bucket_with_the_default_key_is_moved_to_the_bootstrap_key(m
 
 
 def test_api_gateway_role_writes_logs_only_and_trusts_only_this_account(moto: None, settings: Settings) -> None:
+    """https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html (one role per account and
+    region, set with UpdateAccount), https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"""
     iam = aws("iam")
     role_arn, changes = account_settings.ensure_api_gateway_role(settings, iam, CALLER)
     assert len(changes) == 2
@@ -129,6 +135,8 @@ def test_api_gateway_role_writes_logs_only_and_trusts_only_this_account(moto: No
 
 
 def test_rds_os_metrics_log_group_is_created_encrypted_with_retention_once(moto: None, settings: Settings) -> None:
+    """https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.overview.html (Enhanced
+    Monitoring writes to the RDSOSMetrics log group)"""
     key_arn, _ = ensure_key(settings, aws("kms"), CALLER, REGION)
     logs = aws("logs")
     first = account_settings.ensure_rds_os_metrics_log_group(logs, key_arn, 30, REGION)
@@ -155,6 +163,8 @@ class RecordingBackup:
 
 
 def test_backup_region_settings_set_only_what_differs_and_are_skipped_by_name_on_an_emulator() -> None:
+    """https://docs.aws.amazon.com/aws-backup/latest/devguide/API_UpdateRegionSettings.html,
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html"""
     backup = RecordingBackup(
         "https://backup.us-east-1.amazonaws.com",
         {"ResourceTypeOptInPreference": {"Aurora": True, "DynamoDB": False, "EFS": True}},
@@ -249,6 +259,8 @@ class LambdaQuota:
     ],
 )
 def test_lambda_concurrency_keeps_100_unreserved(unreserved: int, held: dict[str, int], passes: bool) -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html (reserve up to the unreserved
+    account concurrency minus 100)"""
     result = preflight.check_lambda_concurrency(LambdaQuota(unreserved, held), REGION, {"a": 10, "b": 10, "c": 10})
     assert result.ok is passes
     if not passes:
@@ -266,6 +278,8 @@ class EngineVersions:
 
 
 def test_engine_version_must_be_offered_with_global_database_support() -> None:
+    """https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBEngineVersions.html
+    (SupportsGlobalDatabases)"""
     wanted = AuroraVersion(REGION, "aurora-postgresql", "16.4")
     rds = EngineVersions([{"Engine": "aurora-postgresql", "EngineVersion": "16.4", "SupportsGlobalDatabases": True}])
     assert preflight.check_engine_version(rds, wanted).ok
