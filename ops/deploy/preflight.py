@@ -79,7 +79,14 @@ def check_state_bucket(s3: Any, bucket: str) -> Result:
     try:
         s3.head_bucket(Bucket=bucket)
     except ClientError as error:
-        return fail("state bucket", f"{bucket} is not reachable ({_error_code(error)})", BOOTSTRAP_FIX)
+        code = _error_code(error)
+        if code in {"404", "NoSuchBucket"}:
+            return fail("state bucket", f"{bucket} does not exist", BOOTSTRAP_FIX)
+        return fail(
+            "state bucket",
+            f"{bucket} is not readable with these credentials ({code})",
+            "grant s3:ListBucket on it, or, when another account owns the name, set state.bucket",
+        )
     return ok("state bucket", f"{bucket} exists")
 
 
@@ -229,8 +236,12 @@ def _synthesized(settings: Settings, facts: Facts) -> list[Check]:
 
 def account_checks(settings: Settings, facts: Facts) -> Iterator[Result]:
     """The checks in order; stops after the credentials check when it fails (everything else needs them)."""
-    sts = client(settings, "sts", settings.state_region)
     profile = settings.aws.profile
+    try:
+        sts = client(settings, "sts", settings.state_region)
+    except BotoCoreError as error:  # e.g. a profile that is not configured
+        yield fail("credentials and account", str(error), "configure the profile (aws.profile) or unset it")
+        return
     first = _run(
         ("credentials and account", sts, None, partial(check_credentials, sts, facts.allowed_account_ids, profile))
     )

@@ -89,7 +89,13 @@ def ensure_state_bucket(settings: Settings, s3: Any, key_arn: str, partition: st
     changes: list[str] = []
     try:
         s3.head_bucket(Bucket=bucket)
-    except ClientError:
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in {"404", "NoSuchBucket"}:
+            raise RefusedError(
+                f"bootstrap: state bucket {bucket} exists but is not readable with these credentials "
+                f"({error.response['Error']['Code']}): another account owns the name, or grant s3:ListBucket; "
+                "a free name: set state.bucket (PAYMENTS_STATE_BUCKET)"
+            ) from error
         kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
         s3.create_bucket(Bucket=bucket, **kwargs)
         changes.append(f"created state bucket {bucket}")

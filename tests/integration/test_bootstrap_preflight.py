@@ -22,6 +22,8 @@ from ops.core.paths import ROOT
 from ops.core.tool_env import clean_environ
 from ops.local import emulator
 
+pytestmark = pytest.mark.phase("checks")  # its own emulator: it changes nothing the shared deployment holds
+
 ACCOUNT = "123456789012"  # the emulator's account
 REGIONS = ("us-east-1", "eu-west-1")
 BUCKET, TABLE = f"payments-dev-tfstate-{ACCOUNT}", "payments-dev-tflock"

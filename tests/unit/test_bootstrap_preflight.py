@@ -379,3 +379,20 @@ def test_facts_of_the_aws_target_cover_both_regions(aws_dev: Synth) -> None:
     assert set(facts.zone_names) | set(facts.zone_ids) | set(facts.zone_references) == regions
     assert {region for region, _ in facts.buckets} == regions
     assert facts.allowed_account_ids == {"111122223333"}
+
+
+class ForeignBucket:
+    """HeadBucket on a name another account owns: 403."""
+
+    def head_bucket(self, Bucket: str) -> None:
+        raise client_error("403")
+
+
+def test_a_state_bucket_name_owned_elsewhere_is_refused_by_bootstrap_and_failed_by_preflight(
+    settings: Settings,
+) -> None:
+    with pytest.raises(bootstrap.RefusedError, match="PAYMENTS_STATE_BUCKET"):
+        bootstrap.ensure_state_bucket(settings, ForeignBucket(), "arn:aws:kms:us-east-1:1:key/k", "aws")
+    result = preflight.check_state_bucket(ForeignBucket(), settings.state.bucket)
+    assert result.ok is False
+    assert "not readable with these credentials (403)" in result.detail
