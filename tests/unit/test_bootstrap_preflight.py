@@ -15,8 +15,10 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from moto import mock_aws
 
 from config import Settings, load_settings
+from ops.cli.main import main
 from ops.core.endpoints import is_emulator
-from ops.deploy import preflight
+from ops.core.errors import RefusedError
+from ops.deploy import engine, preflight
 from ops.deploy.synth_facts import AuroraInstance, AuroraVersion, read_facts
 from ops.state import account_settings, bootstrap
 from ops.state.bootstrap_key import Caller, ensure_key
@@ -190,7 +192,7 @@ def test_bootstrap_refuses_credentials_of_another_account(moto: None) -> None:
     other = load_settings(
         environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"}
     )
-    with pytest.raises(bootstrap.RefusedError, match=r"is account 123456789012, but aws\.account_id is 111122223333"):
+    with pytest.raises(RefusedError, match=r"is account 123456789012, but aws\.account_id is 111122223333"):
         bootstrap.caller_identity(other)
 
 
@@ -391,8 +393,30 @@ class ForeignBucket:
 def test_a_state_bucket_name_owned_elsewhere_is_refused_by_bootstrap_and_failed_by_preflight(
     settings: Settings,
 ) -> None:
-    with pytest.raises(bootstrap.RefusedError, match="PAYMENTS_STATE_BUCKET"):
+    with pytest.raises(RefusedError, match="PAYMENTS_STATE_BUCKET"):
         bootstrap.ensure_state_bucket(settings, ForeignBucket(), "arn:aws:kms:us-east-1:1:key/k", "aws")
     result = preflight.check_state_bucket(ForeignBucket(), settings.state.bucket)
     assert result.ok is False
     assert "not readable with these credentials (403)" in result.detail
+
+
+def test_an_aws_deploy_stops_before_any_change_when_preflight_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in {
+        "PAYMENTS_DOTENV": "none",
+        "PAYMENTS_TARGET": "aws",
+        "PAYMENTS_AWS_ACCOUNT_ID": ACCOUNT,
+    }.items():
+        monkeypatch.setenv(name, value)
+    ran: list[str] = []
+
+    def failing_preflight(_: Settings) -> int:
+        ran.append("preflight")
+        return 1
+
+    monkeypatch.setattr(preflight, "run", failing_preflight)
+    monkeypatch.setattr(engine, "prepare", lambda *_, **__: ran.append("prepare"))
+    assert main(["deploy", "primary"]) == 1
+    assert ran == ["preflight"]
+    assert "a preflight check failed" in capsys.readouterr().err
