@@ -17,7 +17,7 @@ CONFIRM ?=
 PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
-        destroy destroy-primary destroy-secondary outputs local-up local-down test test-fast test-unit \
+        destroy destroy-primary destroy-secondary outputs bootstrap preflight local-up local-down test test-fast test-unit \
         test-integration lint typecheck format clean bench bench-load drift unlock state-restore security docs
 
 help: ## list the targets
@@ -66,13 +66,19 @@ diff: install ## plan one stack: make diff STACK=network-primary [REFRESH=1: pla
 	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make diff STACK=network-primary"; exit 2; }
 	@$(OPS) diff $(STACK) $(if $(REFRESH),--refresh)
 
-deploy-primary: install ## deploy the primary region's four stacks
+bootstrap: install ## create or converge the state bucket, lock table and per-account, per-region settings (idempotent)
+	@$(OPS) bootstrap
+
+preflight: install ## aws target: check credentials, account, quotas, versions, AZs and bucket names (one line each)
+	@$(OPS) preflight
+
+deploy-primary: install ## deploy the primary region's four stacks (aws target: preflight first)
 	@$(OPS) deploy primary $(FORCE_FLAG)
 
-deploy-secondary: install ## deploy the secondary region's four stacks (primary must be deployed)
+deploy-secondary: install ## deploy the secondary region's four stacks (primary first; aws: preflight first)
 	@$(OPS) deploy secondary $(FORCE_FLAG)
 
-deploy: install ## deploy both regions, primary first
+deploy: install ## deploy both regions, primary first (aws target: preflight first)
 	@$(OPS) deploy all $(FORCE_FLAG)
 
 destroy-secondary: install ## destroy the secondary region (reverse order); prod needs CONFIRM=prod

@@ -96,8 +96,9 @@ GAPS: tuple[Gap, ...] = (
         "the emulator speaks plain HTTP and denies an object request on any bucket-policy statement with a "
         "condition it cannot evaluate, so the TLS-only deny blocks every object read, write and delete "
         "(force_destroy included)",
-        "the audit bucket gets no TLS-only policy locally (it has no other statement); unit tests check the "
-        "statement on the aws target",
+        "the audit bucket and the state bucket (`make bootstrap`) get no TLS-only policy locally (neither has "
+        "another statement); unit tests check the audit bucket's statement on the aws target, the integration test "
+        "of bootstrap the state bucket's (aws-shaped settings against the emulator)",
     ),
     Gap(
         "s3-replication-delete-markers",
@@ -195,6 +196,26 @@ GAPS: tuple[Gap, ...] = (
         "PutCompositeAlarm is not implemented (HTTP 500)",
         "locally `region-unhealthy` is a metric alarm on the API's 5xx rate under the same name (its state can be "
         "set like the composite's); the aws target gets the composite alarm, OR of the critical alarms",
+    ),
+    # Account settings (`make bootstrap`) and account checks (`make preflight`).
+    Gap(
+        "backup-region-settings",
+        "DescribeRegionSettings and UpdateRegionSettings of AWS Backup are not implemented (HTTP 404)",
+        "bootstrap skips the Backup region settings on an emulator endpoint and prints a line naming this gap",
+    ),
+    Gap(
+        "lambda-account-settings",
+        "Lambda GetAccountSettings (the account's concurrency quota and unreserved concurrency) is not implemented "
+        "(HTTP 404)",
+        "preflight's Lambda concurrency check is skipped on an emulator endpoint, with a line naming this gap; "
+        "unit tests check its arithmetic",
+    ),
+    Gap(
+        "rds-engine-catalogue",
+        "DescribeDBEngineVersions is not implemented (HTTP 500) and the orderable-instance catalogue of "
+        "aurora-postgresql ends at 15.2",
+        "preflight's engine-version and instance-class checks are skipped on an emulator endpoint, with a line "
+        "naming this gap; unit tests run the instance-class check against the emulator's catalogue",
     ),
     # The emulator process itself.
     Gap(

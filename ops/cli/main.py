@@ -16,10 +16,10 @@ from ops.core.console import console
 from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
 from ops.core.tool_env import shell_exports
-from ops.deploy import drift, engine, outputs, releases, rollback
+from ops.deploy import drift, engine, outputs, preflight, releases, rollback
 from ops.local import emulator
 from ops.state import admin, traffic_split
-from ops.state.bootstrap import bootstrap_state
+from ops.state.bootstrap import bootstrap_lines
 from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import unlock
@@ -52,9 +52,22 @@ def cmd_check_config(_: argparse.Namespace) -> int:
 def cmd_local_up(_: argparse.Namespace) -> int:
     settings = load_settings()
     console.say(emulator.up(settings.local))
-    for line in bootstrap_state(settings):
+    for line in bootstrap_lines(settings):
         console.say(line)
     return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.is_local:
+        return cmd_local_up(args)  # the emulator first: bootstrap converges the same things on both targets
+    for line in bootstrap_lines(settings):
+        console.say(line)
+    return 0
+
+
+def cmd_preflight(_: argparse.Namespace) -> int:
+    return preflight.run(load_settings())
 
 
 def cmd_local_down(_: argparse.Namespace) -> int:
@@ -111,6 +124,9 @@ def _summary(args: argparse.Namespace, results: list[engine.StackResult]) -> int
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if not settings.is_local and preflight.run(settings) != 0:
+        console.error("deploy: stopped before any change, a preflight check failed (see the FAIL lines above)")
+        return 1
     engine.prepare(settings)
     stacks = graph.stacks_of(REGION_CHOICES[args.region])
     return _summary(args, engine.run_stacks(settings, stacks, force=args.force))
@@ -282,6 +298,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="validate the configuration").set_defaults(func=cmd_check_config)
     sub.add_parser("local-up", help="start and bootstrap the local emulator").set_defaults(func=cmd_local_up)
     sub.add_parser("local-down", help="stop the local emulator").set_defaults(func=cmd_local_down)
+    sub.add_parser(
+        "bootstrap", help="create or converge the state bucket, lock table and per-account settings"
+    ).set_defaults(func=cmd_bootstrap)
+    sub.add_parser("preflight", help="check the AWS account can take a first apply (aws target)").set_defaults(
+        func=cmd_preflight
+    )
     s = sub.add_parser("synth", help="synthesize all stacks (only when sources changed)")
     s.add_argument("--force", action="store_true", help="synthesize even when nothing changed")
     s.set_defaults(func=cmd_synth)
