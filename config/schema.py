@@ -141,7 +141,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "aws.profile", str, _pattern(r"[A-Za-z0-9_.-]{0,64}", "an AWS CLI profile name, or empty for the default chain")
     ),
-    Field("aws.account_id", str, _pattern(r"(\d{12})?", "12 digits, or empty")),
+    Field("aws.account_id", str, _pattern(r"(\d{12})?", "12 digits (required when target = aws), or empty")),
     Field(
         "state.bucket",
         str,

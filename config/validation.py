@@ -98,7 +98,17 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
             f"compute.max_amount={compute['max_amount']!r} is above 1000000000; {_fix_hint('compute.max_amount', env)}"
         )
     errors += _check_tags(raw.get("tags", {}), env)
+    errors += _check_aws_target(raw, env, bad)
     return errors
+
+
+def _check_aws_target(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """The aws target pins its account: providers refuse any other (allowed_account_ids), state names carry it."""
+    if raw.get("target") != "aws" or bad & {"target", "aws.account_id"} or raw["aws"]["account_id"]:
+        return []
+    return [
+        f"aws.account_id is required when target = aws (the account to deploy to); {_fix_hint('aws.account_id', env)}"
+    ]
 
 
 def _check_cidrs(network: Mapping[str, Any], env: str) -> list[str]:
