@@ -34,6 +34,13 @@ REGION_AZ_LETTERS: dict[str, str] = {
     "sa-east-1": "abc",
 }
 
+# Globally unique names (S3 buckets) are `<project>-<suffix>-<component>-<region>-<account id>`
+# (shared.naming.Naming.global_name), at most S3_BUCKET_NAME_MAX characters
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+S3_BUCKET_NAME_MAX = 63
+GLOBAL_COMPONENT_MAX = 5  # the longest component a global name may carry ("audit")
+ACCOUNT_ID_LENGTH = 12
+
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
     2557, 2922, 3288, 3653,

@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from config.schema import FIELDS, KIND_NAMES, REGION_AZ_LETTERS, REQUIRED_TAGS
+from config.schema import (
+    ACCOUNT_ID_LENGTH,
+    FIELDS,
+    GLOBAL_COMPONENT_MAX,
+    KIND_NAMES,
+    REGION_AZ_LETTERS,
+    REQUIRED_TAGS,
+    S3_BUCKET_NAME_MAX,
+)
 
 
 class ConfigError(Exception):
@@ -99,7 +107,23 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
         )
     errors += _check_tags(raw.get("tags", {}), env)
     errors += _check_aws_target(raw, env, bad)
+    errors += _check_global_names(raw, env, bad)
     return errors
+
+
+def _check_global_names(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """Bucket names carry project, suffix, region and account: the longest must fit S3's limit."""
+    if bad & {"project", "environment_suffix", "regions.primary", "regions.secondary"}:
+        return []
+    region = max((raw["regions"]["primary"], raw["regions"]["secondary"]), key=len)
+    parts = (raw["project"], raw["environment_suffix"], "x" * GLOBAL_COMPONENT_MAX, region, "0" * ACCOUNT_ID_LENGTH)
+    length = len("-".join(parts))
+    if length <= S3_BUCKET_NAME_MAX:
+        return []
+    return [
+        f"environment_suffix={raw['environment_suffix']!r} makes bucket names in {region} {length} characters, "
+        f"over S3's {S3_BUCKET_NAME_MAX}; shorten it or project; {_fix_hint('environment_suffix', env)}"
+    ]
 
 
 def _check_aws_target(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:

@@ -138,3 +138,14 @@ def test_toml_files_set_every_field(project_root: Path) -> None:
     # A field missing from an environment file would be reported; both files must load on their own.
     for env in available_environments():
         assert settings_with(PAYMENTS_ENV=env).environment == env
+
+
+def test_a_configuration_whose_bucket_names_exceed_63_characters_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The schema's patterns keep today's maxima at exactly 63; a longer global component would overflow.
+    monkeypatch.setattr("config.validation.GLOBAL_COMPONENT_MAX", 6)
+    lines = errors_for(
+        PAYMENTS_PROJECT="p" * 16, PAYMENTS_ENVIRONMENT_SUFFIX="s" * 12, PAYMENTS_REGIONS_SECONDARY="ap-southeast-1"
+    )
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("environment_suffix=")
+    assert "64 characters, over S3's 63" in lines[0]

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from config import load_settings
+from config.schema import GLOBAL_COMPONENT_MAX, REGION_AZ_LETTERS, S3_BUCKET_NAME_MAX
+from shared.naming import Naming
 from shared.service_role import WITHOUT_SOURCE_ARN
+from tests.conftest import AWS_ACCOUNT
 from tests.support import Synth
 from tests.unit.aws_rules.support import each
 
@@ -84,3 +89,33 @@ def test_services_that_send_no_source_arn_are_not_refused_by_one(aws: Synth) -> 
     others = [st for _, st in service_trusts(aws) if st["Principal"]["Service"] not in WITHOUT_SOURCE_ARN]
     assert len(others) >= 5  # count guard: flow logs and monitoring per region, replication
     assert all(source_arn(st) for st in others)
+
+
+BUCKET_NAME = re.compile(r"(?!xn--)(?!sthree-)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?<!-s3alias)(?<!--ol-s3)")
+
+
+def test_bucket_names_carry_the_account_and_follow_s3_naming_rules(aws: Synth) -> None:
+    """Bucket names are global across all accounts: ours carry the account id (as the state bucket does), so no
+    other account can take them first; 3-63 lowercase letters, digits, dots and hyphens.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"""
+    buckets = each(aws, "aws_s3_bucket", at_least=2)  # an audit bucket per region
+    for _, name, bucket in buckets:
+        assert bucket["bucket"].endswith(f"-{ACCOUNT}"), name
+        resolved = bucket["bucket"].replace(ACCOUNT, AWS_ACCOUNT)
+        assert BUCKET_NAME.fullmatch(resolved), resolved
+
+
+def test_bucket_names_fit_at_the_longest_configured_project_suffix_and_region() -> None:
+    """At the schema's longest project (16), suffix (12) and region, a global name stays within 63 characters;
+    longer configurations are refused by config validation.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"""
+    longest_region = max(REGION_AZ_LETTERS, key=len)
+    naming = Naming(project="p" * 16, suffix="s" * 12, role="primary", region=longest_region)
+    name = naming.global_name("a" * GLOBAL_COMPONENT_MAX, AWS_ACCOUNT)
+    assert len(name) <= S3_BUCKET_NAME_MAX, name
+    assert BUCKET_NAME.fullmatch(name)
+    longest = {"PAYMENTS_PROJECT": "p" * 16, "PAYMENTS_ENVIRONMENT_SUFFIX": "s" * 12}
+    settings = load_settings(
+        environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_REGIONS_SECONDARY": longest_region, **longest}
+    )
+    assert settings.regions.secondary == longest_region  # the configuration is accepted
