@@ -12,7 +12,7 @@ from config.schema import (
     FIELDS,
     GLOBAL_COMPONENT_MAX,
     KIND_NAMES,
-    REGION_AZ_LETTERS,
+    REGION_ZONE_COUNTS,
     REQUIRED_TAGS,
     S3_BUCKET_NAME_MAX,
 )
@@ -87,12 +87,13 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
         errors += _check_cidrs(network, env)
     if not bad & {"regions.primary", "regions.secondary", "network.az_count"}:
         for role in ("primary", "secondary"):
-            letters = REGION_AZ_LETTERS[regions[role]]
-            if network["az_count"] > len(letters):
+            zones = REGION_ZONE_COUNTS[regions[role]]
+            if network["az_count"] > zones:
                 errors.append(
-                    f"network.az_count={network['az_count']} exceeds the {len(letters)} zones of {regions[role]} "
+                    f"network.az_count={network['az_count']} exceeds the {zones} zones of {regions[role]} "
                     f"(regions.{role}); {_fix_hint('network.az_count', env)}"
                 )
+    errors += _check_az_ids(network, env, bad)
     compute = raw.get("compute", {})
     throttle_fields = {"compute.api_throttle_rate_limit", "compute.api_throttle_burst_limit"}
     if not bad & throttle_fields and compute["api_throttle_burst_limit"] < compute["api_throttle_rate_limit"]:
@@ -133,6 +134,22 @@ def _check_aws_target(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[s
     return [
         f"aws.account_id is required when target = aws (the account to deploy to); {_fix_hint('aws.account_id', env)}"
     ]
+
+
+def _check_az_ids(network: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """Configured zone ids name exactly the zones the subnets go into: one per zone, none twice."""
+    errors: list[str] = []
+    for role in ("primary", "secondary"):
+        path = f"network.{role}_az_ids"
+        ids = network.get(f"{role}_az_ids")
+        if path in bad or "network.az_count" in bad or not ids:
+            continue
+        if len(ids) != network["az_count"] or len(set(ids)) != len(ids):
+            errors.append(
+                f"{path}={','.join(ids)!r} must list network.az_count={network['az_count']} distinct zone ids, "
+                f"or be empty; {_fix_hint(path, env)}"
+            )
+    return errors
 
 
 def _check_cidrs(network: Mapping[str, Any], env: str) -> list[str]:

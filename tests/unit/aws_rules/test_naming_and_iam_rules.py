@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from config import load_settings
-from config.schema import GLOBAL_COMPONENT_MAX, REGION_AZ_LETTERS, S3_BUCKET_NAME_MAX
+from config.schema import GLOBAL_COMPONENT_MAX, REGION_ZONE_COUNTS, S3_BUCKET_NAME_MAX
 from shared.naming import Naming
 from shared.service_role import WITHOUT_SOURCE_ARN
 from tests.conftest import AWS_ACCOUNT
@@ -109,7 +109,7 @@ def test_bucket_names_fit_at_the_longest_configured_project_suffix_and_region() 
     """At the schema's longest project (16), suffix (12) and region, a global name stays within 63 characters;
     longer configurations are refused by config validation.
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"""
-    longest_region = max(REGION_AZ_LETTERS, key=len)
+    longest_region = max(REGION_ZONE_COUNTS, key=len)
     naming = Naming(project="p" * 16, suffix="s" * 12, role="primary", region=longest_region)
     name = naming.global_name("a" * GLOBAL_COMPONENT_MAX, AWS_ACCOUNT)
     assert len(name) <= S3_BUCKET_NAME_MAX, name
@@ -119,3 +119,17 @@ def test_bucket_names_fit_at_the_longest_configured_project_suffix_and_region() 
         environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_REGIONS_SECONDARY": longest_region, **longest}
     )
     assert settings.regions.secondary == longest_region  # the configuration is accepted
+
+
+def test_subnets_place_zones_by_id_from_the_accounts_available_zones(aws: Synth) -> None:
+    """AZ names map to different physical zones in each account, and opt-in zones (Local Zones) are not
+    enabled by default: subnets take zone ids, looked up among available zones that need no opt-in.
+    https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html"""
+    found = each(aws, "aws_subnet", at_least=12)  # three tiers over at least two zones, per region
+    assert [name for _, name, subnet in found if "availability_zone" in subnet] == []
+    for stack, _, subnet in found:
+        assert subnet["availability_zone_id"].startswith("${element(data.aws_availability_zones.zones.zone_ids, ")
+        lookup = aws.data_sources(stack, "aws_availability_zones")["zones"]
+        assert lookup["state"] == "available"
+        assert {"name": "opt-in-status", "values": ["opt-in-not-required"]} in lookup["filter"]
