@@ -127,6 +127,10 @@ def _section(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {k: v for k, v in raw.get(name, {}).items() if f"{name}.{k}" in FIELDS_BY_PATH}
 
 
+def _with_tuples(section: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+
+
 def _build(raw: dict[str, Any]) -> Settings:
     project, suffix = raw["project"], raw["environment_suffix"]
     aws = AwsTarget(**_section(raw, "aws"))
@@ -145,7 +149,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         environment_suffix=suffix,
         target=raw["target"],
         regions=Regions(**_section(raw, "regions")),
-        network=Network(**_section(raw, "network")),
+        network=Network(**_with_tuples(_section(raw, "network"))),
         tags={k: str(v) for k, v in raw.get("tags", {}).items()},
         local=LocalTarget(**_section(raw, "local")),
         aws=aws,

@@ -13,26 +13,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-# Commercial regions the platform can be placed in, with the AZ letters each offers.
-REGION_AZ_LETTERS: dict[str, str] = {
-    "us-east-1": "abcdef",
-    "us-east-2": "abc",
-    "us-west-1": "ac",
-    "us-west-2": "abcd",
-    "ca-central-1": "abd",
-    "eu-west-1": "abc",
-    "eu-west-2": "abc",
-    "eu-west-3": "abc",
-    "eu-central-1": "abc",
-    "eu-north-1": "abc",
-    "eu-south-1": "abc",
-    "ap-southeast-1": "abc",
-    "ap-southeast-2": "abc",
-    "ap-northeast-1": "acd",
-    "ap-northeast-2": "abcd",
-    "ap-south-1": "abc",
-    "sa-east-1": "abc",
+# Commercial regions the platform can be placed in, with how many zones each offers (which ones, by id, is
+# per account: network.*_az_ids or the account's zone lookup).
+REGION_ZONE_COUNTS: dict[str, int] = {
+    "us-east-1": 6,
+    "us-east-2": 3,
+    "us-west-1": 2,
+    "us-west-2": 4,
+    "ca-central-1": 3,
+    "eu-west-1": 3,
+    "eu-west-2": 3,
+    "eu-west-3": 3,
+    "eu-central-1": 3,
+    "eu-north-1": 3,
+    "eu-south-1": 3,
+    "ap-southeast-1": 3,
+    "ap-southeast-2": 3,
+    "ap-northeast-1": 3,
+    "ap-northeast-2": 4,
+    "ap-south-1": 3,
+    "sa-east-1": 3,
 }
+
+# Globally unique names (S3 buckets) are `<project>-<suffix>-<component>-<region>-<account id>`
+# (shared.naming.Naming.global_name), at most S3_BUCKET_NAME_MAX characters
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+S3_BUCKET_NAME_MAX = 63
+GLOBAL_COMPONENT_MAX = 5  # the longest component a global name may carry ("audit")
+ACCOUNT_ID_LENGTH = 12
 
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
@@ -68,7 +76,7 @@ def _int_range(low: int, high: int) -> Check:
 
 
 def _region(v: object) -> str | None:
-    return None if v in REGION_AZ_LETTERS else "a known AWS region such as us-east-1 or eu-west-1"
+    return None if v in REGION_ZONE_COUNTS else "a known AWS region such as us-east-1 or eu-west-1"
 
 
 def _cidr(v: object) -> str | None:
@@ -96,6 +104,11 @@ def _amount(v: object) -> str | None:
 def _currencies(v: object) -> str | None:
     ok = isinstance(v, tuple | list) and v and all(re.fullmatch(r"[A-Z]{3}", str(c)) for c in v)
     return None if ok else "a non-empty list of ISO 4217 codes such as USD,EUR"
+
+
+def _az_ids(v: object) -> str | None:
+    ok = isinstance(v, tuple | list) and all(re.fullmatch(r"[a-z]{3,5}\d-az\d{1,2}", str(z)) for z in v)
+    return None if ok else "availability zone ids such as use1-az1,use1-az2, or empty for the account's zones"
 
 
 def _log_retention(v: object) -> str | None:
@@ -136,12 +149,14 @@ FIELDS: tuple[Field, ...] = (
     Field("network.subnet_prefix", int, _int_range(20, 28)),
     Field("network.nat_strategy", str, _one_of("single", "per_az")),
     Field("network.flow_log_retention_days", int, _log_retention),
+    Field("network.primary_az_ids", tuple, _az_ids),
+    Field("network.secondary_az_ids", tuple, _az_ids),
     Field("local.host", str, _loopback),
     Field("local.port", int, _int_range(1024, 65535)),
     Field(
         "aws.profile", str, _pattern(r"[A-Za-z0-9_.-]{0,64}", "an AWS CLI profile name, or empty for the default chain")
     ),
-    Field("aws.account_id", str, _pattern(r"(\d{12})?", "12 digits, or empty")),
+    Field("aws.account_id", str, _pattern(r"(\d{12})?", "12 digits (required when target = aws), or empty")),
     Field(
         "state.bucket",
         str,

@@ -50,9 +50,15 @@ class Network:
     subnet_prefix: int
     nat_strategy: NatStrategy
     flow_log_retention_days: int
+    primary_az_ids: tuple[str, ...]
+    secondary_az_ids: tuple[str, ...]
 
     def cidr(self, role: Role) -> str:
         return self.primary_cidr if role == "primary" else self.secondary_cidr
+
+    def az_ids(self, role: Role) -> tuple[str, ...]:
+        """The configured zone ids of a region (empty: the account's available zones are looked up)."""
+        return self.primary_az_ids if role == "primary" else self.secondary_az_ids
 
     def subnets(self, role: Role) -> SubnetLayout:
         """Carve the VPC into consecutive blocks: public, then private, then isolated."""

@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from config.schema import FIELDS, KIND_NAMES, REGION_AZ_LETTERS, REQUIRED_TAGS
+from config.schema import (
+    ACCOUNT_ID_LENGTH,
+    FIELDS,
+    GLOBAL_COMPONENT_MAX,
+    KIND_NAMES,
+    REGION_ZONE_COUNTS,
+    REQUIRED_TAGS,
+    S3_BUCKET_NAME_MAX,
+)
 
 
 class ConfigError(Exception):
@@ -79,12 +87,13 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
         errors += _check_cidrs(network, env)
     if not bad & {"regions.primary", "regions.secondary", "network.az_count"}:
         for role in ("primary", "secondary"):
-            letters = REGION_AZ_LETTERS[regions[role]]
-            if network["az_count"] > len(letters):
+            zones = REGION_ZONE_COUNTS[regions[role]]
+            if network["az_count"] > zones:
                 errors.append(
-                    f"network.az_count={network['az_count']} exceeds the {len(letters)} zones of {regions[role]} "
+                    f"network.az_count={network['az_count']} exceeds the {zones} zones of {regions[role]} "
                     f"(regions.{role}); {_fix_hint('network.az_count', env)}"
                 )
+    errors += _check_az_ids(network, env, bad)
     compute = raw.get("compute", {})
     throttle_fields = {"compute.api_throttle_rate_limit", "compute.api_throttle_burst_limit"}
     if not bad & throttle_fields and compute["api_throttle_burst_limit"] < compute["api_throttle_rate_limit"]:
@@ -105,6 +114,48 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
             f"compute.max_amount={compute['max_amount']!r} is above 1000000000; {_fix_hint('compute.max_amount', env)}"
         )
     errors += _check_tags(raw.get("tags", {}), env)
+    errors += _check_aws_target(raw, env, bad)
+    errors += _check_global_names(raw, env, bad)
+    return errors
+
+
+def _check_global_names(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """Bucket names carry project, suffix, region and account: the longest must fit S3's limit."""
+    if bad & {"project", "environment_suffix", "regions.primary", "regions.secondary"}:
+        return []
+    region = max((raw["regions"]["primary"], raw["regions"]["secondary"]), key=len)
+    parts = (raw["project"], raw["environment_suffix"], "x" * GLOBAL_COMPONENT_MAX, region, "0" * ACCOUNT_ID_LENGTH)
+    length = len("-".join(parts))
+    if length <= S3_BUCKET_NAME_MAX:
+        return []
+    return [
+        f"environment_suffix={raw['environment_suffix']!r} makes bucket names in {region} {length} characters, "
+        f"over S3's {S3_BUCKET_NAME_MAX}; shorten it or project; {_fix_hint('environment_suffix', env)}"
+    ]
+
+
+def _check_aws_target(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """The aws target pins its account: providers refuse any other (allowed_account_ids), state names carry it."""
+    if raw.get("target") != "aws" or bad & {"target", "aws.account_id"} or raw["aws"]["account_id"]:
+        return []
+    return [
+        f"aws.account_id is required when target = aws (the account to deploy to); {_fix_hint('aws.account_id', env)}"
+    ]
+
+
+def _check_az_ids(network: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """Configured zone ids name exactly the zones the subnets go into: one per zone, none twice."""
+    errors: list[str] = []
+    for role in ("primary", "secondary"):
+        path = f"network.{role}_az_ids"
+        ids = network.get(f"{role}_az_ids")
+        if path in bad or "network.az_count" in bad or not ids:
+            continue
+        if len(ids) != network["az_count"] or len(set(ids)) != len(ids):
+            errors.append(
+                f"{path}={','.join(ids)!r} must list network.az_count={network['az_count']} distinct zone ids, "
+                f"or be empty; {_fix_hint(path, env)}"
+            )
     return errors
 
 

@@ -34,7 +34,9 @@ def state_backend(stack: TerraformStack, settings: Settings, stack_name: str) ->
         dynamodb_table=settings.state.lock_table,
     )
     if not settings.is_local:
-        return S3Backend(stack, **location, encrypt=True, profile=settings.aws.profile or None)
+        # No profile here: credentials come from the environment (ops exports AWS_PROFILE when configured),
+        # so CI and every operator can init the same generated configuration.
+        return S3Backend(stack, **location, encrypt=True)
     endpoint = settings.local.endpoint
     return S3Backend(
         stack,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.schema import GLOBAL_COMPONENT_MAX
 from config.settings import Role, Settings
 
 
@@ -31,9 +32,13 @@ class Naming:
     def name(self, component: str) -> str:
         return f"{self.prefix}-{component}"
 
-    def global_name(self, component: str) -> str:
-        """For globally unique names (S3 buckets): carries the region instead of the role."""
-        return f"{self.project}-{self.suffix}-{component}-{self.region}"
+    def global_name(self, component: str, account_id: str) -> str:
+        """For globally unique names (S3 buckets): carries the region instead of the role, and the account, so
+        another account's bucket cannot take the name first. Config validation keeps it within S3's limit
+        at the longest project, suffix and region (with components up to GLOBAL_COMPONENT_MAX characters)."""
+        if len(component) > GLOBAL_COMPONENT_MAX:
+            raise ValueError(f"global name component {component!r} is longer than {GLOBAL_COMPONENT_MAX} characters")
+        return f"{self.project}-{self.suffix}-{component}-{self.region}-{account_id}"
 
     def path(self, *parts: str) -> str:
         """Hierarchical names: SSM parameters, log groups (`/payments/dev/primary/...`)."""

@@ -28,13 +28,8 @@ def aws_provider(scope: Construct, settings: Settings, region: str, *, alias: st
         region=region, alias=alias, default_tags=[AwsProviderDefaultTags(tags=default_tags(settings, region))]
     )
     if not settings.is_local:
-        return AwsProvider(
-            scope,
-            construct_id,
-            **placement,
-            profile=settings.aws.profile or None,
-            allowed_account_ids=[settings.aws.account_id] if settings.aws.account_id else None,
-        )
+        # Credentials come from the environment (ops exports AWS_PROFILE when configured), never a profile name.
+        return AwsProvider(scope, construct_id, **placement, allowed_account_ids=[settings.aws.account_id])
     endpoint = settings.local.endpoint
     return AwsProvider(
         scope,

@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from config.settings import Role, Settings, other_role
+from shared import account
 from shared.backend import state_backend
 from shared.naming import Naming
 from shared.providers import aws_provider
@@ -50,8 +49,6 @@ class PlatformStack(TerraformStack):
             if dependency is not None:
                 self.add_dependency(dependency)
         self._peer_provider: AwsProvider | None = None
-        self._account: DataAwsCallerIdentity | None = None
-        self._partition: DataAwsPartition | None = None
 
     @property
     def peer_role(self) -> Role:
@@ -68,15 +65,11 @@ class PlatformStack(TerraformStack):
 
     @property
     def account_id(self) -> str:
-        if self._account is None:
-            self._account = DataAwsCallerIdentity(self, "caller")
-        return self._account.account_id
+        return account.account_id(self)
 
     @property
     def partition(self) -> str:
-        if self._partition is None:
-            self._partition = DataAwsPartition(self, "partition")
-        return self._partition.partition
+        return account.partition(self)
 
     def export(self, name: str, value: object, *, description: str, sensitive: bool = False) -> None:
         """A named output for people, tests and the outputs file (dependants use attributes instead)."""

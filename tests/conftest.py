@@ -12,6 +12,7 @@ from ops.core.tool_env import QUIET
 from tests.support import Synth
 
 AWS_ACCOUNT = "111122223333"
+OPERATOR_PROFILE = "payments-operator"
 
 
 def pytest_configure() -> None:
@@ -39,7 +40,12 @@ def aws_dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def aws_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _synth(
-        tmp_path_factory, "aws-prod", PAYMENTS_ENV="prod", PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT
+        tmp_path_factory,
+        "aws-prod",
+        PAYMENTS_ENV="prod",
+        PAYMENTS_TARGET="aws",
+        PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
+        PAYMENTS_AWS_PROFILE=OPERATOR_PROFILE,  # an operator's own profile, which must not reach the output
     )
 
 

@@ -37,7 +37,7 @@ END = "<!-- end generated -->"
 MAKE_TARGET = re.compile(r"^(?P<target>[a-z-]+):.*## (?P<help>.*)$")  # the pattern `make help` lists
 
 # A check names what it allows only when it rejects a value: ask it about one that no rule accepts.
-_REJECTED_BY_EVERY_RULE: dict[type, object] = {str: "\x00", int: -(10**12), bool: None, tuple: ()}
+_REJECTED_BY_EVERY_RULE: dict[type, object] = {str: "\x00", int: -(10**12), bool: None, tuple: ("\x00",)}
 
 
 class DocsError(OpsError):
@@ -88,7 +88,7 @@ def _value(value: object) -> str:
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, list | tuple):
-        return "`" + ",".join(map(str, value)) + "`"
+        return "`" + ",".join(map(str, value)) + "`" if value else "empty"
     return f"`{value}`" if value != "" else "empty"
 
 

@@ -42,6 +42,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from shared import iam
+from shared.account import account_id
 from shared.checkov import skip
 from shared.naming import Naming
 
@@ -80,7 +81,11 @@ class AuditBucket(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = S3Bucket(
-            self, "bucket", bucket=naming.global_name("audit"), force_destroy=force_destroy, lifecycle=lifecycle
+            self,
+            "bucket",
+            bucket=naming.global_name("audit", account_id(self)),
+            force_destroy=force_destroy,
+            lifecycle=lifecycle,
         )
         skip(
             self.bucket, "CKV_AWS_18", "S3 access logs go only to SSE-S3 buckets; every store here uses the region CMK"

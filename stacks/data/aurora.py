@@ -207,6 +207,8 @@ class AuroraCluster(Construct):
             service="monitoring.rds.amazonaws.com",
             name=naming.name("rds-monitoring"),
             policy_name="publish-os-metrics",
+            # Enhanced Monitoring sends the DB instance ARN as aws:SourceArn.
+            source_arn=f"arn:{partition}:rds:{naming.region}:{account_id}:db:*",
             statements=[
                 iam.allow(["logs:CreateLogGroup", "logs:PutRetentionPolicy"], [group], sid="OsMetricsLogGroup"),
                 iam.allow(

@@ -73,6 +73,7 @@ class BucketReplication(Construct):
             service="s3.amazonaws.com",
             name=role_name,
             policy_name="replicate-audit-records",
+            source_arn=source.bucket_arn,  # S3 replication sends the source bucket's ARN
             statements=[
                 iam.allow(
                     ["s3:GetReplicationConfiguration", "s3:ListBucket"], [source.bucket_arn], sid="ReadSourceBucket"

@@ -70,6 +70,8 @@ class EncryptedFlowLogs(Construct):
             service="vpc-flow-logs.amazonaws.com",
             name=naming.name("vpc-flow-logs"),
             policy_name="deliver-flow-logs",
+            # The flow log's own ARN is aws:SourceArn; its id is unknown until it exists, hence the wildcard.
+            source_arn=f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*",
             statements=[
                 iam.allow(
                     ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],

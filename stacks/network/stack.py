@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from cdktf import Fn, Token
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
 from constructs import Construct
 
-from config.schema import REGION_AZ_LETTERS
 from config.settings import Role, Settings
 from stacks.base import PlatformStack
 from stacks.network.flow_logs import EncryptedFlowLogs
@@ -13,9 +17,19 @@ from stacks.network.security_groups import WorkloadSecurityGroups
 from stacks.network.vpc import ThreeTierVpc
 
 
-def availability_zones(settings: Settings, role: Role) -> list[str]:
-    region = settings.regions.of(role)
-    return [f"{region}{letter}" for letter in REGION_AZ_LETTERS[region][: settings.network.az_count]]
+def zone_ids(scope: Construct, settings: Settings, role: Role) -> list[str]:
+    """The region's zones by id: configured, or the account's available zones that need no opt-in (AZ names map
+    to different physical zones in each account; ids do not)."""
+    configured = settings.network.az_ids(role)
+    if configured:
+        return list(configured)
+    zones = DataAwsAvailabilityZones(
+        scope,
+        "zones",
+        state="available",
+        filter=[DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"])],
+    )
+    return [Token.as_string(Fn.element(zones.zone_ids, index)) for index in range(settings.network.az_count)]
 
 
 class NetworkStack(PlatformStack):
@@ -40,7 +54,7 @@ class NetworkStack(PlatformStack):
             naming=self.naming,
             cidr=self.cidr,
             layout=net.subnets(self.role),
-            zones=availability_zones(self.settings, self.role),
+            zone_ids=zone_ids(self, self.settings, self.role),
             nat_gateway_count=net.nat_gateway_count,
         )
         self.vpc_id = self.network.vpc.id

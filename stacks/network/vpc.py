@@ -21,7 +21,10 @@ ANYWHERE = "0.0.0.0/0"
 
 
 class ThreeTierVpc(Construct):
-    """Exposes `vpc`, the subnet lists per tier and the route tables that peering routes go into."""
+    """Exposes `vpc`, the subnet lists per tier and the route tables that peering routes go into.
+
+    `zone_ids`: one availability zone id per zone (literal, or tokens from the account's zone lookup), so
+    construct ids use the zone's index and only tags carry the zone."""
 
     def __init__(
         self,
@@ -31,7 +34,7 @@ class ThreeTierVpc(Construct):
         naming: Naming,
         cidr: str,
         layout: SubnetLayout,
-        zones: list[str],
+        zone_ids: list[str],
         nat_gateway_count: int,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -46,32 +49,32 @@ class ThreeTierVpc(Construct):
         # Nothing may use the default group: it allows all traffic between members unless emptied.
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags={"Name": naming.name("default-closed")})
 
-        self.public_subnets = self._subnets("public", layout.public, zones, naming)
-        self.private_subnets = self._subnets("private", layout.private, zones, naming)
-        self.isolated_subnets = self._subnets("isolated", layout.isolated, zones, naming)
+        self.public_subnets = self._subnets("public", layout.public, zone_ids, naming)
+        self.private_subnets = self._subnets("private", layout.private, zone_ids, naming)
+        self.isolated_subnets = self._subnets("isolated", layout.isolated, zone_ids, naming)
 
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": naming.name("igw")})
-        public_rt = self._route_table("public", naming)
+        public_rt = self._route_table("public", naming.name("rt-public"))
         Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block=ANYWHERE, gateway_id=igw.id)
         self._associate("public", public_rt, self.public_subnets)
 
         nats = []
         for index in range(nat_gateway_count):
-            eip = Eip(self, f"nat-eip-{index}", domain="vpc", tags={"Name": naming.name(f"nat-{zones[index]}")})
+            eip = Eip(self, f"nat-eip-{index}", domain="vpc", tags={"Name": naming.name(f"nat-{zone_ids[index]}")})
             nats.append(
                 NatGateway(
                     self,
                     f"nat-{index}",
                     allocation_id=eip.id,
                     subnet_id=self.public_subnets[index].id,
-                    tags={"Name": naming.name(f"nat-{zones[index]}")},
+                    tags={"Name": naming.name(f"nat-{zone_ids[index]}")},
                     depends_on=[igw],
                 )
             )
 
         self.private_route_tables = []
         for index, subnet in enumerate(self.private_subnets):
-            table = self._route_table(f"private-{zones[index]}", naming)
+            table = self._route_table(f"private-{index}", naming.name(f"rt-private-{zone_ids[index]}"))
             Route(
                 self,
                 f"private-default-{index}",
@@ -82,39 +85,38 @@ class ThreeTierVpc(Construct):
             RouteTableAssociation(self, f"private-assoc-{index}", subnet_id=subnet.id, route_table_id=table.id)
             self.private_route_tables.append(table)
 
-        self.isolated_route_table = self._route_table("isolated", naming)
+        self.isolated_route_table = self._route_table("isolated", naming.name("rt-isolated"))
         self._associate("isolated", self.isolated_route_table, self.isolated_subnets)
 
         self.nat_gateways = nats
         self.internal_route_tables = [*self.private_route_tables, self.isolated_route_table]
-        region = zones[0][:-1]
         for service in ("s3", "dynamodb"):
             VpcEndpoint(
                 self,
                 f"{service}-endpoint",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{region}.{service}",
+                service_name=f"com.amazonaws.{naming.region}.{service}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[t.id for t in self.internal_route_tables],
                 tags={"Name": naming.name(f"{service}-endpoint")},
             )
 
-    def _subnets(self, tier: str, cidrs: tuple[str, ...], zones: list[str], naming: Naming) -> list[Subnet]:
+    def _subnets(self, tier: str, cidrs: tuple[str, ...], zone_ids: list[str], naming: Naming) -> list[Subnet]:
         return [
             Subnet(
                 self,
                 f"{tier}-{index}",
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
-                availability_zone=zones[index],
+                availability_zone_id=zone_ids[index],
                 map_public_ip_on_launch=False,
-                tags={"Name": naming.name(f"{tier}-{zones[index]}"), "Tier": tier},
+                tags={"Name": naming.name(f"{tier}-{zone_ids[index]}"), "Tier": tier},
             )
             for index, cidr in enumerate(cidrs)
         ]
 
-    def _route_table(self, name: str, naming: Naming) -> RouteTable:
-        return RouteTable(self, f"rt-{name}", vpc_id=self.vpc.id, tags={"Name": naming.name(f"rt-{name}")})
+    def _route_table(self, key: str, name: str) -> RouteTable:
+        return RouteTable(self, f"rt-{key}", vpc_id=self.vpc.id, tags={"Name": name})
 
     def _associate(self, tier: str, table: RouteTable, subnets: list[Subnet]) -> None:
         for index, subnet in enumerate(subnets):

@@ -66,7 +66,13 @@ def test_make_diff_without_stack_explains_itself() -> None:
 
 
 def test_unknown_stack_lists_the_valid_names(tmp_path: Path) -> None:
-    result = ops("apply", "network-tertiary", PAYMENTS_OUTDIR=str(tmp_path / "out"), PAYMENTS_TARGET="aws")
+    result = ops(
+        "apply",
+        "network-tertiary",
+        PAYMENTS_OUTDIR=str(tmp_path / "out"),
+        PAYMENTS_TARGET="aws",
+        PAYMENTS_AWS_ACCOUNT_ID="111122223333",
+    )
     assert result.returncode != 0
     assert "unknown stack 'network-tertiary'; valid stacks: compute-primary, compute-secondary" in result.stderr
 

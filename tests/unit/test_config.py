@@ -79,6 +79,9 @@ INVALID = [
     ({"PAYMENTS_NETWORK_AZ_COUNT": "three"}, "network.az_count"),
     ({"PAYMENTS_REGIONS_SECONDARY": "us-west-1", "PAYMENTS_NETWORK_AZ_COUNT": "3"}, "network.az_count"),
     ({"PAYMENTS_NETWORK_NAT_STRATEGY": "none"}, "network.nat_strategy"),
+    ({"PAYMENTS_NETWORK_PRIMARY_AZ_IDS": "us-east-1a,us-east-1b"}, "network.primary_az_ids"),
+    ({"PAYMENTS_NETWORK_SECONDARY_AZ_IDS": "euw1-az1"}, "network.secondary_az_ids"),
+    ({"PAYMENTS_NETWORK_SECONDARY_AZ_IDS": "euw1-az1,euw1-az1"}, "network.secondary_az_ids"),
     ({"PAYMENTS_ENVIRONMENT_SUFFIX": "Dev_1"}, "environment_suffix"),
     ({"PAYMENTS_ENVIRONMENT_SUFFIX": "-dev"}, "environment_suffix"),
     ({"PAYMENTS_TAGS_COSTCENTER": ""}, "tags.CostCenter"),
@@ -97,6 +100,7 @@ INVALID = [
     ({"PAYMENTS_COMPUTE_ALLOWED_CURRENCIES": "usd,EUR"}, "compute.allowed_currencies"),
     ({"PAYMENTS_COMPUTE_API_THROTTLE_BURST_LIMIT": "10"}, "compute.api_throttle_burst_limit"),
     ({"PAYMENTS_AWS_ACCOUNT_ID": "12345"}, "aws.account_id"),
+    ({"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": ""}, "aws.account_id"),
     ({"PAYMENTS_DATA_BACKUP_RETENTION_DAYS": "0"}, "data.backup_retention_days"),
     ({"PAYMENTS_DATA_BACKUP_COPY_TO_SECONDARY": "maybe"}, "data.backup_copy_to_secondary"),
     ({"PAYMENTS_DNS_PRIMARY_WEIGHT": "101"}, "dns.primary_weight"),
@@ -138,3 +142,14 @@ def test_toml_files_set_every_field(project_root: Path) -> None:
     # A field missing from an environment file would be reported; both files must load on their own.
     for env in available_environments():
         assert settings_with(PAYMENTS_ENV=env).environment == env
+
+
+def test_a_configuration_whose_bucket_names_exceed_63_characters_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The schema's patterns keep today's maxima at exactly 63; a longer global component would overflow.
+    monkeypatch.setattr("config.validation.GLOBAL_COMPONENT_MAX", 6)
+    lines = errors_for(
+        PAYMENTS_PROJECT="p" * 16, PAYMENTS_ENVIRONMENT_SUFFIX="s" * 12, PAYMENTS_REGIONS_SECONDARY="ap-southeast-1"
+    )
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("environment_suffix=")
+    assert "64 characters, over S3's 63" in lines[0]

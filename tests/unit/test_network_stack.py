@@ -5,9 +5,14 @@ from __future__ import annotations
 import ipaddress
 import json
 
+import cdktf
 import pytest
 
+from config import load_settings
+from stacks.network.stack import NetworkStack
 from tests.support import Synth, by_tag
+
+LOOKED_UP_ZONE = "${{element(data.aws_availability_zones.zones.zone_ids, {})}}"
 
 
 def subnets(synth: Synth, stack: str, tier: str) -> list[dict]:
@@ -26,13 +31,16 @@ def test_vpc_cidr_and_dns(local_dev: Synth, stack: str, cidr: str) -> None:
 def test_one_subnet_per_tier_and_zone_inside_the_vpc(request: pytest.FixtureRequest, synth_name: str) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     zones = 2 if synth_name == "local_dev" else 3
-    for stack, region in (("network-primary", "us-east-1"), ("network-secondary", "eu-west-1")):
+    for stack in ("network-primary", "network-secondary"):
         vpc = ipaddress.ip_network(synth.resource(stack, "aws_vpc")["cidr_block"])
         seen: list[ipaddress.IPv4Network] = []
         for tier in ("public", "private", "isolated"):
             tier_subnets = subnets(synth, stack, tier)
             assert len(tier_subnets) == zones, (stack, tier)
-            assert sorted(s["availability_zone"] for s in tier_subnets) == [f"{region}{z}" for z in "abc"[:zones]]
+            assert sorted(s["availability_zone_id"] for s in tier_subnets) == [
+                LOOKED_UP_ZONE.format(i) for i in range(zones)
+            ]
+            assert not any("availability_zone" in s for s in tier_subnets), "zones by id only: names differ per account"
             for subnet in tier_subnets:
                 net = ipaddress.ip_network(subnet["cidr_block"])
                 assert net.subnet_of(vpc)
@@ -150,3 +158,21 @@ def test_secondary_provider_alias_reaches_the_primary_region(local_dev: Synth) -
     regions = {p.get("alias", "default"): p["region"] for p in providers}
     assert regions == {"default": "eu-west-1", "primary": "us-east-1"}
     assert len(local_dev["network-primary"]["provider"]["aws"]) == 1
+
+
+def test_zones_are_the_accounts_available_ones_that_need_no_opt_in(local_dev: Synth) -> None:
+    for stack in ("network-primary", "network-secondary"):
+        lookup = local_dev.data_sources(stack, "aws_availability_zones")["zones"]
+        assert lookup["state"] == "available"
+        assert lookup["filter"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+        assert "provider" not in lookup  # the stack's own region
+
+
+def test_configured_zone_ids_are_used_as_given_and_nothing_is_looked_up() -> None:
+    settings = load_settings(
+        environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_NETWORK_PRIMARY_AZ_IDS": "use1-az4,use1-az6"}
+    )
+    synth = json.loads(cdktf.Testing.synth(NetworkStack(cdktf.Testing.app(), settings=settings, role="primary")))
+    assert "aws_availability_zones" not in synth.get("data", {})
+    zones = sorted({s["availability_zone_id"] for s in synth["resource"]["aws_subnet"].values()})
+    assert zones == ["use1-az4", "use1-az6"]

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+import pytest
+
+from config import load_settings
+from ops.core.aws_clients import client
+from ops.core.tool_env import tool_env
 from shared.local_target import LOCAL_ENDPOINT_SERVICES
+from tests.conftest import AWS_ACCOUNT, OPERATOR_PROFILE
 from tests.support import STACKS, Synth
 
 SPEC_DEPENDENCIES = {
@@ -102,6 +109,40 @@ def test_aws_target_output_carries_no_emulator_settings(aws_dev: Synth, aws_prod
                 assert marker not in text, f"{stack}: {marker}"
             providers = synth[stack]["provider"]["aws"]
             assert all(p["allowed_account_ids"] == ["111122223333"] for p in providers)
+
+
+def test_no_operator_profile_in_providers_backends_or_remote_state(aws_prod: Synth) -> None:
+    """aws_prod is synthesized with an operator's profile: credentials reach Terraform only through the
+    environment, so CI and any other operator can init the same configuration."""
+    remote_states = 0
+    for stack in STACKS:
+        text = json.dumps(aws_prod[stack])
+        assert '"profile"' not in text, stack
+        assert OPERATOR_PROFILE not in text, stack
+        remote_states += len(aws_prod[stack].get("data", {}).get("terraform_remote_state", {}))
+    assert remote_states >= 1, "count guard: no terraform_remote_state block found"
+
+
+def test_the_configured_profile_reaches_terraform_and_boto3_through_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(
+        environ={
+            "PAYMENTS_DOTENV": "none",
+            "PAYMENTS_TARGET": "aws",
+            "PAYMENTS_AWS_ACCOUNT_ID": AWS_ACCOUNT,
+            "PAYMENTS_AWS_PROFILE": OPERATOR_PROFILE,
+        }
+    )
+    assert tool_env(settings)["AWS_PROFILE"] == OPERATOR_PROFILE
+    config = tmp_path / "config"
+    config.write_text(f"[profile {OPERATOR_PROFILE}]\naws_access_key_id = AKIAOPERATOR\naws_secret_access_key = x\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    sts = client(settings, "sts", "us-east-1")
+    assert sts._request_signer._credentials.access_key == "AKIAOPERATOR"
 
 
 def test_default_tags_are_applied_once_through_each_provider(local_dev: Synth) -> None:
