@@ -8,6 +8,16 @@ key: RDS generates and rotates it and nobody, Terraform included, ever sees
 it, which an explicit secret with a generated password would not give
 (the password would sit in Terraform state). A member joining a global
 cluster has no master user of its own: it inherits the writer's.
+
+Upgrade model: `data.aurora_engine_version` is an exact pin (one of `config.schema.AURORA_ENGINE_VERSIONS`)
+and the only way the engine changes. Every instance has `auto_minor_version_upgrade = false`, so AWS never
+moves a cluster past the pin (an automatic upgrade would make every later plan attempt a downgrade, which
+RDS refuses). To upgrade, change the pinned version: the global cluster carries it and RDS upgrades its
+members, which therefore ignore their own `engine_version` (`GLOBAL_MEMBER_IGNORES`). Each cluster's
+parameter group family follows the same version (`parameter_group_family`); a major upgrade is a new family.
+
+Every cluster uses a cluster parameter group that refuses connections without TLS (`rds.force_ssl`) and logs
+each connection and disconnection into the exported postgresql log.
 """
 
 from __future__ import annotations
@@ -21,6 +31,10 @@ from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
+    RdsClusterParameterGroup,
+    RdsClusterParameterGroupParameter,
+)
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from constructs import Construct
 
@@ -36,6 +50,19 @@ MONITORING_INTERVAL_SECONDS = 60
 ENHANCED_MONITORING_LOG_GROUP = "RDSOSMetrics"  # fixed by RDS, shared by every instance of the region
 BACKUP_WINDOW = "03:00-04:00"
 MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
+# Cluster parameters: TLS only, and a log line per connection and disconnection. Applied at the next reboot
+# (a new cluster starts with them); `pending-reboot` is accepted for static and dynamic parameters alike.
+CLUSTER_PARAMETERS: dict[str, str] = {"rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1"}
+PARAMETER_APPLY_METHOD = "pending-reboot"
+# Roles swap on `make failover`: RDS rewrites both members' replication source, and upgrades both through the
+# global cluster's engine_version. Left in the diff, Terraform would detach a member (the former writer, after
+# a switchover) from the global database, or try to upgrade a member on its own.
+GLOBAL_MEMBER_IGNORES: tuple[str, ...] = ("replication_source_identifier", "engine_version")
+
+
+def parameter_group_family(engine_version: str) -> str:
+    """The parameter group family of an Aurora PostgreSQL version: `aurora-postgresql` and its major version."""
+    return f"{ENGINE}{engine_version.split('.', maxsplit=1)[0]}"
 
 
 LOG_RETENTION_REASON = "retention is compute.log_retention_days from config; backups keep the long-term record"
@@ -134,6 +161,17 @@ class AuroraCluster(Construct):
         for group in log_groups:
             skip(group, "CKV_AWS_338", LOG_RETENTION_REASON)
         monitoring = self._monitoring_role(naming, account_id, partition)
+        self.parameter_group = RdsClusterParameterGroup(
+            self,
+            "parameters",
+            name=identifier,
+            family=parameter_group_family(engine_version),
+            description=f"{identifier}: TLS only, connections logged",
+            parameter=[
+                RdsClusterParameterGroupParameter(name=name, value=value, apply_method=PARAMETER_APPLY_METHOD)
+                for name, value in CLUSTER_PARAMETERS.items()
+            ],
+        )
         self.cluster = RdsCluster(
             self,
             "cluster",
@@ -142,6 +180,7 @@ class AuroraCluster(Construct):
             engine_version=engine_version,
             global_cluster_identifier=global_cluster_identifier,
             db_subnet_group_name=subnet_group.name,
+            db_cluster_parameter_group_name=self.parameter_group.name,
             vpc_security_group_ids=list(security_group_ids),
             storage_encrypted=True,
             kms_key_id=kms_key_arn,
@@ -178,7 +217,7 @@ class AuroraCluster(Construct):
                 engine_version=self.cluster.engine_version,
                 db_subnet_group_name=subnet_group.name,
                 publicly_accessible=False,
-                auto_minor_version_upgrade=True,
+                auto_minor_version_upgrade=False,  # the pin is the only upgrade path (module docstring)
                 copy_tags_to_snapshot=True,
                 performance_insights_enabled=True,
                 performance_insights_kms_key_id=kms_key_arn,

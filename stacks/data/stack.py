@@ -27,7 +27,7 @@ from shared.local_target import (
 from shared.naming import Naming
 from stacks.base import PlatformStack
 from stacks.data.audit_bucket import AuditBucket
-from stacks.data.aurora import AuroraCluster, AuroraGlobalDatabase, MasterUser
+from stacks.data.aurora import GLOBAL_MEMBER_IGNORES, AuroraCluster, AuroraGlobalDatabase, MasterUser
 from stacks.data.backup import (
     CopyDestination,
     DailyBackup,
@@ -41,9 +41,6 @@ from stacks.network.stack import NetworkStack
 
 AURORA_BACKUP_RETENTION_DAYS = 7
 TABLE_COMPONENT = "payments"
-# A global secondary's ReplicationSourceIdentifier is set by AWS to the writer cluster; left in the diff,
-# Terraform would "remove" it by promoting the secondary out of the global database.
-GLOBAL_MEMBER_IGNORES = ("replication_source_identifier",)
 
 
 def shared_name(naming: Naming, component: str) -> str:
@@ -118,6 +115,7 @@ class DataStack(PlatformStack):
             force_destroy=self.protection.force_destroy,
             lifecycle=self.protection.lifecycle(),
             tls_only=supports_tls_only_bucket_policy(self.settings),
+            object_lock_days=self.settings.data.audit_object_lock_days,
         )
         self.audit_bucket_name = self.audit.bucket.bucket
         self.audit_bucket_arn = self.audit.bucket.arn
@@ -182,7 +180,7 @@ class DataStack(PlatformStack):
         data = self.settings.data
         joins = joins_global_cluster(self.settings, self.region)  # gap `aurora-global-cluster-members`
         ignore = ignored_locally(self.settings, "aurora-scaling-configuration")
-        if joins and not writer:
+        if joins:  # either member may be the writer: `make failover` swaps their roles
             ignore += GLOBAL_MEMBER_IGNORES
         identifier = self.naming.name("aurora")
         aurora = AuroraCluster(
@@ -238,6 +236,7 @@ class DataStack(PlatformStack):
             ),
             source_provider=self.peer_provider,
             replication_time_control=self.settings.data.replication_time_control,
+            object_lock=self.settings.data.audit_object_lock_days > 0,  # both buckets: one setting
             depends_on=[self.audit.versioning],
             ignore_changes=[
                 *ignored_locally(self.settings, "s3-replication-delete-markers"),
@@ -265,12 +264,15 @@ class DataStack(PlatformStack):
             naming=self.naming,
             kms_key_arn=self.key_arn,
             retention_days=settings.data.backup_retention_days,
+            vault_lock_days=settings.data.backup_vault_lock_days,
             resources=ProtectedResources(
                 table_arns=[self.table_arn],
                 cluster_arns=[self.cluster_arn],
-                cluster_snapshot_arn_pattern=(
-                    f"arn:{self.partition}:rds:{self.region}:{self.account_id}:cluster-snapshot:awsbackup:*"
-                ),
+                # Both regions: copy jobs between the two vaults read and write snapshots on either side.
+                cluster_snapshot_arn_patterns=[
+                    f"arn:{self.partition}:rds:{region}:{self.account_id}:cluster-snapshot:awsbackup:*"
+                    for region in (self.region, settings.regions.of(self.peer_role))
+                ],
             ),
             copy_to=copy_to,
             with_selection=supports_backup_selection(settings),
