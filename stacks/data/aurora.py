@@ -2,12 +2,11 @@
 
 A cluster either joins a global cluster (the primary as its writer, the
 secondary as a read-only member that AWS keeps in sync) or stands alone.
-The cluster that owns the data has a master user whose password RDS keeps in
-Secrets Manager (`manage_master_user_password`), encrypted with the region
-key: RDS generates and rotates it and nobody, Terraform included, ever sees
-it, which an explicit secret with a generated password would not give
-(the password would sit in Terraform state). A member joining a global
-cluster has no master user of its own: it inherits the writer's.
+The cluster that owns the data has a master user whose password reaches it
+through the write-only `master_password_wo` (see `stacks.data.master_password`:
+global database members cannot use RDS-managed passwords, and a write-only
+argument keeps the password out of Terraform state). A member joining a
+global cluster has no master user of its own: it inherits the writer's.
 
 Upgrade model: `data.aurora_engine_version` is an exact pin (one of `config.schema.AURORA_ENGINE_VERSIONS`)
 and the only way the engine changes. Every instance has `auto_minor_version_upgrade = false`, so AWS never
@@ -101,14 +100,17 @@ class AuroraGlobalDatabase(Construct):
 
 @dataclass(frozen=True)
 class MasterUser:
-    """The database a writer cluster creates and its master user (password managed by RDS)."""
+    """The database a writer cluster creates and its master user; `password` is an ephemeral reference
+    (write-only arguments only), written when `password_version` changes."""
 
     database_name: str
     username: str
+    password: str
+    password_version: int
 
 
 class AuroraCluster(Construct):
-    """Exposes `cluster` (`cluster_identifier`, `arn`, `endpoint`, `reader_endpoint`, `master_user_secret`).
+    """Exposes `cluster` (`cluster_identifier`, `arn`, `endpoint`, `reader_endpoint`).
 
     Instances report load to Performance Insights (encrypted with the region key) and OS metrics through
     Enhanced Monitoring, whose role has the managed monitoring policy's grants as an inline policy.
@@ -199,8 +201,8 @@ class AuroraCluster(Construct):
             # A member of a global cluster takes its database and master user from the writer.
             database_name=master_user.database_name if master_user else None,
             master_username=master_user.username if master_user else None,
-            manage_master_user_password=True if master_user else None,
-            master_user_secret_kms_key_id=kms_key_arn if master_user else None,
+            master_password_wo=master_user.password if master_user else None,
+            master_password_wo_version=master_user.password_version if master_user else None,
         )
         skip(self.cluster, "CKV2_AWS_8", "in the region's daily AWS Backup plan through its tag-based selection")
         skip(self.cluster, "CKV2_AWS_27", QUERY_LOGGING_REASON)

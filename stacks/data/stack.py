@@ -35,6 +35,7 @@ from stacks.data.backup import (
     selection_tags,
 )
 from stacks.data.kms_key import RegionKey
+from stacks.data.master_password import MasterPassword
 from stacks.data.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
 from stacks.data.s3_replication import BucketReplication, ReplicatedBucket
 from stacks.network.stack import NetworkStack
@@ -183,6 +184,22 @@ class DataStack(PlatformStack):
         if joins:  # either member may be the writer: `make failover` swaps their roles
             ignore += GLOBAL_MEMBER_IGNORES
         identifier = self.naming.name("aurora")
+        master_user = None
+        if writer or not joins:  # a member of a global cluster inherits the writer's database and master user
+            self.master_password = MasterPassword(
+                self,
+                "aurora-master",
+                secret_name=self.naming.name("aurora-master"),
+                username=data.database_master_username,
+                kms_key_arn=self.key_arn,
+                force_delete=self.protection.force_destroy,
+            )
+            master_user = MasterUser(
+                database_name=data.database_name,
+                username=data.database_master_username,
+                password=self.master_password.password,
+                password_version=self.master_password.version,
+            )
         aurora = AuroraCluster(
             self,
             "aurora",
@@ -201,11 +218,7 @@ class DataStack(PlatformStack):
             deletion_protection=self.protection.deletion_protection,
             final_snapshot_identifier=self.protection.final_snapshot_identifier(identifier),
             global_cluster_identifier=self.global_cluster_identifier if joins else None,
-            master_user=(
-                MasterUser(database_name=data.database_name, username=data.database_master_username)
-                if writer or not joins
-                else None
-            ),
+            master_user=master_user,
             lifecycle=self.protection.lifecycle(ignore_changes=ignore),
             instance_ignore_changes=ignored_locally(self.settings, "rds-performance-insights"),
             tags=selection_tags(self.naming),
@@ -296,8 +309,8 @@ class DataStack(PlatformStack):
             self.export("table_stream_arn", self.table_stream_arn, description="Payments table stream")
             self.export(
                 "database_secret_arn",
-                self.aurora.cluster.master_user_secret.get(0).secret_arn,
-                description="RDS-managed master user secret of the writer cluster",
+                self.master_password.secret.arn,
+                description="Master user secret of the writer cluster (username and password, region key)",
             )
         self.export("audit_bucket_name", self.audit_bucket_name, description="Audit record bucket")
         self.export("audit_bucket_arn", self.audit_bucket_arn, description="Audit record bucket (ARN)")

@@ -291,15 +291,19 @@ def test_cluster_encrypted_iam_auth_backups_and_isolated(platform: Platform, dat
         assert instance["MonitoringRoleArn"].endswith(f":role/{Naming.for_role(settings, role).name('rds-monitoring')}")
 
 
-def test_writer_master_password_is_managed_by_rds_in_secrets_manager(platform: Platform, data) -> None:
+def test_writer_master_password_is_in_a_secret_encrypted_with_the_region_key(platform: Platform, data) -> None:
+    """Written by Terraform through write-only arguments: the secret holds the user name and a password;
+    the password is never printed here."""
     rds = platform.client("rds", "primary")
     (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=data["primary"]["cluster_identifier"])["DBClusters"]
     assert cluster["MasterUsername"] == platform.settings.data.database_master_username
-    secret = cluster["MasterUserSecret"]
-    assert secret["SecretArn"] == data["primary"]["database_secret_arn"]
-    assert secret["KmsKeyId"] == data["primary"]["key_arn"]
-    described = platform.client("secretsmanager", "primary").describe_secret(SecretId=secret["SecretArn"])
+    assert "MasterUserSecret" not in cluster  # not RDS-managed: global database members cannot use that
+    secrets = platform.client("secretsmanager", "primary")
+    described = secrets.describe_secret(SecretId=data["primary"]["database_secret_arn"])
     assert described["KmsKeyId"] == data["primary"]["key_arn"]
+    value = json.loads(secrets.get_secret_value(SecretId=data["primary"]["database_secret_arn"])["SecretString"])
+    assert value["username"] == platform.settings.data.database_master_username
+    assert len(value["password"]) == 32
 
 
 # -- AWS Backup ---------------------------------------------------------------------------------------------------

@@ -364,6 +364,28 @@ def test_global_cluster_without_database_name(target) -> None:
     assert synth.resources("data-secondary", "aws_rds_global_cluster") == {}
 
 
+def assert_master_password_is_write_only(synth: Synth, stack: str, settings: Settings) -> None:
+    """The cluster and the secret get the ephemeral password only through write-only arguments, same version."""
+    cluster = synth.resource(stack, "aws_rds_cluster")
+    ephemeral = "ephemeral.aws_secretsmanager_random_password.aurora_master_password"
+    assert synth[stack]["ephemeral"]["aws_secretsmanager_random_password"]["aurora_master_password"] == {
+        "password_length": 32,
+        "exclude_punctuation": True,
+    }
+    assert cluster["master_password_wo"] == "${" + ephemeral + ".random_password}"
+    for absent in ("master_password", "manage_master_user_password", "master_user_secret_kms_key_id"):
+        assert absent not in cluster
+    secret = synth.resource(stack, "aws_secretsmanager_secret")
+    assert secret["name"] == naming(settings, stack).name("aurora-master")
+    assert secret["kms_key_id"] == KEY_REF
+    assert secret["recovery_window_in_days"] == (30 if settings.is_production else 0)
+    version = synth.resource(stack, "aws_secretsmanager_secret_version")
+    assert "secret_string" not in version
+    assert ephemeral in version["secret_string_wo"]
+    assert f'"username" = "{settings.data.database_master_username}"' in version["secret_string_wo"]
+    assert version["secret_string_wo_version"] == cluster["master_password_wo_version"] == 1
+
+
 def test_primary_cluster(target) -> None:
     synth, settings = target
     cluster = synth.resource("data-primary", "aws_rds_cluster")
@@ -377,9 +399,7 @@ def test_primary_cluster(target) -> None:
     assert cluster["backup_retention_period"] == 7
     assert cluster["database_name"] == settings.data.database_name
     assert cluster["master_username"] == settings.data.database_master_username
-    assert cluster["manage_master_user_password"] is True
-    assert cluster["master_user_secret_kms_key_id"] == KEY_REF
-    assert "master_password" not in cluster
+    assert_master_password_is_write_only(synth, "data-primary", settings)
     assert cluster["enabled_cloudwatch_logs_exports"] == ["postgresql"]
     assert cluster["vpc_security_group_ids"] == [
         "${data.terraform_remote_state.cross-stack-reference-input-network-primary.outputs."
@@ -436,8 +456,7 @@ def test_secondary_cluster_joins_the_global_cluster_on_aws(aws_dev: Synth, aws_p
 def test_secondary_cluster_stands_alone_locally(local_dev: Synth) -> None:
     cluster = local_dev.resource("data-secondary", "aws_rds_cluster")
     assert "global_cluster_identifier" not in cluster
-    assert cluster["manage_master_user_password"] is True
-    assert cluster["master_user_secret_kms_key_id"] == KEY_REF
+    assert_master_password_is_write_only(local_dev, "data-secondary", LOCAL_DEV)
     assert "replication_source_identifier" not in lifecycle(cluster)["ignore_changes"]
     assert "aurora-global-cluster-members" in GAPS_BY_KEY
     # the primary (in the emulator's global-cluster region) still joins

@@ -143,3 +143,21 @@ def test_prod_backup_vaults_are_locked_within_the_plan_retention(aws: Synth, aws
     for lock in locks:
         assert lock["changeable_for_days"] >= 3
         assert 1 <= lock["min_retention_days"] <= shortest_retention
+
+
+def test_global_database_members_do_not_use_rds_managed_master_passwords(aws: Synth) -> None:
+    """RDS-managed master passwords in Secrets Manager are not supported for Aurora global databases: the
+    writer's password comes from a write-only argument (never in state), kept in a secret with a key of ours.
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-getting-started.html"""
+    members = each(aws, "aws_rds_cluster", at_least=2, where=lambda c: "global_cluster_identifier" in c)
+    assert [name for _, name, c in members if "manage_master_user_password" in c or "master_password" in c] == []
+    writers = [(stack, c) for stack, _, c in members if "master_username" in c]
+    assert len(writers) == 1
+    ((stack, writer),) = writers
+    assert writer["master_password_wo"].startswith("${ephemeral.")
+    (secret,) = aws.resources(stack, "aws_secretsmanager_secret").values()
+    assert secret["kms_key_id"].startswith("${aws_kms_key.")
+    (version,) = aws.resources(stack, "aws_secretsmanager_secret_version").values()
+    assert "secret_string" not in version
+    assert version["secret_string_wo_version"] == writer["master_password_wo_version"]
