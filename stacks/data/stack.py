@@ -35,7 +35,7 @@ from stacks.data.backup import (
     selection_tags,
 )
 from stacks.data.kms_key import RegionKey
-from stacks.data.master_password import MasterPassword
+from stacks.data.master_password import MasterPassword, MasterPasswordCopy
 from stacks.data.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
 from stacks.data.s3_replication import BucketReplication, ReplicatedBucket
 from stacks.network.stack import NetworkStack
@@ -57,8 +57,8 @@ def replication_role_name(settings: Settings) -> str:
 class DataStack(PlatformStack):
     """Exposes `key_arn`, `key_id`, `table_name`, `table_arn`, `table_stream_arn` (primary), `audit_bucket_name`,
     `audit_bucket_arn`, `cluster_identifier`, `cluster_arn`, `cluster_endpoint` (writer in the primary, reader in
-    the secondary), `global_cluster_identifier`, `backup_vault_name` and `backup_plan_id`; each is also an output
-    of the same name, beside `key_alias` and (primary) `database_secret_arn`."""
+    the secondary), `global_cluster_identifier`, `database_secret_arn`, `backup_vault_name` and `backup_plan_id`;
+    each is also an output of the same name, beside `key_alias`."""
 
     layer = "data"
 
@@ -184,12 +184,13 @@ class DataStack(PlatformStack):
         if joins:  # either member may be the writer: `make failover` swaps their roles
             ignore += GLOBAL_MEMBER_IGNORES
         identifier = self.naming.name("aurora")
+        secret_name = self.naming.name("aurora-master")
         master_user = None
         if writer or not joins:  # a member of a global cluster inherits the writer's database and master user
-            self.master_password = MasterPassword(
+            password = MasterPassword(
                 self,
                 "aurora-master",
-                secret_name=self.naming.name("aurora-master"),
+                secret_name=secret_name,
                 username=data.database_master_username,
                 kms_key_arn=self.key_arn,
                 force_delete=self.protection.force_destroy,
@@ -197,9 +198,20 @@ class DataStack(PlatformStack):
             master_user = MasterUser(
                 database_name=data.database_name,
                 username=data.database_master_username,
-                password=self.master_password.password,
-                password_version=self.master_password.version,
+                password=password.password,
+                password_version=password.version,
             )
+            self.database_secret_arn = password.secret.arn
+        else:  # the writer's secret, copied into this region under this region's key
+            self.database_secret_arn = MasterPasswordCopy(
+                self,
+                "aurora-master",
+                secret_name=secret_name,
+                source_secret_name=Naming.for_role(self.settings, self.peer_role).name("aurora-master"),
+                source_provider_alias=f"aws.{self.peer_provider.alias}",
+                kms_key_arn=self.key_arn,
+                force_delete=self.protection.force_destroy,
+            ).secret.arn
         aurora = AuroraCluster(
             self,
             "aurora",
@@ -307,11 +319,11 @@ class DataStack(PlatformStack):
         self.export("table_arn", self.table_arn, description="Payments table in this region")
         if self.primary is None:
             self.export("table_stream_arn", self.table_stream_arn, description="Payments table stream")
-            self.export(
-                "database_secret_arn",
-                self.master_password.secret.arn,
-                description="Master user secret of the writer cluster (username and password, region key)",
-            )
+        self.export(
+            "database_secret_arn",
+            self.database_secret_arn,
+            description="Aurora master user secret in this region (username and password, region key)",
+        )
         self.export("audit_bucket_name", self.audit_bucket_name, description="Audit record bucket")
         self.export("audit_bucket_arn", self.audit_bucket_arn, description="Audit record bucket (ARN)")
         self.export("cluster_identifier", self.cluster_identifier, description="Aurora cluster in this region")

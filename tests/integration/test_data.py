@@ -306,6 +306,14 @@ def test_writer_master_password_is_in_a_secret_encrypted_with_the_region_key(pla
     assert len(value["password"]) == 32
 
 
+def test_secondary_master_secret_is_encrypted_with_its_region_key(platform: Platform, data) -> None:
+    """The writer's copy on AWS; locally the standalone secondary's own (gap `aurora-global-cluster-members`)."""
+    described = platform.client("secretsmanager", "secondary").describe_secret(
+        SecretId=data["secondary"]["database_secret_arn"]
+    )
+    assert described["KmsKeyId"] == data["secondary"]["key_arn"]
+
+
 # -- AWS Backup ---------------------------------------------------------------------------------------------------
 
 

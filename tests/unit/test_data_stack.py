@@ -95,8 +95,9 @@ def test_outputs_are_the_contract(target) -> None:
         "global_cluster_identifier",
         "backup_vault_name",
         "backup_plan_id",
+        "database_secret_arn",
     }
-    for stack, extra in (("data-primary", {"table_stream_arn", "database_secret_arn"}), ("data-secondary", set())):
+    for stack, extra in (("data-primary", {"table_stream_arn"}), ("data-secondary", set())):
         names = {n for n in synth.outputs(stack) if not n.startswith("cross-stack-output-")}
         assert names == common | extra, stack
 
@@ -451,6 +452,21 @@ def test_secondary_cluster_joins_the_global_cluster_on_aws(aws_dev: Synth, aws_p
         for inherited in ("master_username", "manage_master_user_password", "database_name", "master_password"):
             assert inherited not in cluster
         assert lifecycle(cluster)["ignore_changes"] == list(GLOBAL_MEMBER_IGNORES)
+
+
+def test_secondary_keeps_a_copy_of_the_writer_secret_under_its_own_key_on_aws(aws_dev: Synth, aws_prod: Synth) -> None:
+    for synth, settings in ((aws_dev, AWS_DEV), (aws_prod, AWS_PROD)):
+        read = synth["data-secondary"]["ephemeral"]["aws_secretsmanager_secret_version"]["aurora_master_secret"]
+        assert read == {"provider": "aws.primary", "secret_id": naming(settings, "data-primary").name("aurora-master")}
+        secret = synth.resource("data-secondary", "aws_secretsmanager_secret")
+        assert secret["name"] == naming(settings, "data-secondary").name("aurora-master")
+        assert secret["kms_key_id"] == KEY_REF
+        version = synth.resource("data-secondary", "aws_secretsmanager_secret_version")
+        assert version["secret_string_wo"] == (
+            "${ephemeral.aws_secretsmanager_secret_version.aurora_master_secret.secret_string}"
+        )
+        assert version["secret_string_wo_version"] == 1
+        assert "secret_string" not in version
 
 
 def test_secondary_cluster_stands_alone_locally(local_dev: Synth) -> None:
