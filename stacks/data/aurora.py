@@ -55,7 +55,8 @@ CLUSTER_PARAMETERS: dict[str, str] = {"rds.force_ssl": "1", "log_connections": "
 PARAMETER_APPLY_METHOD = "pending-reboot"
 # Roles swap on `make failover`: RDS rewrites both members' replication source, and upgrades both through the
 # global cluster's engine_version. Left in the diff, Terraform would detach a member (the former writer, after
-# a switchover) from the global database, or try to upgrade a member on its own.
+# a switchover) from the global database, or try to upgrade a member on its own. `global_cluster_identifier`
+# stays diffed: switchover and failover (FailoverGlobalCluster) keep both clusters members of the same one.
 GLOBAL_MEMBER_IGNORES: tuple[str, ...] = ("replication_source_identifier", "engine_version")
 
 
