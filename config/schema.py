@@ -42,6 +42,19 @@ S3_BUCKET_NAME_MAX = 63
 GLOBAL_COMPONENT_MAX = 5  # the longest component a global name may carry ("audit")
 ACCOUNT_ID_LENGTH = 12
 
+# Aurora PostgreSQL versions known to support global databases in every region above (AWS: "Supported Regions
+# and DB engines for Aurora global databases"): every 16.x minor does. Exact pins: upgrades are config changes.
+AURORA_ENGINE_VERSIONS: tuple[str, ...] = ("16.6", "16.8")
+# Global databases need memory-optimized classes (db.r5 or newer, db.x2g); burstable db.t* are refused.
+AURORA_GLOBAL_INSTANCE_FAMILIES = r"db\.(r[5-9][a-z]*|x2[a-z]*)"
+# Master user names Aurora PostgreSQL refuses: RDS's own roles (rdsadmin, rdsrepladmin, rds_superuser, ...: rds*),
+# PostgreSQL's reserved role prefix (pg_) and role names (public, none), and SQL reserved words.
+RESERVED_MASTER_USERNAME_PREFIXES: tuple[str, ...] = ("rds", "pg_")
+RESERVED_MASTER_USERNAMES: tuple[str, ...] = (
+    "public", "none", "all", "analyse", "analyze", "and", "any", "as", "user", "current_user", "session_user",
+    "default", "grant", "select", "table", "to", "union", "where",
+)  # fmt: skip
+
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
     2557, 2922, 3288, 3653,
@@ -115,6 +128,16 @@ def _log_retention(v: object) -> str | None:
     return None if v in LOG_RETENTION_DAYS else "a CloudWatch retention: " + ", ".join(map(str, LOG_RETENTION_DAYS))
 
 
+def _master_username(v: object) -> str | None:
+    name = str(v)
+    allowed = "a PostgreSQL user name (1-16 lowercase letters, digits, _) such as payments_admin"
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,15}", name):
+        return allowed
+    if name in RESERVED_MASTER_USERNAMES or name.startswith(RESERVED_MASTER_USERNAME_PREFIXES):
+        return allowed + ", not a reserved name (rds*, pg_*, " + ", ".join(RESERVED_MASTER_USERNAMES) + ")"
+    return None
+
+
 def _loopback(v: object) -> str | None:
     try:
         return None if ipaddress.ip_address(str(v)).is_loopback else "a loopback address such as 127.0.0.1"
@@ -175,19 +198,21 @@ FIELDS: tuple[Field, ...] = (
     Field("data.backup_copy_to_secondary", bool, _ANY),
     Field("data.noncurrent_version_expiration_days", int, _int_range(1, 3650)),
     Field("data.replication_time_control", bool, _ANY),
-    Field("data.aurora_engine_version", str, _pattern(r"\d{2}\.\d{1,2}", "an Aurora PostgreSQL version such as 15.4")),
+    Field("data.audit_object_lock_days", int, _int_range(0, 3650)),
+    Field("data.backup_vault_lock_days", int, _int_range(0, 35)),
+    Field("data.aurora_engine_version", str, _one_of(*AURORA_ENGINE_VERSIONS)),
     Field(
         "data.aurora_instance_class",
         str,
-        _pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an instance class such as db.r6g.large"),
+        _pattern(
+            AURORA_GLOBAL_INSTANCE_FAMILIES + r"\.[a-z0-9]+",
+            "a memory-optimized class Aurora global databases accept (db.r5 or newer, db.x2g; no db.t*), "
+            "such as db.r6g.large",
+        ),
     ),
     Field("data.aurora_instance_count", int, _int_range(1, 15)),
     Field("data.database_name", str, _pattern(r"[a-z][a-z0-9_]{0,62}", "a PostgreSQL identifier such as payments")),
-    Field(
-        "data.database_master_username",
-        str,
-        _pattern(r"[a-z][a-z0-9_]{0,15}", "a PostgreSQL user name (letters, digits, _) such as payments_admin"),
-    ),
+    Field("data.database_master_username", str, _master_username),
     Field("compute.reserve_concurrency", bool, _ANY),
     Field("compute.lambda_p99_latency_ms", int, _int_range(1, 29_000)),
     Field("compute.log_retention_days", int, _log_retention),

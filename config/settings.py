@@ -105,6 +105,8 @@ class Data:
     backup_copy_to_secondary: bool
     noncurrent_version_expiration_days: int
     replication_time_control: bool
+    audit_object_lock_days: int  # S3 Object Lock (COMPLIANCE) default retention of audit records; 0: no lock
+    backup_vault_lock_days: int  # Backup Vault Lock minimum retention (compliance mode); 0: no lock
     aurora_engine_version: str
     aurora_instance_class: str
     aurora_instance_count: int

@@ -113,6 +113,7 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
         errors.append(
             f"compute.max_amount={compute['max_amount']!r} is above 1000000000; {_fix_hint('compute.max_amount', env)}"
         )
+    errors += _check_data_locks(raw.get("data", {}), env, bad)
     errors += _check_tags(raw.get("tags", {}), env)
     errors += _check_aws_target(raw, env, bad)
     errors += _check_global_names(raw, env, bad)
@@ -156,6 +157,37 @@ def _check_az_ids(network: Mapping[str, Any], env: str, bad: set[str]) -> list[s
                 f"{path}={','.join(ids)!r} must list network.az_count={network['az_count']} distinct zone ids, "
                 f"or be empty; {_fix_hint(path, env)}"
             )
+    return errors
+
+
+LOCK_FIELDS = ("data.audit_object_lock_days", "data.backup_vault_lock_days")
+
+
+def _check_data_locks(data: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """Prod's audit trail and backups are immutable; dev stays destroyable; a vault lock never outlasts the plan."""
+    errors: list[str] = []
+    for path in LOCK_FIELDS:
+        if path in bad:
+            continue
+        days = data[path.split(".")[1]]
+        if env == "prod" and days == 0:
+            errors.append(
+                f"{path}=0 is invalid in prod: audit records and backups must be immutable; use 1 or more; "
+                f"{_fix_hint(path, env)}"
+            )
+        elif env != "prod" and days > 0:
+            errors.append(
+                f"{path}={days} is invalid in {env}: only prod is locked ({env} must stay destroyable); "
+                f"use 0; {_fix_hint(path, env)}"
+            )
+    if not bad & {"data.backup_vault_lock_days", "data.backup_retention_days"} and (
+        data["backup_vault_lock_days"] > data["backup_retention_days"]
+    ):
+        errors.append(
+            f"data.backup_vault_lock_days={data['backup_vault_lock_days']} exceeds data.backup_retention_days="
+            f"{data['backup_retention_days']}: the vault would refuse every backup; use at most "
+            f"{data['backup_retention_days']}; {_fix_hint('data.backup_vault_lock_days', env)}"
+        )
     return errors
 
 

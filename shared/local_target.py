@@ -140,7 +140,7 @@ GAPS: tuple[Gap, ...] = (
         "global cluster keeps a deleted member and can never be deleted",
         "locally only a cluster in the emulator's default region (the default local primary region) joins the "
         "global cluster; a cluster of any other region is a regional cluster with the same engine, subnets and "
-        "key and its own RDS-managed master password, so destroying the secondary, then the primary, leaves "
+        "key and its own master user and password secret, so destroying the secondary, then the primary, leaves "
         "nothing behind",
     ),
     Gap(

@@ -121,7 +121,7 @@ def check_lambda_concurrency(lambda_client: Any, region: str, planned: dict[str,
             name,
             f"reserving {sum(planned.values())} leaves {left} unreserved; Lambda needs {MIN_UNRESERVED_CONCURRENCY}",
             f"raise the quota 'Concurrent executions' ({LAMBDA_CONCURRENCY_QUOTA}) in {region} with Service Quotas, "
-            "or reserve less (compute.reserved_concurrency)",
+            "or reserve less (compute.lambda_p99_latency_ms, or compute.reserve_concurrency = false)",
         )
     return ok(name, f"{left} left unreserved after reserving {sum(planned.values())}")
 

@@ -1,10 +1,21 @@
 """The region's audit bucket: one record per payment, kept private, versioned and encrypted with the region key.
 
 Records are encrypted with the region key and an S3 bucket key (KMS is asked
-once per bucket key rather than once per object), move to Glacier after
-`archive_after_days`, and replaced or deleted versions expire after
-`noncurrent_version_expiration_days`. ACLs are off, every public access
-block is on, and the bucket policy refuses any request not made over TLS.
+once per bucket key rather than once per object), and replaced or deleted
+versions expire after `noncurrent_version_expiration_days`. ACLs are off,
+every public access block is on, and the bucket policy refuses any request
+not made over TLS.
+
+No archive tier: a record is about 1 KB, and S3 lifecycle does not transition
+objects under 128 KB (the default minimum object size since September 2024);
+Glacier would also add 40 KB of metadata per object and a 90-day minimum, so
+archiving these records would cost more than keeping them in Standard.
+
+Where `object_lock_days` is set (prod), the bucket is created with S3 Object
+Lock and every new version is kept in COMPLIANCE mode for that many days: no
+one, the root user included, can delete or overwrite it before then. The
+noncurrent-version expiry still runs, but only on versions whose retention
+has passed. Object Lock can only be turned on when a bucket is created.
 
 No server access logging: S3 delivers those logs only to SSE-S3 buckets,
 and every store of the platform is encrypted with the region key.
@@ -22,7 +33,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-    S3BucketLifecycleConfigurationRuleTransition,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
+    S3BucketObjectLockConfigurationA,
+    S3BucketObjectLockConfigurationRuleA,
+    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
@@ -46,8 +61,8 @@ from shared.account import account_id
 from shared.checkov import skip
 from shared.naming import Naming
 
-ARCHIVE_AFTER_DAYS = 30
 ABORT_MULTIPART_AFTER_DAYS = 7
+OBJECT_LOCK_MODE = "COMPLIANCE"  # GOVERNANCE could be bypassed by anyone with s3:BypassGovernanceRetention
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
@@ -64,6 +79,7 @@ class AuditBucket(Construct):
     """Exposes `bucket` (`bucket` is its name, `arn`, `id`) and `versioning` (what replication waits for).
 
     `tls_only` False leaves the TLS-only statement out, and with it the bucket policy (it has no other).
+    `object_lock_days` 0 creates the bucket without Object Lock.
     """
 
     def __init__(
@@ -77,7 +93,7 @@ class AuditBucket(Construct):
         force_destroy: bool,
         lifecycle: TerraformResourceLifecycle | None = None,
         tls_only: bool = True,
-        archive_after_days: int = ARCHIVE_AFTER_DAYS,
+        object_lock_days: int = 0,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = S3Bucket(
@@ -85,6 +101,7 @@ class AuditBucket(Construct):
             "bucket",
             bucket=naming.global_name("audit", account_id(self)),
             force_destroy=force_destroy,
+            object_lock_enabled=True if object_lock_days else None,
             lifecycle=lifecycle,
         )
         skip(
@@ -104,6 +121,18 @@ class AuditBucket(Construct):
             bucket=self.bucket.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
+        if object_lock_days:
+            S3BucketObjectLockConfigurationA(
+                self,
+                "object-lock",
+                bucket=self.bucket.id,
+                rule=S3BucketObjectLockConfigurationRuleA(
+                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+                        mode=OBJECT_LOCK_MODE, days=object_lock_days
+                    )
+                ),
+                depends_on=[self.versioning],
+            )
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
@@ -142,12 +171,9 @@ class AuditBucket(Construct):
             bucket=self.bucket.id,
             rule=[
                 S3BucketLifecycleConfigurationRule(
-                    id="archive-then-expire-old-versions",
+                    id="expire-old-versions",
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=[
-                        S3BucketLifecycleConfigurationRuleTransition(days=archive_after_days, storage_class="GLACIER")
-                    ],
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                             noncurrent_days=noncurrent_version_expiration_days

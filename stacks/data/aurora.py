@@ -2,12 +2,21 @@
 
 A cluster either joins a global cluster (the primary as its writer, the
 secondary as a read-only member that AWS keeps in sync) or stands alone.
-The cluster that owns the data has a master user whose password RDS keeps in
-Secrets Manager (`manage_master_user_password`), encrypted with the region
-key: RDS generates and rotates it and nobody, Terraform included, ever sees
-it, which an explicit secret with a generated password would not give
-(the password would sit in Terraform state). A member joining a global
-cluster has no master user of its own: it inherits the writer's.
+The cluster that owns the data has a master user whose password reaches it
+through the write-only `master_password_wo` (see `stacks.data.master_password`:
+global database members cannot use RDS-managed passwords, and a write-only
+argument keeps the password out of Terraform state). A member joining a
+global cluster has no master user of its own: it inherits the writer's.
+
+Upgrade model: `data.aurora_engine_version` is an exact pin (one of `config.schema.AURORA_ENGINE_VERSIONS`)
+and the only way the engine changes. Every instance has `auto_minor_version_upgrade = false`, so AWS never
+moves a cluster past the pin (an automatic upgrade would make every later plan attempt a downgrade, which
+RDS refuses). To upgrade, change the pinned version: the global cluster carries it and RDS upgrades its
+members, which therefore ignore their own `engine_version` (`GLOBAL_MEMBER_IGNORES`). Each cluster's
+parameter group family follows the same version (`parameter_group_family`); a major upgrade is a new family.
+
+Every cluster uses a cluster parameter group that refuses connections without TLS (`rds.force_ssl`) and logs
+each connection and disconnection into the exported postgresql log.
 """
 
 from __future__ import annotations
@@ -21,6 +30,10 @@ from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
+    RdsClusterParameterGroup,
+    RdsClusterParameterGroupParameter,
+)
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from constructs import Construct
 
@@ -36,6 +49,20 @@ MONITORING_INTERVAL_SECONDS = 60
 ENHANCED_MONITORING_LOG_GROUP = "RDSOSMetrics"  # fixed by RDS, shared by every instance of the region
 BACKUP_WINDOW = "03:00-04:00"
 MAINTENANCE_WINDOW = "sun:05:00-sun:06:00"
+# Cluster parameters: TLS only, and a log line per connection and disconnection. Applied at the next reboot
+# (a new cluster starts with them); `pending-reboot` is accepted for static and dynamic parameters alike.
+CLUSTER_PARAMETERS: dict[str, str] = {"rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1"}
+PARAMETER_APPLY_METHOD = "pending-reboot"
+# Roles swap on `make failover`: RDS rewrites both members' replication source, and upgrades both through the
+# global cluster's engine_version. Left in the diff, Terraform would detach a member (the former writer, after
+# a switchover) from the global database, or try to upgrade a member on its own. `global_cluster_identifier`
+# stays diffed: switchover and failover (FailoverGlobalCluster) keep both clusters members of the same one.
+GLOBAL_MEMBER_IGNORES: tuple[str, ...] = ("replication_source_identifier", "engine_version")
+
+
+def parameter_group_family(engine_version: str) -> str:
+    """The parameter group family of an Aurora PostgreSQL version: `aurora-postgresql` and its major version."""
+    return f"{ENGINE}{engine_version.split('.', maxsplit=1)[0]}"
 
 
 LOG_RETENTION_REASON = "retention is compute.log_retention_days from config; backups keep the long-term record"
@@ -74,14 +101,17 @@ class AuroraGlobalDatabase(Construct):
 
 @dataclass(frozen=True)
 class MasterUser:
-    """The database a writer cluster creates and its master user (password managed by RDS)."""
+    """The database a writer cluster creates and its master user; `password` is an ephemeral reference
+    (write-only arguments only), written when `password_version` changes."""
 
     database_name: str
     username: str
+    password: str
+    password_version: int
 
 
 class AuroraCluster(Construct):
-    """Exposes `cluster` (`cluster_identifier`, `arn`, `endpoint`, `reader_endpoint`, `master_user_secret`).
+    """Exposes `cluster` (`cluster_identifier`, `arn`, `endpoint`, `reader_endpoint`).
 
     Instances report load to Performance Insights (encrypted with the region key) and OS metrics through
     Enhanced Monitoring, whose role has the managed monitoring policy's grants as an inline policy.
@@ -134,6 +164,17 @@ class AuroraCluster(Construct):
         for group in log_groups:
             skip(group, "CKV_AWS_338", LOG_RETENTION_REASON)
         monitoring = self._monitoring_role(naming, account_id, partition)
+        self.parameter_group = RdsClusterParameterGroup(
+            self,
+            "parameters",
+            name=identifier,
+            family=parameter_group_family(engine_version),
+            description=f"{identifier}: TLS only, connections logged",
+            parameter=[
+                RdsClusterParameterGroupParameter(name=name, value=value, apply_method=PARAMETER_APPLY_METHOD)
+                for name, value in CLUSTER_PARAMETERS.items()
+            ],
+        )
         self.cluster = RdsCluster(
             self,
             "cluster",
@@ -142,6 +183,7 @@ class AuroraCluster(Construct):
             engine_version=engine_version,
             global_cluster_identifier=global_cluster_identifier,
             db_subnet_group_name=subnet_group.name,
+            db_cluster_parameter_group_name=self.parameter_group.name,
             vpc_security_group_ids=list(security_group_ids),
             storage_encrypted=True,
             kms_key_id=kms_key_arn,
@@ -160,8 +202,8 @@ class AuroraCluster(Construct):
             # A member of a global cluster takes its database and master user from the writer.
             database_name=master_user.database_name if master_user else None,
             master_username=master_user.username if master_user else None,
-            manage_master_user_password=True if master_user else None,
-            master_user_secret_kms_key_id=kms_key_arn if master_user else None,
+            master_password_wo=master_user.password if master_user else None,
+            master_password_wo_version=master_user.password_version if master_user else None,
         )
         skip(self.cluster, "CKV2_AWS_8", "in the region's daily AWS Backup plan through its tag-based selection")
         skip(self.cluster, "CKV2_AWS_27", QUERY_LOGGING_REASON)
@@ -178,7 +220,7 @@ class AuroraCluster(Construct):
                 engine_version=self.cluster.engine_version,
                 db_subnet_group_name=subnet_group.name,
                 publicly_accessible=False,
-                auto_minor_version_upgrade=True,
+                auto_minor_version_upgrade=False,  # the pin is the only upgrade path (module docstring)
                 copy_tags_to_snapshot=True,
                 performance_insights_enabled=True,
                 performance_insights_kms_key_id=kms_key_arn,

@@ -4,6 +4,11 @@ The plan may copy each recovery point to a vault in another region (the
 secondary holds the primary's copies). The service role has an inline policy
 naming exactly what it backs up, its vaults and keys; the AWS-managed backup
 policy would grant every resource type in the account.
+
+With `vault_lock_days` set (prod), the vault has Backup Vault Lock in compliance mode: recovery points
+cannot be deleted before that many days, nor the lock removed, once `VAULT_LOCK_GRACE_DAYS` have passed
+after the apply (until then it can still be removed, to correct a mistake). The plan's retention must be
+at least the lock's minimum (config validation checks it), or the vault refuses the backups.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from cdktf_cdktf_provider_aws.backup_plan import (
 )
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection, BackupSelectionSelectionTag
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
 from constructs import Construct
 
 from shared import iam
@@ -32,6 +38,7 @@ SELECTION_TAG_KEY = "BackupPlan"
 DAILY_SCHEDULE = "cron(0 3 * * ? *)"  # 03:00 UTC, after the Aurora backup window opens
 START_WINDOW_MINUTES = 60
 COMPLETION_WINDOW_MINUTES = 360
+VAULT_LOCK_GRACE_DAYS = 3  # the shortest grace time compliance mode accepts
 
 KMS_BACKUP_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 
@@ -66,11 +73,13 @@ class CopyDestination:
 
 @dataclass(frozen=True)
 class ProtectedResources:
-    """What the selection covers, for the role's policy: DynamoDB table ARNs and Aurora cluster ARNs."""
+    """What the selection covers, for the role's policy: DynamoDB table ARNs and Aurora cluster ARNs, and the
+    cluster snapshots AWS Backup makes of them in every region it keeps them (a copy job reads the source
+    region's snapshot and writes one in the destination region)."""
 
     table_arns: Sequence[str]
     cluster_arns: Sequence[str]
-    cluster_snapshot_arn_pattern: str
+    cluster_snapshot_arn_patterns: Sequence[str]
 
 
 class DailyBackup(Construct):
@@ -91,6 +100,7 @@ class DailyBackup(Construct):
         copy_to: CopyDestination | None,
         with_selection: bool,
         vault_force_destroy: bool,
+        vault_lock_days: int = 0,
         lifecycle: TerraformResourceLifecycle | None = None,
         ignore_changes: Sequence[str] = (),
         name_suffix: str | None = None,
@@ -105,6 +115,14 @@ class DailyBackup(Construct):
             force_destroy=vault_force_destroy or None,
             lifecycle=_with_ignores(lifecycle, ignore_changes),
         )
+        if vault_lock_days:
+            BackupVaultLockConfiguration(
+                self,
+                "vault-lock",
+                backup_vault_name=self.vault.name,
+                min_retention_days=vault_lock_days,
+                changeable_for_days=VAULT_LOCK_GRACE_DAYS,
+            )
         copy_actions = (
             [
                 BackupPlanRuleCopyAction(
@@ -178,7 +196,7 @@ class DailyBackup(Construct):
             ),
             iam.allow(
                 ["rds:DescribeDBClusters", "rds:CreateDBClusterSnapshot", "rds:ListTagsForResource"],
-                [*resources.cluster_arns, resources.cluster_snapshot_arn_pattern],
+                [*resources.cluster_arns, *resources.cluster_snapshot_arn_patterns],
                 sid="SnapshotClusters",
             ),
             iam.allow(
@@ -188,7 +206,7 @@ class DailyBackup(Construct):
                     "rds:CopyDBClusterSnapshot",
                     "rds:AddTagsToResource",
                 ],
-                [resources.cluster_snapshot_arn_pattern],
+                list(resources.cluster_snapshot_arn_patterns),
                 sid="ManageClusterSnapshots",
             ),
             iam.allow(

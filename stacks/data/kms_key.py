@@ -1,11 +1,16 @@
 """The region's customer-managed key: everything stateful in the region is encrypted with it.
 
 The key policy names who may use the key and nobody else:
-- the account administers the key (through IAM; no data-plane use outside AWS services);
+- the account administers the key (through IAM) with an explicit list of management actions: no wildcard,
+  so no `kms:CreateGrant` (a grant can give its grantee Decrypt) and no data-plane use outside AWS services;
 - principals of the account use it only through the AWS services that hold payment data, secrets,
-  parameters, events or messages (`kms:ViaService`), and only when IAM also allows them;
+  parameters, events or messages (`kms:ViaService`), and only when IAM also allows them; they create grants
+  only for those services' own resources (`kms:GrantIsForAWSResource`);
 - CloudWatch Logs encrypts this account's log groups in this region with it;
-- CloudWatch alarms and EventBridge publish into topics, queues and buses encrypted with it;
+- CloudWatch alarms publish into topics encrypted with it (`aws:SourceAccount`, which their calls carry);
+- EventBridge delivers into the queues encrypted with it (`payment-events`): its KMS calls, made through SQS,
+  carry no `aws:SourceAccount` or `aws:SourceArn`, so the service principal is the only condition (as the
+  SQS key-management guide shows); a condition it cannot satisfy would drop every event silently;
 - the S3 replication role, named explicitly (by `aws:PrincipalArn`, so the policy is valid before the
   role exists: the secondary data stack creates it after the primary key).
 """
@@ -35,25 +40,34 @@ KEY_USING_SERVICES: tuple[str, ...] = (
     "sqs",
     "ssm",
 )
-# Services that, as themselves, publish into encrypted SNS topics, SQS queues and event buses.
-PUBLISHING_SERVICES: tuple[str, ...] = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+ALARMS_SERVICE = "cloudwatch.amazonaws.com"  # publishes alarm notifications into encrypted SNS topics
+EVENTS_SERVICE = "events.amazonaws.com"  # delivers rule targets into encrypted SQS queues
+EVENTS_DELIVERY_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey", "kms:Decrypt")
 
+# Key management, action by action (what Terraform and an operator need for a symmetric key and its alias).
 ADMIN_ACTIONS: tuple[str, ...] = (
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
-    "kms:Get*",
-    "kms:Delete*",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:GetKeyRotationStatus",
+    "kms:RotateKeyOnDemand",
+    "kms:ListKeyRotations",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:ListGrants",
+    "kms:RevokeGrant",
+    "kms:UpdateKeyDescription",
     "kms:TagResource",
     "kms:UntagResource",
     "kms:ScheduleKeyDeletion",
     "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
 )
 USE_ACTIONS: tuple[str, ...] = (
     "kms:Encrypt",
@@ -62,7 +76,6 @@ USE_ACTIONS: tuple[str, ...] = (
     "kms:GenerateDataKey*",
     "kms:DescribeKey",
 )
-GRANT_ACTIONS: tuple[str, ...] = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 
 
 class RegionKey(Construct):
@@ -85,6 +98,7 @@ class RegionKey(Construct):
         region = naming.region
         account = {"AWS": f"arn:{partition}:iam::{account_id}:root"}
         via_services = [f"{service}.{region}.amazonaws.com" for service in services]
+        through_services = {"kms:CallerAccount": account_id, "kms:ViaService": via_services}
         self.alias_name = naming.alias("data")
         self.key = KmsKey(
             self,
@@ -96,13 +110,18 @@ class RegionKey(Construct):
             policy=iam.document(
                 iam.allow(ADMIN_ACTIONS, ["*"], sid="AccountAdministersKey", principals=account),
                 iam.allow(
-                    [*USE_ACTIONS, *GRANT_ACTIONS],
+                    USE_ACTIONS,
                     ["*"],
                     sid="AccountUsesKeyThroughServices",
                     principals=account,
-                    conditions={
-                        "StringEquals": {"kms:CallerAccount": account_id, "kms:ViaService": via_services},
-                    },
+                    conditions={"StringEquals": through_services},
+                ),
+                iam.allow(
+                    ["kms:CreateGrant"],
+                    ["*"],
+                    sid="ServicesGrantKeyToTheirResources",
+                    principals=account,
+                    conditions={"StringEquals": through_services, "Bool": {"kms:GrantIsForAWSResource": "true"}},
                 ),
                 iam.allow(
                     ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
@@ -118,9 +137,15 @@ class RegionKey(Construct):
                 iam.allow(
                     ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
                     ["*"],
-                    sid="AlarmsAndEventsPublishEncrypted",
-                    principals={"Service": list(PUBLISHING_SERVICES)},
+                    sid="AlarmsPublishEncrypted",
+                    principals={"Service": ALARMS_SERVICE},
                     conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+                ),
+                iam.allow(
+                    EVENTS_DELIVERY_ACTIONS,
+                    ["*"],
+                    sid="EventsDeliverToEncryptedQueues",
+                    principals={"Service": EVENTS_SERVICE},
                 ),
                 iam.allow(
                     USE_ACTIONS,

@@ -1,7 +1,9 @@
 """The `payments` DynamoDB table, and its replica in another region (a global table, version 2019.11.21).
 
-One payment per item, keyed by `payment_id`; customers' payments and payments
-by status are read through two GSIs ordered by `created_at`. The stream
+One payment per item, keyed by `payment_id`; a customer's payments are read
+through a GSI ordered by `created_at` (the API's list route). No index on
+`status`: a handful of values would put most items on one partition, and
+nothing queries by it. The stream
 (new and old images) is what a global table replicates; `expires_at` is the TTL.
 """
 
@@ -26,7 +28,6 @@ TTL_ATTRIBUTE = "expires_at"
 # index name -> (hash key, range key); every key attribute is a string.
 INDEXES: dict[str, tuple[str, str]] = {
     "customer-index": ("customer_id", "created_at"),
-    "status-index": ("status", "created_at"),
 }
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 

@@ -3,6 +3,10 @@
 Owned by the destination's stack: the replication role (IAM is global) and the
 source bucket's replication configuration, which lives in the source region
 and is created through that region's provider alias.
+
+With Object Lock on (`object_lock`), both buckets have it (S3 replicates a locked source only into a
+locked destination) and the role also reads each version's retention and legal hold, which the replica
+carries.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from shared import iam
 from shared.service_role import ServiceRole
 
 REPLICATION_TIME_MINUTES = 15  # the only value S3 Replication Time Control accepts
+OBJECT_LOCK_READ_ACTIONS = ("s3:GetObjectRetention", "s3:GetObjectLegalHold")
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class BucketReplication(Construct):
         destination: ReplicatedBucket,
         source_provider: TerraformProvider,
         replication_time_control: bool,
+        object_lock: bool = False,
         depends_on: Sequence[ITerraformDependable] = (),
         ignore_changes: Sequence[str] = (),
     ) -> None:
@@ -79,7 +85,12 @@ class BucketReplication(Construct):
                     ["s3:GetReplicationConfiguration", "s3:ListBucket"], [source.bucket_arn], sid="ReadSourceBucket"
                 ),
                 iam.allow(
-                    ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                    [
+                        "s3:GetObjectVersionForReplication",
+                        "s3:GetObjectVersionAcl",
+                        "s3:GetObjectVersionTagging",
+                        *(OBJECT_LOCK_READ_ACTIONS if object_lock else ()),
+                    ],
                     [f"{source.bucket_arn}/*"],
                     sid="ReadSourceObjects",
                 ),

@@ -27,7 +27,7 @@ from shared.local_target import (
 from shared.naming import Naming
 from stacks.base import PlatformStack
 from stacks.data.audit_bucket import AuditBucket
-from stacks.data.aurora import AuroraCluster, AuroraGlobalDatabase, MasterUser
+from stacks.data.aurora import GLOBAL_MEMBER_IGNORES, AuroraCluster, AuroraGlobalDatabase, MasterUser
 from stacks.data.backup import (
     CopyDestination,
     DailyBackup,
@@ -35,15 +35,13 @@ from stacks.data.backup import (
     selection_tags,
 )
 from stacks.data.kms_key import RegionKey
+from stacks.data.master_password import MasterPassword, MasterPasswordCopy
 from stacks.data.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
 from stacks.data.s3_replication import BucketReplication, ReplicatedBucket
 from stacks.network.stack import NetworkStack
 
 AURORA_BACKUP_RETENTION_DAYS = 7
 TABLE_COMPONENT = "payments"
-# A global secondary's ReplicationSourceIdentifier is set by AWS to the writer cluster; left in the diff,
-# Terraform would "remove" it by promoting the secondary out of the global database.
-GLOBAL_MEMBER_IGNORES = ("replication_source_identifier",)
 
 
 def shared_name(naming: Naming, component: str) -> str:
@@ -59,8 +57,8 @@ def replication_role_name(settings: Settings) -> str:
 class DataStack(PlatformStack):
     """Exposes `key_arn`, `key_id`, `table_name`, `table_arn`, `table_stream_arn` (primary), `audit_bucket_name`,
     `audit_bucket_arn`, `cluster_identifier`, `cluster_arn`, `cluster_endpoint` (writer in the primary, reader in
-    the secondary), `global_cluster_identifier`, `backup_vault_name` and `backup_plan_id`; each is also an output
-    of the same name, beside `key_alias` and (primary) `database_secret_arn`."""
+    the secondary), `global_cluster_identifier`, `database_secret_arn`, `backup_vault_name` and `backup_plan_id`;
+    each is also an output of the same name, beside `key_alias`."""
 
     layer = "data"
 
@@ -118,6 +116,7 @@ class DataStack(PlatformStack):
             force_destroy=self.protection.force_destroy,
             lifecycle=self.protection.lifecycle(),
             tls_only=supports_tls_only_bucket_policy(self.settings),
+            object_lock_days=self.settings.data.audit_object_lock_days,
         )
         self.audit_bucket_name = self.audit.bucket.bucket
         self.audit_bucket_arn = self.audit.bucket.arn
@@ -182,9 +181,37 @@ class DataStack(PlatformStack):
         data = self.settings.data
         joins = joins_global_cluster(self.settings, self.region)  # gap `aurora-global-cluster-members`
         ignore = ignored_locally(self.settings, "aurora-scaling-configuration")
-        if joins and not writer:
+        if joins:  # either member may be the writer: `make failover` swaps their roles
             ignore += GLOBAL_MEMBER_IGNORES
         identifier = self.naming.name("aurora")
+        secret_name = self.naming.name("aurora-master")
+        master_user = None
+        if writer or not joins:  # a member of a global cluster inherits the writer's database and master user
+            password = MasterPassword(
+                self,
+                "aurora-master",
+                secret_name=secret_name,
+                username=data.database_master_username,
+                kms_key_arn=self.key_arn,
+                force_delete=self.protection.force_destroy,
+            )
+            master_user = MasterUser(
+                database_name=data.database_name,
+                username=data.database_master_username,
+                password=password.password,
+                password_version=password.version,
+            )
+            self.database_secret_arn = password.secret.arn
+        else:  # the writer's secret, copied into this region under this region's key
+            self.database_secret_arn = MasterPasswordCopy(
+                self,
+                "aurora-master",
+                secret_name=secret_name,
+                source_secret_name=Naming.for_role(self.settings, self.peer_role).name("aurora-master"),
+                source_provider_alias=f"aws.{self.peer_provider.alias}",
+                kms_key_arn=self.key_arn,
+                force_delete=self.protection.force_destroy,
+            ).secret.arn
         aurora = AuroraCluster(
             self,
             "aurora",
@@ -203,11 +230,7 @@ class DataStack(PlatformStack):
             deletion_protection=self.protection.deletion_protection,
             final_snapshot_identifier=self.protection.final_snapshot_identifier(identifier),
             global_cluster_identifier=self.global_cluster_identifier if joins else None,
-            master_user=(
-                MasterUser(database_name=data.database_name, username=data.database_master_username)
-                if writer or not joins
-                else None
-            ),
+            master_user=master_user,
             lifecycle=self.protection.lifecycle(ignore_changes=ignore),
             instance_ignore_changes=ignored_locally(self.settings, "rds-performance-insights"),
             tags=selection_tags(self.naming),
@@ -238,6 +261,7 @@ class DataStack(PlatformStack):
             ),
             source_provider=self.peer_provider,
             replication_time_control=self.settings.data.replication_time_control,
+            object_lock=self.settings.data.audit_object_lock_days > 0,  # both buckets: one setting
             depends_on=[self.audit.versioning],
             ignore_changes=[
                 *ignored_locally(self.settings, "s3-replication-delete-markers"),
@@ -265,12 +289,15 @@ class DataStack(PlatformStack):
             naming=self.naming,
             kms_key_arn=self.key_arn,
             retention_days=settings.data.backup_retention_days,
+            vault_lock_days=settings.data.backup_vault_lock_days,
             resources=ProtectedResources(
                 table_arns=[self.table_arn],
                 cluster_arns=[self.cluster_arn],
-                cluster_snapshot_arn_pattern=(
-                    f"arn:{self.partition}:rds:{self.region}:{self.account_id}:cluster-snapshot:awsbackup:*"
-                ),
+                # Both regions: copy jobs between the two vaults read and write snapshots on either side.
+                cluster_snapshot_arn_patterns=[
+                    f"arn:{self.partition}:rds:{region}:{self.account_id}:cluster-snapshot:awsbackup:*"
+                    for region in (self.region, settings.regions.of(self.peer_role))
+                ],
             ),
             copy_to=copy_to,
             with_selection=supports_backup_selection(settings),
@@ -292,11 +319,11 @@ class DataStack(PlatformStack):
         self.export("table_arn", self.table_arn, description="Payments table in this region")
         if self.primary is None:
             self.export("table_stream_arn", self.table_stream_arn, description="Payments table stream")
-            self.export(
-                "database_secret_arn",
-                self.aurora.cluster.master_user_secret.get(0).secret_arn,
-                description="RDS-managed master user secret of the writer cluster",
-            )
+        self.export(
+            "database_secret_arn",
+            self.database_secret_arn,
+            description="Aurora master user secret in this region (username and password, region key)",
+        )
         self.export("audit_bucket_name", self.audit_bucket_name, description="Audit record bucket")
         self.export("audit_bucket_arn", self.audit_bucket_arn, description="Audit record bucket (ARN)")
         self.export("cluster_identifier", self.cluster_identifier, description="Aurora cluster in this region")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, available_environments, load_settings
-from config.schema import FIELDS
+from config.schema import AURORA_ENGINE_VERSIONS, FIELDS
 
 NO_DOTENV = {"PAYMENTS_DOTENV": "none"}
 
@@ -103,6 +103,22 @@ INVALID = [
     ({"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": ""}, "aws.account_id"),
     ({"PAYMENTS_DATA_BACKUP_RETENTION_DAYS": "0"}, "data.backup_retention_days"),
     ({"PAYMENTS_DATA_BACKUP_COPY_TO_SECONDARY": "maybe"}, "data.backup_copy_to_secondary"),
+    ({"PAYMENTS_DATA_AUDIT_OBJECT_LOCK_DAYS": "30"}, "data.audit_object_lock_days"),
+    ({"PAYMENTS_DATA_BACKUP_VAULT_LOCK_DAYS": "7"}, "data.backup_vault_lock_days"),
+    ({"PAYMENTS_ENV": "prod", "PAYMENTS_DATA_AUDIT_OBJECT_LOCK_DAYS": "0"}, "data.audit_object_lock_days"),
+    ({"PAYMENTS_ENV": "prod", "PAYMENTS_DATA_BACKUP_VAULT_LOCK_DAYS": "0"}, "data.backup_vault_lock_days"),
+    ({"PAYMENTS_ENV": "prod", "PAYMENTS_DATA_BACKUP_VAULT_LOCK_DAYS": "8"}, "data.backup_vault_lock_days"),
+    ({"PAYMENTS_DATA_AURORA_ENGINE_VERSION": "15.4"}, "data.aurora_engine_version"),
+    ({"PAYMENTS_DATA_AURORA_ENGINE_VERSION": "16"}, "data.aurora_engine_version"),
+    ({"PAYMENTS_DATA_AURORA_INSTANCE_CLASS": "db.t4g.medium"}, "data.aurora_instance_class"),
+    ({"PAYMENTS_DATA_AURORA_INSTANCE_CLASS": "db.t3.large"}, "data.aurora_instance_class"),
+    ({"PAYMENTS_DATA_AURORA_INSTANCE_CLASS": "db.r4.large"}, "data.aurora_instance_class"),
+    ({"PAYMENTS_DATA_AURORA_INSTANCE_CLASS": "db.serverless"}, "data.aurora_instance_class"),
+    ({"PAYMENTS_DATA_DATABASE_MASTER_USERNAME": "rdsadmin"}, "data.database_master_username"),
+    ({"PAYMENTS_DATA_DATABASE_MASTER_USERNAME": "rds_superuser"}, "data.database_master_username"),
+    ({"PAYMENTS_DATA_DATABASE_MASTER_USERNAME": "pg_monitor"}, "data.database_master_username"),
+    ({"PAYMENTS_DATA_DATABASE_MASTER_USERNAME": "public"}, "data.database_master_username"),
+    ({"PAYMENTS_DATA_DATABASE_MASTER_USERNAME": "user"}, "data.database_master_username"),
     ({"PAYMENTS_DNS_PRIMARY_WEIGHT": "101"}, "dns.primary_weight"),
     ({"PAYMENTS_DNS_ZONE_NAME": "not a domain"}, "dns.zone_name"),
     ({"PAYMENTS_DNS_EXISTING_ZONE_ID": "abc"}, "dns.existing_zone_id"),
@@ -118,6 +134,20 @@ def test_invalid_configuration_names_the_field_in_one_line(overrides: dict[str, 
     assert "\n" not in line
     assert re.match(rf"^{re.escape(field)}\b", line), line
     assert any(word in line for word in ("use", "set", "fix", "see", "need", "must")), f"no fix named: {line}"
+
+
+def test_engine_version_error_lists_the_accepted_versions() -> None:
+    (line,) = errors_for(PAYMENTS_DATA_AURORA_ENGINE_VERSION="15.4")
+    assert all(version in line for version in AURORA_ENGINE_VERSIONS), line
+
+
+@pytest.mark.parametrize(
+    "instance_class", ["db.r5.large", "db.r6g.large", "db.r6i.xlarge", "db.r7g.2xlarge", "db.x2g.large"]
+)
+def test_memory_optimized_instance_classes_are_accepted(instance_class: str) -> None:
+    assert (
+        settings_with(PAYMENTS_DATA_AURORA_INSTANCE_CLASS=instance_class).data.aurora_instance_class == instance_class
+    )
 
 
 def test_every_bad_field_is_reported_at_once() -> None:

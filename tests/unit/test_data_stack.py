@@ -14,7 +14,8 @@ from config.settings import Settings
 from ops.build.synth import synth_app
 from shared.local_target import GAPS_BY_KEY, clean_up_after_destroy
 from shared.naming import Naming
-from stacks.data.stack import GLOBAL_MEMBER_IGNORES, replication_role_name
+from stacks.data.aurora import GLOBAL_MEMBER_IGNORES
+from stacks.data.stack import replication_role_name
 from tests.conftest import AWS_ACCOUNT
 from tests.support import Synth
 
@@ -32,10 +33,10 @@ STATEFUL_TYPES = (
     "aws_backup_vault",
 )
 # What AWS itself needs ignored, on every target (documented for aws_dynamodb_table_replica and for the
-# secondary cluster of aws_rds_global_cluster); anything else ignored is an emulator gap, local only.
+# member clusters of aws_rds_global_cluster, both, since roles swap); anything else is an emulator gap, local only.
 AWS_REQUIRED_IGNORES = {
     ("data-primary", "aws_dynamodb_table", "replica"),
-    *(("data-secondary", "aws_rds_cluster", attr) for attr in GLOBAL_MEMBER_IGNORES),
+    *((stack, "aws_rds_cluster", attr) for stack in DATA_STACKS for attr in GLOBAL_MEMBER_IGNORES),
 }
 
 
@@ -94,8 +95,9 @@ def test_outputs_are_the_contract(target) -> None:
         "global_cluster_identifier",
         "backup_vault_name",
         "backup_plan_id",
+        "database_secret_arn",
     }
-    for stack, extra in (("data-primary", {"table_stream_arn", "database_secret_arn"}), ("data-secondary", set())):
+    for stack, extra in (("data-primary", {"table_stream_arn"}), ("data-secondary", set())):
         names = {n for n in synth.outputs(stack) if not n.startswith("cross-stack-output-")}
         assert names == common | extra, stack
 
@@ -144,16 +146,24 @@ def test_key_policy_lets_the_account_services_and_replication_role_only(target, 
     logs = statements["CloudWatchLogsEncryptsLogGroups"]
     assert logs["Principal"] == {"Service": f"logs.{reg}.amazonaws.com"}
     assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
-    publishers = statements["AlarmsAndEventsPublishEncrypted"]
-    assert publishers["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
-    assert "aws:SourceAccount" in publishers["Condition"]["StringEquals"]
+    grants = statements["ServicesGrantKeyToTheirResources"]
+    assert (grants["Action"], grants["Principal"]) == (["kms:CreateGrant"], {"AWS": root})
+    assert grants["Condition"]["StringEquals"] == via["Condition"]["StringEquals"]
+    assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    alarms = statements["AlarmsPublishEncrypted"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert "aws:SourceAccount" in alarms["Condition"]["StringEquals"]
+    events = statements["EventsDeliverToEncryptedQueues"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert "Condition" not in events
     replication = statements["S3ReplicationRoleUsesKey"]
     assert replication["Principal"] == {"AWS": root}
     assert replication["Condition"]["ArnEquals"]["aws:PrincipalArn"].endswith(
         f":role/{replication_role_name(settings)}"
     )
     assert replication["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{reg}.amazonaws.com"
-    assert len(statements) == 5
+    assert len(statements) == 7
 
 
 # -- DynamoDB -----------------------------------------------------------------------------------------------------
@@ -172,11 +182,10 @@ def test_primary_payments_table(target) -> None:
     assert table["billing_mode"] == "PAY_PER_REQUEST"
     assert table["hash_key"] == "payment_id"
     assert "range_key" not in table
-    assert sorted(a["name"] for a in table["attribute"]) == ["created_at", "customer_id", "payment_id", "status"]
+    assert sorted(a["name"] for a in table["attribute"]) == ["created_at", "customer_id", "payment_id"]
     assert {a["type"] for a in table["attribute"]} == {"S"}
     assert table["global_secondary_index"] == [
         {"name": "customer-index", "hash_key": "customer_id", "range_key": "created_at", "projection_type": "ALL"},
-        {"name": "status-index", "hash_key": "status", "range_key": "created_at", "projection_type": "ALL"},
     ]
     assert table["stream_enabled"] is True
     assert table["stream_view_type"] == "NEW_AND_OLD_IMAGES"
@@ -254,12 +263,12 @@ def test_audit_bucket_versioned_kms_encrypted_private(target, stack: str) -> Non
 
 
 @pytest.mark.parametrize("stack", DATA_STACKS)
-def test_audit_bucket_lifecycle_glacier_after_30_days_and_noncurrent_expiry(target, stack: str) -> None:
+def test_audit_bucket_lifecycle_expires_noncurrent_versions_without_archiving(target, stack: str) -> None:
     synth, settings = target
     rid, _ = audit_bucket(synth, settings, stack)
     (rule,) = attached(synth, stack, "aws_s3_bucket_lifecycle_configuration", rid)["rule"]
     assert rule["status"] == "Enabled"
-    assert rule["transition"] == [{"days": 30, "storage_class": "GLACIER"}]
+    assert "transition" not in rule  # ~1 KB records: below the 128 KB S3 transitions at all
     assert rule["noncurrent_version_expiration"] == [
         {"noncurrent_days": settings.data.noncurrent_version_expiration_days}
     ]
@@ -356,6 +365,28 @@ def test_global_cluster_without_database_name(target) -> None:
     assert synth.resources("data-secondary", "aws_rds_global_cluster") == {}
 
 
+def assert_master_password_is_write_only(synth: Synth, stack: str, settings: Settings) -> None:
+    """The cluster and the secret get the ephemeral password only through write-only arguments, same version."""
+    cluster = synth.resource(stack, "aws_rds_cluster")
+    ephemeral = "ephemeral.aws_secretsmanager_random_password.aurora_master_password"
+    assert synth[stack]["ephemeral"]["aws_secretsmanager_random_password"]["aurora_master_password"] == {
+        "password_length": 32,
+        "exclude_punctuation": True,
+    }
+    assert cluster["master_password_wo"] == "${" + ephemeral + ".random_password}"
+    for absent in ("master_password", "manage_master_user_password", "master_user_secret_kms_key_id"):
+        assert absent not in cluster
+    secret = synth.resource(stack, "aws_secretsmanager_secret")
+    assert secret["name"] == naming(settings, stack).name("aurora-master")
+    assert secret["kms_key_id"] == KEY_REF
+    assert secret["recovery_window_in_days"] == (30 if settings.is_production else 0)
+    version = synth.resource(stack, "aws_secretsmanager_secret_version")
+    assert "secret_string" not in version
+    assert ephemeral in version["secret_string_wo"]
+    assert f'"username" = "{settings.data.database_master_username}"' in version["secret_string_wo"]
+    assert version["secret_string_wo_version"] == cluster["master_password_wo_version"] == 1
+
+
 def test_primary_cluster(target) -> None:
     synth, settings = target
     cluster = synth.resource("data-primary", "aws_rds_cluster")
@@ -369,9 +400,7 @@ def test_primary_cluster(target) -> None:
     assert cluster["backup_retention_period"] == 7
     assert cluster["database_name"] == settings.data.database_name
     assert cluster["master_username"] == settings.data.database_master_username
-    assert cluster["manage_master_user_password"] is True
-    assert cluster["master_user_secret_kms_key_id"] == KEY_REF
-    assert "master_password" not in cluster
+    assert_master_password_is_write_only(synth, "data-primary", settings)
     assert cluster["enabled_cloudwatch_logs_exports"] == ["postgresql"]
     assert cluster["vpc_security_group_ids"] == [
         "${data.terraform_remote_state.cross-stack-reference-input-network-primary.outputs."
@@ -422,14 +451,28 @@ def test_secondary_cluster_joins_the_global_cluster_on_aws(aws_dev: Synth, aws_p
         assert cluster["storage_encrypted"] is True
         for inherited in ("master_username", "manage_master_user_password", "database_name", "master_password"):
             assert inherited not in cluster
-        assert lifecycle(cluster)["ignore_changes"] == ["replication_source_identifier"]
+        assert lifecycle(cluster)["ignore_changes"] == list(GLOBAL_MEMBER_IGNORES)
+
+
+def test_secondary_keeps_a_copy_of_the_writer_secret_under_its_own_key_on_aws(aws_dev: Synth, aws_prod: Synth) -> None:
+    for synth, settings in ((aws_dev, AWS_DEV), (aws_prod, AWS_PROD)):
+        read = synth["data-secondary"]["ephemeral"]["aws_secretsmanager_secret_version"]["aurora_master_secret"]
+        assert read == {"provider": "aws.primary", "secret_id": naming(settings, "data-primary").name("aurora-master")}
+        secret = synth.resource("data-secondary", "aws_secretsmanager_secret")
+        assert secret["name"] == naming(settings, "data-secondary").name("aurora-master")
+        assert secret["kms_key_id"] == KEY_REF
+        version = synth.resource("data-secondary", "aws_secretsmanager_secret_version")
+        assert version["secret_string_wo"] == (
+            "${ephemeral.aws_secretsmanager_secret_version.aurora_master_secret.secret_string}"
+        )
+        assert version["secret_string_wo_version"] == 1
+        assert "secret_string" not in version
 
 
 def test_secondary_cluster_stands_alone_locally(local_dev: Synth) -> None:
     cluster = local_dev.resource("data-secondary", "aws_rds_cluster")
     assert "global_cluster_identifier" not in cluster
-    assert cluster["manage_master_user_password"] is True
-    assert cluster["master_user_secret_kms_key_id"] == KEY_REF
+    assert_master_password_is_write_only(local_dev, "data-secondary", LOCAL_DEV)
     assert "replication_source_identifier" not in lifecycle(cluster)["ignore_changes"]
     assert "aurora-global-cluster-members" in GAPS_BY_KEY
     # the primary (in the emulator's global-cluster region) still joins
