@@ -31,10 +31,6 @@ WITHOUT_SOURCE_ARN: dict[str, str] = {
         "AWS Backup documents aws:SourceArn (a vault) only for publishing to SNS, not for the role it is passed: "
         "https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-prevention.html"
     ),
-    "apigateway.amazonaws.com": (
-        "API Gateway documents no aws:SourceArn for its account-level CloudWatch role: "
-        "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html"
-    ),
 }
 
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.account import CALLER_ID
+
+CALLER_ACCOUNT = f"${{data.aws_caller_identity.{CALLER_ID}.account_id}}"  # shared.account.account_id
 REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 
@@ -61,6 +64,12 @@ class _Stack:
     def each(self, rtype: str) -> list[tuple[str, dict[str, Any]]]:
         return [(self.region_of(config), config) for config in self.resources.get(rtype, {}).values()]
 
+    def with_account(self, value: Any) -> Any:
+        """`value` with the stack's account lookup replaced by the one account its provider allows."""
+        if isinstance(value, str) and len(self.accounts) == 1:
+            return value.replace(CALLER_ACCOUNT, next(iter(self.accounts)))
+        return value
+
     def resolve(self, value: Any) -> str | None:
         """A literal, or the literal a `${type.name.attribute}` reference to a resource of this stack points at."""
         if isinstance(value, str) and (match := REFERENCE.match(value)):
@@ -95,7 +104,7 @@ def _zones_and_buckets(stack: _Stack, facts: Facts) -> None:
             elif isinstance(value, str):
                 facts.zone_references[region].add(value)
     for region, config in stack.each("aws_s3_bucket"):
-        if name := _literal(config.get("bucket")):
+        if name := _literal(stack.with_account(config.get("bucket"))):
             facts.buckets.add((region, name))
 
 

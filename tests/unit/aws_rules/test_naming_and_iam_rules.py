@@ -78,11 +78,11 @@ def test_replication_role_trusts_only_replication_from_the_source_bucket(aws: Sy
 
 
 def test_services_that_send_no_source_arn_are_not_refused_by_one(aws: Synth) -> None:
-    """A condition on a key the service does not send denies the AssumeRole: Lambda (execution role), AWS Backup
-    and API Gateway (CloudWatch role) document no aws:SourceArn for these roles (reasons in WITHOUT_SOURCE_ARN).
+    """A condition on a key the service does not send denies the AssumeRole: Lambda (execution role) and AWS
+    Backup document no aws:SourceArn for these roles (reasons in WITHOUT_SOURCE_ARN). (API Gateway's account-level
+    CloudWatch role is made once per account by `make bootstrap`, not by the stacks.)
     https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
-    https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-prevention.html
-    https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html"""
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-prevention.html"""
     for service in WITHOUT_SOURCE_ARN:
         trusts = service_trusts(aws, service)
         assert [name for name, st in trusts if source_arn(st) is not None] == [], service
