@@ -12,6 +12,7 @@ from ops.core.tool_env import QUIET
 from tests.support import Synth
 
 AWS_ACCOUNT = "111122223333"
+AWS_PROD_ALARM_EMAIL = "payments-oncall@example.com"
 
 
 def pytest_configure() -> None:
@@ -39,7 +40,12 @@ def aws_dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def aws_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _synth(
-        tmp_path_factory, "aws-prod", PAYMENTS_ENV="prod", PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT
+        tmp_path_factory,
+        "aws-prod",
+        PAYMENTS_ENV="prod",
+        PAYMENTS_TARGET="aws",
+        PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
+        PAYMENTS_COMPUTE_ALARM_EMAIL=AWS_PROD_ALARM_EMAIL,  # prod on aws must notify someone
     )
 
 

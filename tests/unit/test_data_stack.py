@@ -15,7 +15,7 @@ from ops.build.synth import synth_app
 from shared.local_target import GAPS_BY_KEY, clean_up_after_destroy
 from shared.naming import Naming
 from stacks.data.stack import GLOBAL_MEMBER_IGNORES, replication_role_name
-from tests.conftest import AWS_ACCOUNT
+from tests.conftest import AWS_ACCOUNT, AWS_PROD_ALARM_EMAIL
 from tests.support import Synth
 
 DATA_STACKS = ("data-primary", "data-secondary")
@@ -45,7 +45,12 @@ def settings_for(**overrides: str) -> Settings:
 
 LOCAL_DEV = settings_for()
 AWS_DEV = settings_for(PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT)
-AWS_PROD = settings_for(PAYMENTS_ENV="prod", PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT)
+AWS_PROD = settings_for(
+    PAYMENTS_ENV="prod",
+    PAYMENTS_TARGET="aws",
+    PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
+    PAYMENTS_COMPUTE_ALARM_EMAIL=AWS_PROD_ALARM_EMAIL,
+)
 
 
 @pytest.fixture(params=["local_dev", "aws_dev", "aws_prod"])
