@@ -8,7 +8,13 @@ from botocore.exceptions import ClientError
 
 from config.settings import Settings
 from ops.core.aws_clients import client
-from ops.core.aws_errors import AwsAccessError, missing_state_bucket, unreadable_state_bucket, wrong_account
+from ops.core.aws_errors import (
+    NOTHING_CHANGED,
+    AwsAccessError,
+    missing_state_bucket,
+    unreadable_state_bucket,
+    wrong_account,
+)
 
 # A check answers within seconds or says why not: an unreachable endpoint must not hold a command for minutes.
 CHECK_CONFIG = Config(connect_timeout=10, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"})
@@ -23,9 +29,17 @@ def caller_account(settings: Settings) -> str:
 
 def verify_access(settings: Settings, *, state_bucket: bool = True) -> None:
     """Credentials present and accepted, of the configured account, and (unless told otherwise) the state bucket
-    there. Nothing to check on the local target: `make local-up` starts and bootstraps the emulator."""
+    there. Nothing to check on the local target: `make local-up` starts and bootstraps the emulator.
+    It runs before a command changes anything, so its line also says that nothing was changed."""
     if settings.is_local:
         return
+    try:
+        _verify(settings, state_bucket=state_bucket)
+    except AwsAccessError as error:
+        raise AwsAccessError(f"{error}; {NOTHING_CHANGED}") from error
+
+
+def _verify(settings: Settings, *, state_bucket: bool) -> None:
     account = caller_account(settings)
     if settings.aws.account_id and account != settings.aws.account_id:
         raise AwsAccessError(wrong_account(settings, account))

@@ -24,7 +24,7 @@ from botocore.exceptions import (
 from config.settings import Settings
 from ops.core.errors import OpsError
 
-NOTHING_CHANGED = "nothing was changed"
+NOTHING_CHANGED = "nothing was changed"  # added by the check that runs before a command changes anything
 
 # Error codes of a request AWS refused because of the credentials themselves (expired, revoked, unknown, mistyped).
 REJECTED_CREDENTIALS = frozenset(
@@ -73,54 +73,48 @@ def _login(settings: Settings) -> str:
 
 
 def no_credentials(settings: Settings) -> str:
-    return (
-        f"no AWS credentials found for {_whose(settings)} ({_account(settings)}): {_login(settings)}; {NOTHING_CHANGED}"
-    )
+    return f"no AWS credentials found for {_whose(settings)} ({_account(settings)}): {_login(settings)}"
 
 
 def profile_not_found(settings: Settings) -> str:
     return (
         f"AWS profile {settings.aws.profile!r} (aws.profile) is not in your AWS config: create it with "
-        f"`aws configure sso --profile {settings.aws.profile}` or fix PAYMENTS_AWS_PROFILE; {NOTHING_CHANGED}"
+        f"`aws configure sso --profile {settings.aws.profile}` or fix PAYMENTS_AWS_PROFILE"
     )
 
 
 def credentials_rejected(settings: Settings, why: str) -> str:
     return (
         f"AWS rejected the credentials of {_whose(settings)} ({_account(settings)}) as expired or invalid ({why}): "
-        f"{_login(settings)} again; {NOTHING_CHANGED}"
+        f"{_login(settings)} again"
     )
 
 
 def unreachable(settings: Settings, endpoint: str) -> str:
     if settings.is_local:
-        return f"the emulator at {endpoint} is not reachable: start it with `make local-up`; {NOTHING_CHANGED}"
-    return (
-        f"cannot reach AWS at {endpoint}: check the network connection, proxy and any AWS_ENDPOINT_URL override; "
-        f"{NOTHING_CHANGED}"
-    )
+        return f"the emulator at {endpoint} is not reachable: start it with `make local-up`"
+    return f"cannot reach AWS at {endpoint}: check the network connection, proxy and any AWS_ENDPOINT_URL override"
 
 
 def wrong_account(settings: Settings, actual: str) -> str:
     return (
         f"the credentials of {_whose(settings)} belong to account {actual}, not aws.account_id "
         f"{settings.aws.account_id}: {_login(settings)} to account {settings.aws.account_id}, or fix "
-        f"PAYMENTS_AWS_ACCOUNT_ID if that account is the right one; {NOTHING_CHANGED}"
+        f"PAYMENTS_AWS_ACCOUNT_ID if that account is the right one"
     )
 
 
 def missing_state_bucket(settings: Settings) -> str:
     return (
         f"the state bucket {settings.state.bucket} does not exist in {_account(settings)} ({settings.state_region}): "
-        f"create it with `make bootstrap`, then re-run; {NOTHING_CHANGED}"
+        f"create it with `make bootstrap`, then re-run"
     )
 
 
 def unreadable_state_bucket(settings: Settings, account: str) -> str:
     return (
         f"the state bucket {settings.state.bucket} is not readable by {_whose(settings)} in account {account} (403): "
-        f"it belongs to another account (choose another state.bucket) or the credentials lack s3:ListBucket on it; "
-        f"{NOTHING_CHANGED}"
+        f"it belongs to another account (choose another state.bucket) or the credentials lack s3:ListBucket on it"
     )
 
 

@@ -22,7 +22,8 @@ import pytest
 from config import load_settings
 from harness.platform import free_port
 from ops.core.aws_access import verify_access
-from ops.core.aws_errors import REJECTED_CREDENTIALS, explain_response
+from ops.core.aws_clients import client
+from ops.core.aws_errors import REJECTED_CREDENTIALS, AwsAccessError, explain_response
 from ops.core.tool_env import clean_environ
 from ops.terraform.runner import StackTerraform, TerraformError
 from tests.support import ROOT
@@ -219,7 +220,7 @@ def test_terraform_without_credentials_gets_the_same_one_line(tmp_path: Path, mo
     message = terraform_init_error(tmp_path, monkeypatch)
     assert message == (
         "network-primary: terraform init failed: no AWS credentials found for the default credential chain "
-        f"(account {CONFIGURED}): {DEFAULT_LOGIN}; nothing was changed"
+        f"(account {CONFIGURED}): {DEFAULT_LOGIN}"
     )
 
 
@@ -231,5 +232,28 @@ def test_terraform_on_a_missing_state_bucket_points_to_make_bootstrap(
     )
     assert message == (
         f"network-primary: terraform init failed: the state bucket payments-dev-tfstate-{CONFIGURED} does not exist "
-        f"in account {CONFIGURED} (us-east-1): create it with `make bootstrap`, then re-run; nothing was changed"
+        f"in account {CONFIGURED} (us-east-1): create it with `make bootstrap`, then re-run"
+    )
+
+
+def test_every_client_of_the_factory_says_the_same_mid_command_without_claiming_nothing_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Later calls (a session that expires or a network that drops mid-deploy) get the same line; only the check
+    that runs first may say nothing was changed."""
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    for name, value in {**NO_AWS, **SOME_KEYS, "AWS_ENDPOINT_URL": endpoint}.items():
+        monkeypatch.setenv(name, value)
+    aws = load_settings(environ=aws_environ())
+    with pytest.raises(AwsAccessError) as raised:
+        client(aws, "dynamodb", "eu-west-1").list_tables()
+    assert str(raised.value) == (
+        f"cannot reach AWS at {endpoint}/: check the network connection, proxy and any AWS_ENDPOINT_URL override"
+    )
+    port = str(free_port())
+    local = load_settings(environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_LOCAL_PORT": port})
+    with pytest.raises(AwsAccessError) as raised:
+        client(local, "s3", "us-east-1").list_buckets()
+    assert (
+        str(raised.value) == f"the emulator at http://127.0.0.1:{port}/ is not reachable: start it with `make local-up`"
     )
