@@ -9,6 +9,7 @@ OPS := $(PY) -m ops
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraform.rc
 
 STACK ?=
+NAME ?=
 LOCK_ID ?=
 VERSION ?=
 FORCE ?=
@@ -17,7 +18,7 @@ CONFIRM ?=
 PYTEST_ARGS ?=
 
 .PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
-        destroy destroy-primary destroy-secondary outputs bootstrap preflight local-up local-down test test-fast test-unit \
+        destroy destroy-primary destroy-secondary outputs output bootstrap preflight local-up local-down test test-fast test-unit \
         test-integration lint typecheck format clean bench bench-load drift unlock state-restore security docs
 
 help: ## list the targets
@@ -101,8 +102,12 @@ state-restore: install ## list state versions (make state-restore STACK=x) or re
 drift: install ## refresh-only plans of every deployed stack, concurrently; exit 2 and a table on drift
 	@$(OPS) drift
 
-outputs: install ## write outputs/<env>.json from every deployed stack and print it
+outputs: install ## write outputs/<env>.json (mode 0600) from every deployed stack and print it; sensitive ones masked
 	@$(OPS) outputs
+
+output: install ## print one output's value, sensitive ones too: make output STACK=compute-primary NAME=api_key_value
+	@test -n "$(STACK)" -a -n "$(NAME)" || { echo "error: STACK and NAME are required, e.g. make output STACK=compute-primary NAME=api_key_value"; exit 2; }
+	@$(OPS) output $(STACK) $(NAME)
 
 local-up: install ## start the local emulator (moto) on 127.0.0.1 and bootstrap remote state
 	@$(OPS) local-up

@@ -61,6 +61,19 @@ def read_overrides(dotenv_path: Path | None, environ: Mapping[str, str]) -> dict
     return {k: v for k, v in merged.items() if k.startswith("PAYMENTS_")}
 
 
+def _chosen_dotenv(chosen: str) -> Path:
+    """The file PAYMENTS_DOTENV names; naming none is an error (only the default `.env` may be absent)."""
+    path = Path(chosen)
+    if not path.is_file():
+        raise ConfigError(
+            [
+                f"{DOTENV_SELECTOR}={chosen!r} names no file ({path.absolute()} does not exist or is not a file); "
+                f"fix the path, or set {DOTENV_SELECTOR}=none to read no .env file"
+            ]
+        )
+    return path
+
+
 def load_settings(
     environment: str | None = None,
     *,
@@ -71,7 +84,7 @@ def load_settings(
     source = os.environ if environ is None else environ
     chosen = source.get(DOTENV_SELECTOR)
     if chosen:
-        dotenv_path = None if chosen == "none" else Path(chosen)
+        dotenv_path = None if chosen == "none" else _chosen_dotenv(chosen)
     overrides = read_overrides(dotenv_path, source)
     env_name = environment or overrides.get(ENV_SELECTOR, "dev")
     known = available_environments()

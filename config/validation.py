@@ -114,6 +114,7 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
             f"compute.max_amount={compute['max_amount']!r} is above 1000000000; {_fix_hint('compute.max_amount', env)}"
         )
     errors += _check_data_locks(raw.get("data", {}), env, bad)
+    errors += _check_prod_notifies(raw, env, bad)
     errors += _check_tags(raw.get("tags", {}), env)
     errors += _check_aws_target(raw, env, bad)
     errors += _check_global_names(raw, env, bad)
@@ -189,6 +190,19 @@ def _check_data_locks(data: Mapping[str, Any], env: str, bad: set[str]) -> list[
             f"{data['backup_retention_days']}; {_fix_hint('data.backup_vault_lock_days', env)}"
         )
     return errors
+
+
+def _check_prod_notifies(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """Prod on real AWS needs someone to notify; dev, and prod rehearsed on the emulator, reach nobody real anyway."""
+    if raw.get("environment") != "prod" or raw.get("target") != "aws" or "compute.alarm_email" in bad:
+        return []
+    if str(raw.get("compute", {}).get("alarm_email", "")).strip():
+        return []
+    return [
+        "compute.alarm_email is empty, but prod on the aws target must notify someone: without it every alarm, "
+        "region-unhealthy included, notifies nobody; set PAYMENTS_COMPUTE_ALARM_EMAIL in .env or alarm_email "
+        f"under [compute] in config/environments/{env}.toml"
+    ]
 
 
 def _check_cidrs(network: Mapping[str, Any], env: str) -> list[str]:

@@ -65,6 +65,10 @@ class Platform:
         path = self.workdir / "outputs" / f"{self.settings.environment}.json"
         return json.loads(path.read_text()) if path.exists() else {}
 
+    def output(self, stack: str, name: str) -> str:
+        """One output's value as the user reveals it (`make output`): sensitive ones are masked in `outputs()`."""
+        return self.must("output", stack, name).strip()
+
     def region(self, role: str) -> str:
         return self.settings.regions.of(role)  # type: ignore[arg-type]
 

@@ -13,6 +13,7 @@ from tests.support import Synth
 
 AWS_ACCOUNT = "111122223333"
 OPERATOR_PROFILE = "payments-operator"
+AWS_PROD_ALARM_EMAIL = "payments-oncall@example.com"
 
 
 def pytest_configure() -> None:
@@ -46,6 +47,7 @@ def aws_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         PAYMENTS_TARGET="aws",
         PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
         PAYMENTS_AWS_PROFILE=OPERATOR_PROFILE,  # an operator's own profile, which must not reach the output
+        PAYMENTS_COMPUTE_ALARM_EMAIL=AWS_PROD_ALARM_EMAIL,  # prod on aws must notify someone
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import asdict
 
 from config import ConfigError, load_settings
@@ -196,8 +197,21 @@ def cmd_security(_: argparse.Namespace) -> int:
 def cmd_outputs(_: argparse.Namespace) -> int:
     settings = load_settings()
     engine.prepare(settings)
-    console.json(outputs.refresh_outputs(settings))
+    data = outputs.refresh_outputs(settings)
+    console.json(data)
     console.error(f"(written to {outputs.outputs_file(settings)})")
+    for line in outputs.sensitive_hints(data):
+        console.error(line)
+    return 0
+
+
+def cmd_output(args: argparse.Namespace) -> int:
+    console.json_mode = True  # progress to stderr: stdout carries the value alone
+    settings = load_settings()
+    stack = graph.require_stack(args.stack)
+    engine.prepare(settings, synthesize=False)
+    value = outputs.reveal(settings, stack, args.name)
+    console.value(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
     return 0
 
 
@@ -290,6 +304,16 @@ def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.A
     rb.set_defaults(func=cmd_rollback)
 
 
+def _add_output_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub.add_parser(
+        "outputs", help="write and print the outputs of every deployed stack (sensitive ones masked)"
+    ).set_defaults(func=cmd_outputs)
+    o = sub.add_parser("output", help="print one output's value from the state, sensitive ones too (stdout only)")
+    o.add_argument("stack")
+    o.add_argument("name")
+    o.set_defaults(func=cmd_output)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops", description="Operate the multi-region payments platform.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -347,7 +371,7 @@ def parser() -> argparse.ArgumentParser:
         sub.add_parser("drift", help="refresh-only plans of every deployed stack; exit 2 on drift")
     ).set_defaults(func=cmd_drift)
     sub.add_parser("security", help="checkov over every synthesized stack (aws target)").set_defaults(func=cmd_security)
-    sub.add_parser("outputs", help="write and print the outputs of every deployed stack").set_defaults(func=cmd_outputs)
+    _add_output_commands(sub)
     dc = sub.add_parser("docs", help="write the tables of README.md and docs/ that come from code")
     dc.add_argument("--check", action="store_true", help="change nothing; exit 1 when a document is stale")
     dc.set_defaults(func=cmd_docs)

@@ -45,6 +45,12 @@ class Console:
             sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
             sys.stdout.flush()
 
+    def value(self, text: str) -> None:
+        """One value the user asked for by name (`make output`): stdout, alone, so `$(make output ...)` captures it."""
+        with self._lock:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
     def lines(self) -> list[str]:
         """What a buffered console collected."""
         return self._buffer.getvalue().splitlines() if self._buffer is not None else []

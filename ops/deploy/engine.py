@@ -20,6 +20,7 @@ from ops.build import graph
 from ops.build.fingerprint import config_sha256
 from ops.build.synth import synth
 from ops.core import interrupt
+from ops.core.aws_access import verify_access
 from ops.core.clock import utc_now
 from ops.core.console import Console, console
 from ops.core.errors import RefusedError, UsageError
@@ -58,11 +59,14 @@ def parallelism() -> int:
 
 
 def prepare(settings: Settings, *, synthesize: bool = True) -> None:
-    """Start and bootstrap the emulator when the target is local; synthesize when sources changed."""
+    """Start and bootstrap the emulator when the target is local; on aws, check the credentials, the account and the
+    state bucket before anything else; synthesize when sources changed."""
     if settings.is_local:
         console.say(f"--> {emulator.up(settings.local)}")
         for line in bootstrap_state(settings):
             console.say(f"--> {line}")
+    else:
+        verify_access(settings)
     if synthesize:
         console.say("--> synthesizing" if synth(settings) else "--> synthesized output is current (no source change)")
 

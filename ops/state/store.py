@@ -47,14 +47,25 @@ def state_version(state: dict[str, Any] | None) -> StateVersion | None:
     return None if state is None else StateVersion(state["lineage"], int(state["serial"]))
 
 
+SENSITIVE = "<sensitive>"  # what the outputs file and `make outputs` show for an output Terraform marks sensitive
+
+
 def outputs(state: dict[str, Any] | None) -> dict[str, Any]:
+    """The stack's own outputs as the outputs file holds them: a sensitive one (Terraform's `sensitive` flag in the
+    state) only as SENSITIVE, so its value never reaches a file or a terminal by way of the outputs."""
     if state is None:
         return {}
     return {
-        name: item.get("value")
+        name: SENSITIVE if item.get("sensitive") else item.get("value")
         for name, item in state.get("outputs", {}).items()
         if not name.startswith("cross-stack-output-")
     }
+
+
+def output_value(state: dict[str, Any] | None, name: str) -> tuple[bool, Any] | None:
+    """(sensitive, value) of one output as the state holds it; None when the stack has no such output."""
+    item = (state or {}).get("outputs", {}).get(name)
+    return None if item is None else (bool(item.get("sensitive")), item.get("value"))
 
 
 def managed_resource_count(state: dict[str, Any] | None) -> int:

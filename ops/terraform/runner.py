@@ -12,6 +12,7 @@ from typing import Any
 
 from config.settings import Settings
 from ops.core import interrupt
+from ops.core.aws_errors import explain_terraform
 from ops.core.console import Console, console
 from ops.core.errors import NotDeployedError
 from ops.core.paths import stack_dir
@@ -22,9 +23,16 @@ INIT_STAMP = ".terraform/payments-init.sha256"
 
 
 class TerraformError(RuntimeError):
-    def __init__(self, stack: str, command: str, output: str) -> None:
+    """A failed Terraform command: its output's tail, or only `summary` when that says all (credentials, endpoint or
+    state bucket: `ops.core.aws_errors`)."""
+
+    def __init__(self, stack: str, command: str, output: str, summary: str | None = None) -> None:
         tail = "\n".join(output.strip().splitlines()[-25:])
-        super().__init__(f"{stack}: terraform {command} failed\n{tail}")
+        super().__init__(
+            f"{stack}: terraform {command} failed: {summary}"
+            if summary
+            else f"{stack}: terraform {command} failed\n{tail}"
+        )
         self.stack = stack
         self.output = output
 
@@ -76,6 +84,10 @@ class StackTerraform:
     def _run(self, *args: str, stream: Callable[[str], None] | None = None) -> tuple[int, str]:
         return run_terraform(self.dir, self.env, args, stream)
 
+    def _failed(self, command: str, output: str, detail: str | None = None) -> TerraformError:
+        summary = explain_terraform(output, self.settings)
+        return TerraformError(self.stack, command, detail or output, summary)
+
     def _config_fingerprint(self) -> str:
         config = json.loads((self.dir / "cdk.tf.json").read_text())
         relevant = {
@@ -92,7 +104,7 @@ class StackTerraform:
             return False
         code, output = self._run("init", "-input=false", "-no-color", "-reconfigure")
         if code != 0:
-            raise TerraformError(self.stack, "init", output)
+            raise self._failed("init", output)
         stamp.write_text(fingerprint)
         return True
 
@@ -153,7 +165,7 @@ class StackTerraform:
         code, output = self._run_locking("apply", attempt)
         if code != 0:
             detail = "\n".join(summary.diagnostics) or output
-            raise TerraformError(self.stack, "destroy" if destroy else "apply", detail)
+            raise self._failed("destroy" if destroy else "apply", output, detail)
         return summary
 
     def plan(self, *, stream: Callable[[str], None] | None = None, refresh_only: bool = False) -> tuple[int, str]:
@@ -164,5 +176,5 @@ class StackTerraform:
             args.append("-refresh-only")
         code, output = self._run_locking("plan", lambda: self._run(*args, stream=stream))
         if code not in (0, 2):
-            raise TerraformError(self.stack, "plan", output)
+            raise self._failed("plan", output)
         return code, output

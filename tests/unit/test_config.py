@@ -123,6 +123,11 @@ INVALID = [
     ({"PAYMENTS_DNS_ZONE_NAME": "not a domain"}, "dns.zone_name"),
     ({"PAYMENTS_DNS_EXISTING_ZONE_ID": "abc"}, "dns.existing_zone_id"),
     ({"PAYMENTS_NETWORK_AZ_COUNTS": "2"}, "PAYMENTS_NETWORK_AZ_COUNTS"),
+    (
+        {"PAYMENTS_ENV": "prod", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"},
+        "compute.alarm_email",
+    ),
+    ({"PAYMENTS_DOTENV": "/nonexistent/payments.env"}, "PAYMENTS_DOTENV"),
 ]
 
 
@@ -183,3 +188,32 @@ def test_a_configuration_whose_bucket_names_exceed_63_characters_is_refused(monk
     assert len(lines) == 1, lines
     assert lines[0].startswith("environment_suffix=")
     assert "64 characters, over S3's 63" in lines[0]
+
+
+def test_prod_on_aws_needs_someone_to_notify_and_says_how() -> None:
+    aws_prod = {"PAYMENTS_ENV": "prod", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"}
+    [line] = errors_for(**aws_prod)
+    assert line.startswith("compute.alarm_email is empty, but prod on the aws target must notify someone")
+    assert (
+        "set PAYMENTS_COMPUTE_ALARM_EMAIL in .env or alarm_email under [compute] in config/environments/prod.toml"
+        in line
+    )
+    [blank] = errors_for(**aws_prod, PAYMENTS_COMPUTE_ALARM_EMAIL=" ")  # not an address: the field's own check
+    assert blank.startswith("compute.alarm_email=' ' is invalid: use an e-mail address")
+    ok = settings_with(**aws_prod, PAYMENTS_COMPUTE_ALARM_EMAIL="oncall@example.com")
+    assert ok.compute.alarm_email == "oncall@example.com"
+    # dev, and prod rehearsed on the emulator, notify nobody real either way: no address needed there
+    assert settings_with(PAYMENTS_ENV="prod").compute.alarm_email == ""
+    assert settings_with(PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID="111122223333").compute.alarm_email == ""
+
+
+def test_a_dotenv_file_that_is_not_there_is_an_error_and_none_reads_none(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.env"
+    [line] = errors_for(PAYMENTS_DOTENV=str(missing))
+    assert line == (
+        f"PAYMENTS_DOTENV={str(missing)!r} names no file ({missing} does not exist or is not a file); "
+        "fix the path, or set PAYMENTS_DOTENV=none to read no .env file"
+    )
+    [line] = errors_for(PAYMENTS_DOTENV=str(tmp_path))  # a directory is no file either
+    assert line.startswith(f"PAYMENTS_DOTENV={str(tmp_path)!r} names no file")
+    assert settings_with(PAYMENTS_DOTENV="none").environment == "dev"
