@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.account import CALLER_ID
 
-CALLER_ACCOUNT = f"${{data.aws_caller_identity.{CALLER_ID}.account_id}}"  # shared.account.account_id
+CALLER_ACCOUNT = re.compile(r"\$\{data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id\}")  # shared.account
 REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 
@@ -67,7 +66,7 @@ class _Stack:
     def with_account(self, value: Any) -> Any:
         """`value` with the stack's account lookup replaced by the one account its provider allows."""
         if isinstance(value, str) and len(self.accounts) == 1:
-            return value.replace(CALLER_ACCOUNT, next(iter(self.accounts)))
+            return CALLER_ACCOUNT.sub(next(iter(self.accounts)), value)
         return value
 
     def resolve(self, value: Any) -> str | None:

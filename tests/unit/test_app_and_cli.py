@@ -96,3 +96,10 @@ def test_an_activated_shell_gets_the_terraform_config_and_the_quiet_tooling() ->
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(TF_CLI_CONFIG), *QUIET_TOOLING.values()]
     assert len(names) >= 4
+
+
+def test_the_ops_cli_never_loads_cdktf_or_jsii() -> None:
+    """Loading cdktf starts a Node.js runtime (~1 s, and its warnings): only synthesis, in its own process, may."""
+    probe = "import sys, ops.cli.main; print(sorted(m for m in sys.modules if m.split('.')[0] in {'cdktf', 'jsii'}))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
