@@ -117,7 +117,7 @@ local-down: install ## stop the local emulator started by local-up (all its stat
 
 # pytest exits 5 when it selected no test: a lane that runs nothing fails, unless PYTEST_ARGS narrowed it on purpose.
 define pytest_lane
-	@$(PY) -m pytest -m "$(2)" $(PYTEST_ARGS); code=$$?; \
+	@$(PY) -m pytest -m "$(2)" $(3) $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then $(if $(PYTEST_ARGS),echo "note: no $(1) test matches PYTEST_ARGS"; exit 0,\
 	echo "error: the $(1) lane selected no tests (pytest exit 5)"; exit 1); fi; \
 	exit $$code
@@ -131,7 +131,7 @@ test-unit: install ## unit tests and terraform validate (no emulator)
 	$(call pytest_lane,unit,not integration)
 
 test-integration: install ## integration tests only (deploys to a private emulator)
-	$(call pytest_lane,integration,integration)
+	$(call pytest_lane,integration,integration,--durations=20)
 
 .venv-security/.installed: requirements-security.txt
 	@test -x .venv-security/bin/python || $(PYTHON) -m venv .venv-security

@@ -125,10 +125,10 @@ def _summary(args: argparse.Namespace, results: list[engine.StackResult]) -> int
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     settings = load_settings()
+    engine.prepare(settings)
     if not settings.is_local and preflight.run(settings) != 0:
         console.error("deploy: stopped before any change, a preflight check failed (see the FAIL lines above)")
         return 1
-    engine.prepare(settings)
     stacks = graph.stacks_of(REGION_CHOICES[args.region])
     return _summary(args, engine.run_stacks(settings, stacks, force=args.force))
 

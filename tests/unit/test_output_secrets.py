@@ -20,6 +20,7 @@ from config.settings import Settings
 from ops.core.tool_env import clean_environ
 from ops.deploy import engine, outputs
 from ops.state import store
+from tests.support import Synth
 
 cli = importlib.import_module("ops.cli.main")  # the package exports main() under the same name
 SECRET = "s3cr3t-api-key-value"
@@ -44,8 +45,11 @@ def terraform_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.fixture
-def deployed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, terraform_state: dict[str, Any]) -> Settings:
+def deployed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, terraform_state: dict[str, Any], local_dev: Synth
+) -> Settings:
     monkeypatch.setenv("PAYMENTS_OUTPUTS_DIR", str(tmp_path / "outputs"))
+    monkeypatch.setenv("PAYMENTS_OUTDIR", str(local_dev.outdir))  # the stacks' graph, without the checkout's synth
     monkeypatch.setattr(store, "read_state", lambda _s, stack: terraform_state if stack == STACK else None)
     monkeypatch.setattr(engine, "prepare", lambda _settings, synthesize=True: None)
     settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
