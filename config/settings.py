@@ -176,6 +176,11 @@ class Settings:
         return self.environment == "prod"
 
     @property
+    def bootstrap_key_alias(self) -> str:
+        """The KMS key `make bootstrap` creates in each region: remote state, the lock table and RDSOSMetrics use it."""
+        return f"alias/{self.project}-{self.environment_suffix}-bootstrap"
+
+    @property
     def state_region(self) -> str:
         """Remote state lives beside the primary region, which never depends on the secondary."""
         return self.regions.primary

@@ -24,6 +24,7 @@ class _StateLocation(TypedDict):
     key: str
     region: str
     dynamodb_table: str
+    kms_key_id: str
 
 
 def state_backend(stack: TerraformStack, settings: Settings, stack_name: str) -> S3Backend:
@@ -32,6 +33,8 @@ def state_backend(stack: TerraformStack, settings: Settings, stack_name: str) ->
         key=state_key(settings, stack_name),
         region=settings.state_region,
         dynamodb_table=settings.state.lock_table,
+        # Without it `encrypt` asks S3 for its own key (SSE-S3) on every write, overriding the bucket's default.
+        kms_key_id=settings.bootstrap_key_alias,
     )
     if not settings.is_local:
         # No profile here: credentials come from the environment (ops exports AWS_PROFILE when configured),

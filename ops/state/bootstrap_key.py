@@ -23,10 +23,6 @@ class Caller:
     partition: str
 
 
-def alias_name(settings: Settings) -> str:
-    return f"alias/{settings.project}-{settings.environment_suffix}-bootstrap"
-
-
 def key_policy(caller: Caller, region: str) -> dict[str, Any]:
     """The account administers the key through IAM (the default key policy); CloudWatch Logs of this region may use
     it for the RDSOSMetrics log group only (the encryption-context condition of the CloudWatch Logs docs)."""
@@ -55,7 +51,7 @@ def key_policy(caller: Caller, region: str) -> dict[str, Any]:
 
 def ensure_key(settings: Settings, kms: Any, caller: Caller, region: str) -> tuple[str, list[str]]:
     """The key's ARN, and one line per change (created, rotation enabled, policy updated)."""
-    alias = alias_name(settings)
+    alias = settings.bootstrap_key_alias
     policy = key_policy(caller, region)
     changes: list[str] = []
     try:

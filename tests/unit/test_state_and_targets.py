@@ -48,6 +48,7 @@ def test_every_stack_has_its_own_encrypted_locked_state_key(local_dev: Synth, aw
             assert backend["encrypt"] is True
             assert backend["dynamodb_table"] == f"payments-{env}-tflock"
             assert backend["region"] == "us-east-1"
+            assert backend["kms_key_id"] == f"alias/payments-{env}-bootstrap"
             keys.add(backend["key"])
         assert len(keys) == len(STACKS)
 
