@@ -56,12 +56,13 @@ def run_checkov(stacks_dir: Path) -> list[dict[str, Any]]:
 
 def _skip_reason(stacks_dir: Path, stack: str, resource: str, check_id: str) -> str | None:
     config = json.loads((stacks_dir / stack / "cdk.tf.json").read_text())
-    resources = config.get("resource", {})
-    rtype, _, name = resource.removeprefix("resource.").partition(".")
+    kind = "data" if resource.startswith("data.") else "resource"  # a data source's finding is `data.<name>`
+    blocks = config.get(kind, {})
+    rtype, _, name = resource.removeprefix(f"{kind}.").partition(".")
     if name:
-        block = resources.get(rtype, {}).get(name, {})
-    else:  # checkov names some findings `resource.<name>`, without the type
-        block = next((items[rtype] for items in resources.values() if rtype in items), {})
+        block = blocks.get(rtype, {}).get(name, {})
+    else:  # checkov names some findings `<kind>.<name>`, without the type
+        block = next((items[rtype] for items in blocks.values() if rtype in items), {})
     reason: str | None = block.get("//", {}).get(SKIP_KEY, {}).get(check_id)
     return reason
 

@@ -222,6 +222,12 @@ class PlatformFunction(Construct):
         )
         skip(
             self.function,
+            "CKV_AWS_116",
+            "invoked synchronously only (API Gateway, the SQS event source): Lambda sends nothing to a dead-letter "
+            "queue then; failed retry messages go to the retry queue's redrive DLQ",
+        )
+        skip(
+            self.function,
             "CKV_AWS_272",
             "the code is archived by the synth from this repository and deployed only through it; no AWS Signer "
             "profile exists in this platform yet",

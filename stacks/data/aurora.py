@@ -238,6 +238,13 @@ class AuroraCluster(Construct):
             )
             for number in range(1, instance_count + 1)
         ]
+        for instance in self.instances:
+            skip(
+                instance,
+                "CKV_AWS_226",
+                "the engine version is pinned exactly and changed only through the config (module docstring); AWS "
+                "upgrading a member on its own would make every plan try a downgrade",
+            )
 
     def _monitoring_role(self, naming: Naming, account_id: str, partition: str) -> IamRole:
         """Enhanced Monitoring's role: what the AWS-managed monitoring policy grants, for this region's log group."""

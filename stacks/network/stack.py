@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
 from constructs import Construct
 
 from config.settings import Role, Settings
+from shared.checkov import skip
 from stacks.base import PlatformStack
 from stacks.network.flow_logs import EncryptedFlowLogs
 from stacks.network.peering import CrossRegionPeering, PeeringSide
@@ -28,6 +29,12 @@ def zone_ids(scope: Construct, settings: Settings, role: Role) -> list[str]:
         "zones",
         state="available",
         filter=[DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"])],
+    )
+    skip(
+        zones,
+        "CKV_AWS_394",
+        "subnets take the first network.az_count zones by position, which a zone AWS adds later does not move; "
+        "network.primary_az_ids / secondary_az_ids pin exact zones",
     )
     return [Token.as_string(Fn.element(zones.zone_ids, index)) for index in range(settings.network.az_count)]
 

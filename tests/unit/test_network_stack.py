@@ -176,3 +176,11 @@ def test_configured_zone_ids_are_used_as_given_and_nothing_is_looked_up() -> Non
     assert "aws_availability_zones" not in synth.get("data", {})
     zones = sorted({s["availability_zone_id"] for s in synth["resource"]["aws_subnet"].values()})
     assert zones == ["use1-az4", "use1-az6"]
+
+
+def test_the_zone_lookup_carries_its_checkov_exception_though_it_is_a_data_source(aws_dev: Synth) -> None:
+    """cdktf rewrites a data source's `//` block after its overrides; the exception must survive that."""
+    for stack in ("network-primary", "network-secondary"):
+        zones = aws_dev.data_sources(stack, "aws_availability_zones")["zones"]
+        assert zones["//"]["checkov_skip"]["CKV_AWS_394"].startswith("checkov:skip=CKV_AWS_394: subnets take")
+        assert zones["//"]["metadata"]["uniqueId"] == "zones"
