@@ -112,10 +112,11 @@ def test_a_stale_lock_is_reported_with_its_holder_and_released_on_request(
         TableName=settings.state.lock_table,
         Item={"LockID": {"S": f"{settings.state.bucket}/dev/{STACK}.tfstate"}, "Info": {"S": json.dumps(info)}},
     )
-    blocked = platform.ops("apply", STACK, "--force", timeout=600)
-    assert blocked.returncode == 1
-    assert f"make unlock STACK={STACK} LOCK_ID={lock_id}" in blocked.stdout
-    assert "state is locked by ci@crashed-runner" in blocked.stdout
+    blocked = start_ops(platform, "apply", STACK, "--force", PAYMENTS_STATE_LOCK_TIMEOUT_SECONDS="5")  # not 2 min
+    log = blocked.communicate(timeout=600)[0]
+    assert blocked.returncode == 1, log
+    assert f"make unlock STACK={STACK} LOCK_ID={lock_id}" in log
+    assert "state is locked by ci@crashed-runner" in log
 
     refused = platform.ops("unlock", STACK, lock_id)  # no terminal, no CONFIRM=yes
     assert refused.returncode == 1
