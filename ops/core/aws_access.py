@@ -3,6 +3,8 @@ bucket exists. Each failure is one `AwsAccessError` line naming the profile, acc
 
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -18,8 +20,22 @@ from ops.core.aws_errors import (
 
 # A check answers within seconds or says why not: an unreachable endpoint must not hold a command for minutes.
 CHECK_CONFIG = Config(connect_timeout=10, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"})
-_BUCKET_MISSING = frozenset({"404", "NoSuchBucket"})
-_BUCKET_FORBIDDEN = frozenset({"403", "AccessDenied"})
+BUCKET_MISSING = frozenset({"404", "NoSuchBucket"})
+BUCKET_FORBIDDEN = frozenset({"403", "AccessDenied"})
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def head_bucket(s3: Any, bucket: str, **kwargs: Any) -> ClientError | None:
+    """HeadBucket, asked in one place: None when the bucket is there and readable, else AWS's refusal (its
+    `error_code` in BUCKET_MISSING, BUCKET_FORBIDDEN or anything else) for the caller to judge."""
+    try:
+        s3.head_bucket(Bucket=bucket, **kwargs)
+    except ClientError as error:
+        return error
+    return None
 
 
 def caller_account(settings: Settings) -> str:
@@ -46,12 +62,11 @@ def _verify(settings: Settings, *, state_bucket: bool) -> None:
     if not state_bucket:
         return
     s3 = client(settings, "s3", settings.state_region, CHECK_CONFIG)
-    try:
-        s3.head_bucket(Bucket=settings.state.bucket, ExpectedBucketOwner=account)
-    except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", ""))
-        if code in _BUCKET_MISSING:
-            raise AwsAccessError(missing_state_bucket(settings)) from error
-        if code in _BUCKET_FORBIDDEN:
-            raise AwsAccessError(unreadable_state_bucket(settings, account)) from error
-        raise
+    error = head_bucket(s3, settings.state.bucket, ExpectedBucketOwner=account)
+    if error is None:
+        return
+    if error_code(error) in BUCKET_MISSING:
+        raise AwsAccessError(missing_state_bucket(settings)) from error
+    if error_code(error) in BUCKET_FORBIDDEN:
+        raise AwsAccessError(unreadable_state_bucket(settings, account)) from error
+    raise error

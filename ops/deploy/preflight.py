@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import Settings
 from ops.build.synth import synth
+from ops.core.aws_access import BUCKET_FORBIDDEN, BUCKET_MISSING, error_code, head_bucket
 from ops.core.aws_clients import client
 from ops.core.console import console
 from ops.core.endpoints import is_emulator
@@ -53,10 +54,6 @@ def skipped(check: str, gap: str) -> Result:
     return Result(check, None, f"not answered by the emulator (gap {gap})")
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def check_credentials(sts: Any, allowed: set[str], profile: str) -> Result:
     name = "credentials and account"
     who = f"profile {profile}" if profile else "the default credentials"
@@ -76,18 +73,16 @@ def check_credentials(sts: Any, allowed: set[str], profile: str) -> Result:
 
 
 def check_state_bucket(s3: Any, bucket: str) -> Result:
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError as error:
-        code = _error_code(error)
-        if code in {"404", "NoSuchBucket"}:
-            return fail("state bucket", f"{bucket} does not exist", BOOTSTRAP_FIX)
-        return fail(
-            "state bucket",
-            f"{bucket} is not readable with these credentials ({code})",
-            "grant s3:ListBucket on it, or, when another account owns the name, set state.bucket",
-        )
-    return ok("state bucket", f"{bucket} exists")
+    error = head_bucket(s3, bucket)
+    if error is None:
+        return ok("state bucket", f"{bucket} exists")
+    if error_code(error) in BUCKET_MISSING:
+        return fail("state bucket", f"{bucket} does not exist", BOOTSTRAP_FIX)
+    return fail(
+        "state bucket",
+        f"{bucket} is not readable with these credentials ({error_code(error)})",
+        "grant s3:ListBucket on it, or, when another account owns the name, set state.bucket",
+    )
 
 
 def check_lock_table(dynamodb: Any, table: str) -> Result:
@@ -170,16 +165,14 @@ def check_zones(ec2: Any, region: str, names: set[str], ids: set[str], reference
 
 def check_bucket_name(s3: Any, bucket: str) -> Result:
     name = f"bucket name {bucket}"
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError as error:
-        code = _error_code(error)
-        if code in {"404", "NoSuchBucket"}:
-            return ok(name, "free")
-        if code in {"403", "AccessDenied"}:
-            return fail(name, "taken by another account (403)", "choose another project or environment suffix")
-        raise
-    return ok(name, "already ours")
+    error = head_bucket(s3, bucket)
+    if error is None:
+        return ok(name, "already ours")
+    if error_code(error) in BUCKET_MISSING:
+        return ok(name, "free")
+    if error_code(error) in BUCKET_FORBIDDEN:
+        return fail(name, "taken by another account (403)", "choose another project or environment suffix")
+    raise error
 
 
 Check = tuple[str, Any, str | None, Callable[[], Result]]  # (name, client, emulator gap or None, the check)

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import Settings
+from ops.core.aws_access import BUCKET_MISSING, error_code, head_bucket
 from ops.core.aws_clients import client
 from ops.core.errors import RefusedError
 from ops.state import account_settings
@@ -79,7 +80,7 @@ def _current_or_none(call: Any, missing: str, **kwargs: Any) -> Any:
     try:
         return call(**kwargs)
     except ClientError as error:
-        if error.response["Error"]["Code"] == missing:
+        if error_code(error) == missing:
             return None
         raise
 
@@ -87,13 +88,12 @@ def _current_or_none(call: Any, missing: str, **kwargs: Any) -> Any:
 def ensure_state_bucket(settings: Settings, s3: Any, key_arn: str, partition: str) -> list[str]:
     bucket, region = settings.state.bucket, settings.state_region
     changes: list[str] = []
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in {"404", "NoSuchBucket"}:
+    error = head_bucket(s3, bucket)
+    if error is not None:
+        if error_code(error) not in BUCKET_MISSING:
             raise RefusedError(
                 f"bootstrap: state bucket {bucket} exists but is not readable with these credentials "
-                f"({error.response['Error']['Code']}): another account owns the name, or grant s3:ListBucket; "
+                f"({error_code(error)}): another account owns the name, or grant s3:ListBucket; "
                 "a free name: set state.bucket (PAYMENTS_STATE_BUCKET)"
             ) from error
         kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}

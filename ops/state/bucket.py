@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.exceptions import ClientError
 
 from config.settings import Settings
+from ops.core.aws_access import BUCKET_MISSING, error_code
 from ops.core.aws_clients import client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-NOT_FOUND = frozenset({"NoSuchKey", "NoSuchBucket", "404"})  # a missing bucket holds nothing either
+NOT_FOUND = BUCKET_MISSING | {"NoSuchKey"}  # a missing bucket holds nothing either
 
 
 def s3(settings: Settings) -> S3Client:
@@ -29,7 +30,7 @@ def get_bytes(settings: Settings, key: str, version_id: str | None = None) -> by
             return s3(settings).get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"].read()
         return s3(settings).get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in NOT_FOUND:
+        if error_code(error) in NOT_FOUND:
             return None
         raise
 
