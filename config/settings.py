@@ -85,6 +85,10 @@ class LocalTarget:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def postgres_port(self, role: Role) -> int:
+        """The local PostgreSQL instance standing in for `role`'s Aurora cluster: the ports after the emulator's."""
+        return self.port + 1 + ROLES.index(role)
+
 
 @dataclass(frozen=True)
 class AwsTarget:
