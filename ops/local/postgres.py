@@ -261,16 +261,19 @@ def _identifier(name: str) -> str:
     return str(pg8000.native.identifier(name))
 
 
-def ensure_database(instance: Instance, database: str) -> bool:
-    """Create `database` on the writer unless it exists (Aurora's cluster creates it from `database_name`)."""
+def ensure_database(instance: Instance, database: str, owner: str) -> bool:
+    """Create the master user and `database` owned by it on the writer, unless they exist: what an Aurora cluster
+    creates from `master_username` and `database_name` (the master user may create roles, not a superuser)."""
     if query(instance, "SELECT 1 FROM pg_database WHERE datname = :name", name=database):
         return False
     with connect(instance) as connection:
-        connection.run(f"CREATE DATABASE {_identifier(database)}")
+        if not connection.run("SELECT 1 FROM pg_roles WHERE rolname = :name", name=owner):
+            connection.run(f"CREATE ROLE {_identifier(owner)} LOGIN CREATEROLE")
+        connection.run(f"CREATE DATABASE {_identifier(database)} OWNER {_identifier(owner)}")
     return True
 
 
-def up(local: LocalTarget, database: str) -> list[str]:
+def up(local: LocalTarget, database: str, master_user: str) -> list[str]:
     """Start both instances (creating them on first use): the primary region's writer and its hot standby."""
     bindir()
     found = instances(local)
@@ -291,8 +294,8 @@ def up(local: LocalTarget, database: str) -> list[str]:
             f"local PostgreSQL: no writer among {', '.join(str(i.port) for i in found.values())}; "
             "run `make local-down` and `make local-up` to start afresh (the local data goes)"
         )
-    if ensure_database(found[current], database):
-        lines.append(f"postgres: created database {database} on the {current} region's instance")
+    if ensure_database(found[current], database, master_user):
+        lines.append(f"postgres: created database {database} (owner {master_user}) on the {current} region's instance")
     standby_role = other_role(current)
     standby = found[standby_role]
     if not existing[standby_role]:

@@ -8,7 +8,10 @@ from ops.local import emulator, postgres
 
 def up(settings: Settings) -> list[str]:
     """Start (or find running) the emulator and both PostgreSQL instances; one line per thing done or found."""
-    return [emulator.up(settings.local), *postgres.up(settings.local, settings.data.database_name)]
+    return [
+        emulator.up(settings.local),
+        *postgres.up(settings.local, settings.data.database_name, settings.data.database_master_username),
+    ]
 
 
 def down(settings: Settings) -> list[str]:

@@ -14,6 +14,7 @@ from ops.core.errors import ToolError
 from ops.local import postgres
 
 DATABASE = "payments"
+MASTER = "payments_admin"
 
 
 def _free_run_of_three() -> int:
@@ -39,14 +40,18 @@ def _count(instance: postgres.Instance) -> int:
 
 
 def test_up_starts_a_writer_and_a_streaming_hot_standby_and_is_idempotent(local: LocalTarget) -> None:
-    lines = postgres.up(local, DATABASE)
+    lines = postgres.up(local, DATABASE, MASTER)
     assert any("hot standby" in line for line in lines), lines
     found = postgres.instances(local)
     assert [found[role].port for role in ("primary", "secondary")] == [local.port + 1, local.port + 2]
     assert postgres.writer(local) == "primary"
     assert postgres.in_recovery(found["secondary"]) is True
+    owner = postgres.query(
+        found["primary"], "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :d", d=DATABASE
+    )
+    assert owner == [[MASTER]]
     ports = (local.port + 1, local.port + 2)
-    assert postgres.up(local, DATABASE) == [
+    assert postgres.up(local, DATABASE, MASTER) == [
         f"postgres: running (writer: primary region on 127.0.0.1:{ports[0]}, standby on 127.0.0.1:{ports[1]})"
     ]
 
@@ -62,7 +67,7 @@ def test_up_starts_a_writer_and_a_streaming_hot_standby_and_is_idempotent(local:
 
 
 def test_promote_and_rejoin_move_the_writer_and_back_keeping_every_row(local: LocalTarget) -> None:
-    postgres.up(local, DATABASE)
+    postgres.up(local, DATABASE, MASTER)
     found = postgres.instances(local)
     postgres.query(found["primary"], "CREATE TABLE t (x int)", database=DATABASE)
     postgres.wait_for_replay(found["secondary"], found["primary"])
@@ -78,11 +83,11 @@ def test_promote_and_rejoin_move_the_writer_and_back_keeping_every_row(local: Lo
     postgres.rejoin_as_standby(found["secondary"], found["primary"])
     assert postgres.writer(local) == "primary"
     assert postgres.in_recovery(found["secondary"]) is True
-    assert postgres.up(local, DATABASE)[0].startswith("postgres: running (writer: primary region")
+    assert postgres.up(local, DATABASE, MASTER)[0].startswith("postgres: running (writer: primary region")
 
 
 def test_down_stops_both_and_removes_their_data(local: LocalTarget) -> None:
-    postgres.up(local, DATABASE)
+    postgres.up(local, DATABASE, MASTER)
     assert postgres.down(local) == [f"postgres: both local instances stopped; {postgres.root_dir(local)} removed"]
     assert not postgres.root_dir(local).exists()
     assert postgres.writer(local) is None
@@ -94,7 +99,7 @@ def test_a_taken_port_is_one_line_naming_it_and_the_setting(local: LocalTarget) 
         squatter.bind(("127.0.0.1", local.port + 1))
         squatter.listen()
         with pytest.raises(ToolError, match=rf"port {local.port + 1} on 127.0.0.1 is taken .* local.port"):
-            postgres.up(local, DATABASE)
+            postgres.up(local, DATABASE, MASTER)
 
 
 def test_missing_binaries_say_how_to_install_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
