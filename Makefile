@@ -189,3 +189,15 @@ releases: install ## list a stack's recorded releases: make releases STACK=compu
 rollback: install ## re-apply a stack's previous release: make rollback STACK=compute-primary [RELEASE=n] [CONFIRM=yes]
 	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make rollback STACK=compute-primary"; exit 2; }
 	@$(OPS) rollback $(STACK) --release "$(RELEASE)" --confirm "$(CONFIRM)"
+
+# The ledger of record (Aurora PostgreSQL; two local PostgreSQL instances on the local target): ops/ledger/.
+.PHONY: db-migrate db-status reconcile
+
+db-migrate: install ## apply the ledger's SQL migrations on the writer (idempotent; `make deploy` runs them too)
+	@$(OPS) db-migrate
+
+db-status: install ## per region: which database is the writer, which the standby, replication lag, last migration
+	@$(OPS) db-status
+
+reconcile: install ## payments in DynamoDB == ledger == audit objects == events, per region; exit 2 and a table if not
+	@$(OPS) reconcile
