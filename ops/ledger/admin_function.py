@@ -9,23 +9,18 @@ ones; only the process differs.
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
-import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 from config.settings import Role, Settings
 from ops.core.aws_clients import client
 from ops.core.errors import NotDeployedError, OpsError
 from ops.deploy.outputs import outputs_with
-from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from ops.ledger import local_lambda
 from shared.stack_id import StackId
 
 OUTPUT = "ledger_admin_function_name"
-HANDLER_MODULE = "lambda_src.ledger.admin"
+HANDLER = "lambda_src.ledger.admin.handler"
 
 
 class LedgerAdminError(OpsError):
@@ -59,45 +54,10 @@ def invoke(settings: Settings, role: Role, action: str) -> dict[str, Any]:
 
 
 def _in_process(settings: Settings, name: str, region: str, action: str) -> dict[str, Any]:
-    configuration = client(settings, "lambda", region).get_function_configuration(FunctionName=name)
-    variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
-    environment = {
-        **variables,
-        "AWS_ENDPOINT_URL": settings.local.endpoint,
-        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-    }
-    with _environment(environment):
-        module = _handler_module()
-        module.reset_runtime()  # a new "container" per call: the environment may differ from the last one
-        try:
-            answer = module.handler({"action": action}, None)
-        except Exception as error:  # what Lambda would report as the function's error
-            raise LedgerAdminError(f"{name} ({region}) failed to {action}: {str(error).splitlines()[0]}") from error
+    try:
+        answer = local_lambda.run(settings, name, region, HANDLER, {"action": action})
+    except Exception as error:  # what Lambda would report as the function's error
+        raise LedgerAdminError(f"{name} ({region}) failed to {action}: {str(error).splitlines()[0]}") from error
     if not isinstance(answer, dict):
         raise LedgerAdminError(f"{name} ({region}) answered {action} with {type(answer).__name__}, not an object")
     return answer
-
-
-def _handler_module() -> Any:
-    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # lambda_src is archived as it is
-    try:
-        return importlib.import_module(HANDLER_MODULE)
-    finally:
-        sys.dont_write_bytecode = previous
-
-
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """`values` in os.environ (and no service-specific endpoint overrides) for the duration; restored after."""
-    saved = dict(os.environ)
-    try:
-        for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_") or k in ("AWS_PROFILE",)]:
-            del os.environ[key]
-        os.environ.update(values)
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
