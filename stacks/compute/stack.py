@@ -339,6 +339,9 @@ class ComputeStack(PlatformStack):
                     "retry-dlq": self.retry_dlq.name,
                     "events-dlq": self.events.dead_letter_queue.name,
                 },
+                cluster_identifier=self.data.cluster_identifier,
+                cpu_alarm_percent=self.settings.data.aurora_cpu_alarm_percent,
+                replication_lag_alarm_ms=self.settings.data.replication_lag_alarm_ms,
                 replica_cluster_identifier=self.data.cluster_identifier if self.role == "secondary" else None,
             ),
             # Gap "composite-alarm": the emulator cannot create composite alarms.
@@ -358,6 +361,7 @@ class ComputeStack(PlatformStack):
             api_stage=self.api.stage.stage_name,
             functions=self._function_names(),
             table_name=self.data.table_name,
+            cluster_identifier=self.data.cluster_identifier,
             queues={
                 "retry": self.retry_queue.name,
                 "payment-events": self.events.queue.name,
