@@ -48,69 +48,32 @@ class WorkloadSecurityGroups(Construct):
         users = ((self.lambda_sg, "the compute layer's functions"), (self.database_sg, "the data layer's Aurora"))
         for group, user in users:
             checkov.skip(group, "CKV2_AWS_5", f"attached by {user} in another stack (cross-stack reference)")
-        SecurityGroupRule(
-            self,
-            "lambda-https-egress",
-            type="egress",
-            description="AWS APIs (via NAT or gateway endpoints)",
-            security_group_id=self.lambda_sg.id,
-            protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            cidr_blocks=["0.0.0.0/0"],
-        )
-        SecurityGroupRule(
-            self,
-            "lambda-db-egress",
-            type="egress",
-            description="PostgreSQL to the database security group",
-            security_group_id=self.lambda_sg.id,
-            protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            source_security_group_id=self.database_sg.id,
-        )
-        SecurityGroupRule(
-            self,
-            "lambda-db-egress-peer",
-            type="egress",
-            description="PostgreSQL to the peer region's database subnets (the ledger writer may be there)",
-            security_group_id=self.lambda_sg.id,
-            protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            cidr_blocks=list(peer.isolated),
-        )
-        SecurityGroupRule(
-            self,
-            "db-from-lambda",
-            type="ingress",
-            description="PostgreSQL from the payment Lambda functions",
-            security_group_id=self.database_sg.id,
-            protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            source_security_group_id=self.lambda_sg.id,
-        )
-        SecurityGroupRule(
-            self,
-            "db-from-peer-lambda",
-            type="ingress",
-            description="PostgreSQL from the peer region's Lambda subnets (over the VPC peering)",
-            security_group_id=self.database_sg.id,
-            protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            cidr_blocks=list(peer.private),
-        )
-        SecurityGroupRule(
-            self,
-            "db-egress-vpc",
-            type="egress",
-            description="Replies and replication inside the VPC only",
-            security_group_id=self.database_sg.id,
-            protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            cidr_blocks=[vpc_cidr],
-        )
+        lambda_sg, database_sg = self.lambda_sg.id, self.database_sg.id
+        # (construct id, direction, group, port, description, peer: CIDR blocks or a security group id)
+        rules: tuple[tuple[str, str, str, int, str, list[str] | str], ...] = (
+            ("lambda-https-egress", "egress", lambda_sg, HTTPS_PORT, "AWS APIs (via NAT or gateway endpoints)",
+             ["0.0.0.0/0"]),
+            ("lambda-db-egress", "egress", lambda_sg, POSTGRES_PORT, "PostgreSQL to the database security group",
+             database_sg),
+            ("lambda-db-egress-peer", "egress", lambda_sg, POSTGRES_PORT,
+             "PostgreSQL to the peer region's database subnets (the ledger writer may be there)", list(peer.isolated)),
+            ("db-from-lambda", "ingress", database_sg, POSTGRES_PORT, "PostgreSQL from the payment Lambda functions",
+             lambda_sg),
+            ("db-from-peer-lambda", "ingress", database_sg, POSTGRES_PORT,
+             "PostgreSQL from the peer region's Lambda subnets (over the VPC peering)", list(peer.private)),
+            ("db-egress-vpc", "egress", database_sg, POSTGRES_PORT, "Replies and replication inside the VPC only",
+             [vpc_cidr]),
+        )  # fmt: skip
+        for rule_id, direction, group_id, port, description, other in rules:
+            SecurityGroupRule(
+                self,
+                rule_id,
+                type=direction,
+                description=description,
+                security_group_id=group_id,
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_blocks=other if isinstance(other, list) else None,
+                source_security_group_id=other if isinstance(other, str) else None,
+            )
