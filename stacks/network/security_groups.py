@@ -41,7 +41,9 @@ class WorkloadSecurityGroups(Construct):
             self,
             "database",
             name=naming.name("database"),
-            description="Aurora PostgreSQL: ingress only from the Lambda security group and the peer's functions",
+            # As first deployed, though the peer's Lambda subnets are admitted too (below): a new description
+            # would replace the group.
+            description="Aurora PostgreSQL: ingress only from the Lambda security group",
             vpc_id=vpc_id,
             tags={"Name": naming.name("database")},
         )
@@ -56,11 +58,11 @@ class WorkloadSecurityGroups(Construct):
             ("lambda-db-egress", "egress", lambda_sg, POSTGRES_PORT, "PostgreSQL to the database security group",
              database_sg),
             ("lambda-db-egress-peer", "egress", lambda_sg, POSTGRES_PORT,
-             "PostgreSQL to the peer region's database subnets (the ledger writer may be there)", list(peer.isolated)),
+             "PostgreSQL to the peer region database subnets (the ledger writer may be there)", list(peer.isolated)),
             ("db-from-lambda", "ingress", database_sg, POSTGRES_PORT, "PostgreSQL from the payment Lambda functions",
              lambda_sg),
             ("db-from-peer-lambda", "ingress", database_sg, POSTGRES_PORT,
-             "PostgreSQL from the peer region's Lambda subnets (over the VPC peering)", list(peer.private)),
+             "PostgreSQL from the peer region Lambda subnets (over the VPC peering)", list(peer.private)),
             ("db-egress-vpc", "egress", database_sg, POSTGRES_PORT, "Replies and replication inside the VPC only",
              [vpc_cidr]),
         )  # fmt: skip

@@ -119,6 +119,18 @@ def test_cross_region_postgres_rules_name_peer_cidrs_on_5432_only(aws: Synth) ->
     assert kinds == {(stack, kind) for stack in vpcs for kind in ("ingress", "egress")}
 
 
+# Allowed characters of a security group rule's description (EC2 IpRange / UserIdGroupPair).
+RULE_DESCRIPTION = re.compile(r"[0-9A-Za-z_ .:/()#,@\[\]+=&;{}!$*-]{0,255}")
+
+
+def test_security_group_rule_descriptions_use_only_the_characters_ec2_accepts(aws: Synth) -> None:
+    """A rule description is up to 255 characters of a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* (no
+    apostrophe): EC2 refuses any other, so the apply of the new cross-region rules would fail.
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html"""
+    for stack, name, rule in each(aws, "aws_security_group_rule", at_least=12):
+        assert RULE_DESCRIPTION.fullmatch(rule.get("description", "")), (stack, name, rule.get("description"))
+
+
 def test_replication_lag_alarm_watches_the_secondary_cluster_at_the_configured_threshold(aws: Synth) -> None:
     """AuroraGlobalDBReplicationLag (milliseconds) is published for the secondary cluster of a global database,
     by DBClusterIdentifier; seed 004 sets its alarm at 1,000 ms (data.replication_lag_alarm_ms).
