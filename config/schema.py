@@ -213,6 +213,8 @@ FIELDS: tuple[Field, ...] = (
     Field("data.aurora_instance_count", int, _int_range(1, 15)),
     Field("data.database_name", str, _pattern(r"[a-z][a-z0-9_]{0,62}", "a PostgreSQL identifier such as payments")),
     Field("data.database_master_username", str, _master_username),
+    Field("data.aurora_cpu_alarm_percent", int, _int_range(1, 100)),
+    Field("data.replication_lag_alarm_ms", int, _int_range(1, 600_000)),
     Field("compute.reserve_concurrency", bool, _ANY),
     Field("compute.lambda_p99_latency_ms", int, _int_range(1, 29_000)),
     Field("compute.log_retention_days", int, _log_retention),

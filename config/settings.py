@@ -116,6 +116,8 @@ class Data:
     aurora_instance_count: int
     database_name: str
     database_master_username: str
+    aurora_cpu_alarm_percent: int  # the CPU alarm of each region's Aurora writer/reader instances
+    replication_lag_alarm_ms: int  # the Aurora global replication lag alarm (seed 004: 1,000 ms)
 
 
 @dataclass(frozen=True)

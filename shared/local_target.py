@@ -16,11 +16,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from config.settings import Settings
+from config.settings import ROLES, Settings
 
 # The emulator accepts any credentials; these are never valid on AWS.
 FAKE_ACCESS_KEY = "test"
 FAKE_SECRET_KEY = "test"
+# The local PostgreSQL instances listen on loopback only (gap `rds-iam-auth`: they trust it).
+LOOPBACK = "127.0.0.1"
 
 # Provider endpoint names (canonical, as the hashicorp/aws 5.x provider spells them)
 # for every service the stacks use; tests check each resource type maps to one.
@@ -197,6 +199,25 @@ GAPS: tuple[Gap, ...] = (
         "locally `region-unhealthy` is a metric alarm on the API's 5xx rate under the same name (its state can be "
         "set like the composite's); the aws target gets the composite alarm, OR of the critical alarms",
     ),
+    # The ledger of record (Aurora PostgreSQL).
+    Gap(
+        "rds-engine",
+        "RDS control-plane resources exist but no database engine runs: nothing answers on a cluster endpoint",
+        "the project runs PostgreSQL 15 locally (ops/local/postgres.py): the primary region's instance on "
+        "local.port+1 and a streaming-replication hot standby for the secondary's on local.port+2; the functions' "
+        "LEDGER_WRITER_HOSTS names both and they write to the one not in recovery (`ledger_writer_hosts`)",
+    ),
+    Gap(
+        "rds-iam-auth",
+        "a local PostgreSQL cannot verify IAM database authentication tokens",
+        "the local instances trust loopback connections (`trust` authentication, loopback only); the functions "
+        "still create and send a token, and the aws target's grants and cluster setting are tested in unit tests",
+    ),
+    Gap(
+        "rds-tls",
+        "the local PostgreSQL instances speak no TLS",
+        "LEDGER_TLS=disable on the local target, verify-full on the aws target (`ledger_tls_mode`)",
+    ),
     # Account settings (`make bootstrap`) and account checks (`make preflight`).
     Gap(
         "backup-region-settings",
@@ -257,6 +278,24 @@ def reuses_backup_plan_names(settings: Settings) -> bool:
 def supports_tls_only_bucket_policy(settings: Settings) -> bool:
     """Gap `s3-tls-only-policy`."""
     return not is_local(settings)
+
+
+def ledger_writer_hosts(settings: Settings, global_writer_endpoint: str, port: int) -> str:
+    """`LEDGER_WRITER_HOSTS`: the `host:port` candidates for the ledger's writer, in order.
+
+    On AWS, the global database's writer endpoint: it follows the writer across switchover and failover, so
+    either region's functions reach it (the secondary's over the VPC peering). Gap `rds-engine`: locally, both
+    local PostgreSQL instances; the writer is whichever is not in recovery. `global_writer_endpoint` is never
+    read locally (the emulator's global cluster has no endpoint a client could reach).
+    """
+    if not is_local(settings):
+        return f"{global_writer_endpoint}:{port}"
+    return ",".join(f"{LOOPBACK}:{settings.local.postgres_port(role)}" for role in ROLES)
+
+
+def ledger_tls_mode(settings: Settings) -> str:
+    """`LEDGER_TLS`: the functions verify the server's certificate and name on AWS; gap `rds-tls` locally."""
+    return "disable" if is_local(settings) else "verify-full"
 
 
 @cache

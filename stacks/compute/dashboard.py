@@ -1,4 +1,4 @@
-"""One CloudWatch dashboard per region: the API, the functions, the table, the queues and the alarms."""
+"""One CloudWatch dashboard per region: the API, the functions, the table, the queues, Aurora and the alarms."""
 
 from __future__ import annotations
 
@@ -14,6 +14,17 @@ HEIGHT = 6
 # DynamoDB publishes ThrottledRequests per TableName *and* Operation (a series without the Operation stays
 # empty): one line for each operation the payment runtime calls.
 TABLE_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "Query")
+# The region's Aurora cluster. AuroraGlobalDBReplicationLag is published by whichever cluster is the global
+# database's secondary: the primary region's dashboard shows it after a failover or switchover.
+AURORA_PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("Aurora CPU (%)", ("CPUUtilization",), "Maximum"),
+    ("Aurora connections", ("DatabaseConnections",), "Maximum"),
+    (
+        "Aurora commit latency and global replication lag (ms)",
+        ("CommitLatency", "AuroraGlobalDBReplicationLag"),
+        "Maximum",
+    ),
+)
 
 
 class RegionDashboard(Construct):
@@ -30,6 +41,7 @@ class RegionDashboard(Construct):
         api_stage: str,
         functions: Mapping[str, str],
         table_name: str,
+        cluster_identifier: str,
         queues: Mapping[str, str],
         alarm_arns: Sequence[str],
     ) -> None:
@@ -85,6 +97,10 @@ class RegionDashboard(Construct):
                     for label, queue in queues.items()
                 ],
                 "Maximum",
+            ),
+            *(
+                (title, [["AWS/RDS", metric, "DBClusterIdentifier", cluster_identifier] for metric in metrics], stat)
+                for title, metrics, stat in AURORA_PANELS
             ),
         ]
         widgets: list[dict[str, Any]] = [

@@ -97,9 +97,9 @@ def _packaged_files(source_dir: Path) -> list[Path]:
 
 def package_files(function: str) -> list[Path]:
     """What the archive of `function` holds, relative to the repository root: the package's `__init__.py`,
-    `common/` and the function's own package, so Lambda imports `lambda_src.<function>.handler`."""
-    if not (LAMBDA_SRC / function / "handler.py").is_file():
-        raise ValueError(f"{LAMBDA_SRC / function} has no handler.py: not a Lambda package")
+    `common/` and the function's own package, so Lambda imports `lambda_src.<function>.<module>`."""
+    if not (LAMBDA_SRC / function / "__init__.py").is_file():
+        raise ValueError(f"{LAMBDA_SRC / function} has no __init__.py: not a Lambda package")
     files = [LAMBDA_SRC / "__init__.py"]
     for directory in (SHARED_PACKAGE, function):
         files += _packaged_files(LAMBDA_SRC / directory)
@@ -127,20 +127,22 @@ def _stage(function: str) -> tuple[Path, str]:
 
 @dataclass(frozen=True)
 class LambdaPackage:
-    """One function's archive (`asset`) and the dotted handler path of its entry points."""
+    """One function's archive (`asset`) and the dotted handler path of its entry points (in `module`)."""
 
     asset: TerraformAsset
     function: str
+    module: str = "handler"
 
     def handler(self, entry: str = "handler") -> str:
-        return f"{LAMBDA_SRC.name}.{self.function}.handler.{entry}"
+        return f"{LAMBDA_SRC.name}.{self.function}.{self.module}.{entry}"
 
 
-def lambda_package(scope: Construct, construct_id: str, *, function: str) -> LambdaPackage:
-    """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth."""
+def lambda_package(scope: Construct, construct_id: str, *, function: str, module: str = "handler") -> LambdaPackage:
+    """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth; the
+    entry points live in `lambda_src/<function>/<module>.py`."""
     staging, content_hash = _stage(function)
     asset = TerraformAsset(scope, construct_id, path=str(staging), type=AssetType.ARCHIVE, asset_hash=content_hash)
-    return LambdaPackage(asset, function)
+    return LambdaPackage(asset, function, module)
 
 
 class PlatformFunction(Construct):

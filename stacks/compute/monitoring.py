@@ -4,6 +4,14 @@ Every alarm notifies the topic when it fires and when it recovers. The critical 
 failing or slow, the payment function failing or throttled, the table throttled, the Aurora
 replica falling behind) are OR-ed into `region-unhealthy`: the one alarm the traffic rollout
 watches before it shifts more traffic to a region.
+
+The Aurora alarms, and which of them make the region unhealthy:
+- replication lag (the secondary's cluster, `data.replication_lag_alarm_ms`): critical. That cluster is the
+  failover target; while it lags, a failover loses the lagging ledger writes and its region's data is stale, so
+  the rollout must not move more traffic there.
+- CPU (the region's cluster, `data.aurora_cpu_alarm_percent`): notifies only. The ledger's writer serves both
+  regions' functions, so a busy writer is no reason to prefer the other region (its functions write to the same
+  writer); when it hurts payments, the API latency and 5xx alarms, which are critical, fire.
 """
 
 from __future__ import annotations
@@ -34,7 +42,6 @@ API_5XX_RATE = 0.05  # 5XXError's Average is the share of requests answered 5xx
 API_P99_LATENCY_MS = 2000
 TABLE_THROTTLED_REQUESTS_PER_MINUTE = 1
 EVENT_DELIVERY_FAILURES = 1  # any: each one is a payment.created event that reached no queue
-AURORA_REPLICATION_LAG_MS = 5000
 
 GREATER_OR_EQUAL = "GreaterThanOrEqualToThreshold"
 GREATER = "GreaterThanThreshold"
@@ -52,6 +59,9 @@ class Watched:
     event_bus_name: str
     event_rule_name: str  # the rule delivering payment.created to its queue
     dead_letter_queues: Mapping[str, str]  # label -> queue name
+    cluster_identifier: str  # the region's Aurora cluster
+    cpu_alarm_percent: int
+    replication_lag_alarm_ms: int
     replica_cluster_identifier: str | None = None  # the secondary's Aurora cluster
 
 
@@ -160,16 +170,27 @@ class RegionAlarms(Construct):
                 datapoints_to_alarm=1,
             )
 
+        self._metric_alarm(
+            "aurora-cpu",
+            description=f"Aurora cluster {watched.cluster_identifier}: an instance's CPU at or above "
+            f"{watched.cpu_alarm_percent}%",
+            namespace="AWS/RDS",
+            metric="CPUUtilization",
+            dimensions={"DBClusterIdentifier": watched.cluster_identifier},
+            statistic="Maximum",
+            threshold=watched.cpu_alarm_percent,
+            comparison=GREATER_OR_EQUAL,
+        )
         if watched.replica_cluster_identifier:
             self._metric_alarm(
                 "aurora-replication-lag",
                 description=f"Aurora global replication to {watched.replica_cluster_identifier} lags more than "
-                f"{AURORA_REPLICATION_LAG_MS} ms",
+                f"{watched.replication_lag_alarm_ms} ms",
                 namespace="AWS/RDS",
                 metric="AuroraGlobalDBReplicationLag",
                 dimensions={"DBClusterIdentifier": watched.replica_cluster_identifier},
                 statistic="Maximum",
-                threshold=AURORA_REPLICATION_LAG_MS,
+                threshold=watched.replication_lag_alarm_ms,
                 comparison=GREATER,
             )
             critical.append("aurora-replication-lag")

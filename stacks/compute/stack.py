@@ -2,8 +2,10 @@
 
 Three functions run the payment runtime of `lambda_src/`: `payment-processor` behind `POST /payments`,
 `GET /payments?customer_id=` and `GET /payments/{id}`, `health` behind `GET /health`, and `payment-retry`, which
-redrives failed audit/event steps from the retry queue. The stack also owns the region's event bus,
-its queues, alarms, dashboard and runtime parameters. Every grant between these parts is written
+redrives failed audit/event steps from the retry queue. `ledger-admin` (no route: operators invoke it) runs
+the ledger's migrations and reads its summaries as the database's master user. The payment functions write the
+ledger of record in Aurora PostgreSQL as `LEDGER_USER` with IAM database authentication. The stack also owns
+the region's event bus, its queues, alarms, dashboard and runtime parameters. Every grant between these parts is written
 here, where it can be read in one place.
 """
 
@@ -16,7 +18,8 @@ from constructs import Construct
 
 from config.settings import Role, Settings
 from shared import iam
-from shared.local_target import ignored_locally, is_local
+from shared.checkov import skip
+from shared.local_target import ignored_locally, is_local, ledger_tls_mode, ledger_writer_hosts
 from stacks.base import PlatformStack
 from stacks.compute.dashboard import RegionDashboard
 from stacks.compute.event_bus import PaymentEvents
@@ -25,8 +28,10 @@ from stacks.compute.monitoring import RegionAlarms, Watched
 from stacks.compute.payments_api import PaymentsApi, Route, UsageLimits
 from stacks.compute.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
 from stacks.compute.runtime_parameters import RuntimeParameters
+from stacks.data.ledger import LEDGER_WRITER_ROLE
 from stacks.data.payments_table import INDEXES
 from stacks.data.stack import DataStack
+from stacks.network.security_groups import POSTGRES_PORT
 from stacks.network.stack import NetworkStack
 
 STAGE_NAME = "v1"
@@ -38,6 +43,8 @@ RETRY_MAX_RECEIVES = 5
 RETRY_BATCH_SIZE = 10
 # AWS asks for a visibility timeout of at least six times the consumer's timeout.
 RETRY_VISIBILITY_FACTOR = 6
+# ledger-admin runs the migrations and summaries an operator asks for: longer than an API call may take.
+LEDGER_ADMIN_TIMEOUT_SECONDS = 60
 # The table's index by customer (the data layer names it), read by GET /payments?customer_id=.
 [CUSTOMER_INDEX] = [name for name, (hash_key, _) in INDEXES.items() if hash_key == "customer_id"]
 
@@ -97,8 +104,10 @@ class ComputeStack(PlatformStack):
     def _functions(self) -> None:
         payments_code = lambda_package(self, "payment-processor-code", function="payment_processor")
         health_code = lambda_package(self, "health-code", function="health")
+        ledger_code = lambda_package(self, "ledger-code", function="ledger", module="admin")
         self._payment_runtime(payments_code)
         self._health_function(health_code)
+        self._ledger_admin_function(ledger_code)
 
     def _payment_runtime(self, code: LambdaPackage) -> None:
         """`payment-processor` behind the payment routes, and `payment-retry` draining the retry queue."""
@@ -121,6 +130,7 @@ class ComputeStack(PlatformStack):
                 iam.allow(["s3:PutObject"], [audit_objects], sid="WriteAuditRecords"),
                 iam.allow(["events:PutEvents"], [self.events.bus.arn], sid="PublishPaymentEvents"),
                 iam.allow(["sqs:SendMessage"], [self.retry_queue.arn], sid="QueueFailedSteps"),
+                self._ledger_connect(),
             ],
         )
         self.retry_function = self._function(
@@ -138,6 +148,7 @@ class ComputeStack(PlatformStack):
                     [self.retry_queue.arn],
                     sid="ConsumeRetryQueue",
                 ),
+                self._ledger_connect(),
             ],
         )
         LambdaEventSourceMapping(
@@ -168,6 +179,62 @@ class ComputeStack(PlatformStack):
             ],
         )
 
+    def _ledger_admin_function(self, code: LambdaPackage) -> None:
+        """Migrations and ledger summaries, as the master user (its secret holds `{"username", "password"}`)."""
+        data = self.data
+        self.ledger_admin_function = self._function(
+            "ledger-admin",
+            description="Ledger of record: applies the migrations and reads ledger summaries (invoked by operators)",
+            code=code,
+            environment={
+                **self._ledger_environment(),
+                "LEDGER_ADMIN_SECRET_ARN": data.database_secret_arn,
+                "REGION": self.region,
+                "LOG_LEVEL": LOG_LEVEL,
+            },
+            statements=[
+                iam.allow(["secretsmanager:GetSecretValue"], [data.database_secret_arn], sid="ReadMasterSecret"),
+                # kms:Decrypt on the region key (which encrypts the secret) comes with every function's role.
+                self._ledger_connect(),
+            ],
+            timeout_seconds=LEDGER_ADMIN_TIMEOUT_SECONDS,
+            # Reserved concurrency is sized for the API's burst (compute.reserved_concurrency); this function is
+            # behind no API and invoked by hand, so it reserves none of the account's pool.
+            reserves_concurrency=False,
+        )
+        skip(
+            self.ledger_admin_function.function,
+            "CKV_AWS_115",
+            "invoked by operators only (make db-migrate and the ledger summaries), never by traffic; migrations take "
+            "an advisory lock, so concurrent invocations cannot apply twice",
+        )
+
+    def _ledger_environment(self) -> dict[str, str]:
+        """How a function reaches the ledger's writer (the contract the ledger code reads)."""
+        return {
+            "LEDGER_WRITER_HOSTS": ledger_writer_hosts(self.settings, self.data.global_writer_endpoint, POSTGRES_PORT),
+            "LEDGER_DATABASE": self.settings.data.database_name,
+            "LEDGER_USER": LEDGER_WRITER_ROLE,
+            "LEDGER_TLS": ledger_tls_mode(self.settings),
+        }
+
+    def _ledger_connect(self) -> dict[str, Any]:
+        """`rds-db:connect` as `LEDGER_USER` on the Aurora clusters of both regions (the writer may be in either).
+
+        The resource is `dbuser:<cluster resource id>/<user>`; the cluster's resource id is written `*` because
+        compute-primary cannot reference data-secondary's cluster (deploy order: every primary stack first, and no
+        primary stack depends on a secondary one), and one rule for both regions keeps the grant symmetric. The
+        grant stays limited to this account, the two regions and the one database user.
+        """
+        return iam.allow(
+            ["rds-db:connect"],
+            [
+                f"arn:{self.partition}:rds-db:{region}:{self.account_id}:dbuser:*/{LEDGER_WRITER_ROLE}"
+                for region in (self.region, self.settings.regions.of(self.peer_role))
+            ],
+            sid="ConnectToLedgerAsWriter",
+        )
+
     def _runtime_environment(self) -> dict[str, str]:
         """What the payment runtime (`payment-processor` and `payment-retry`) reads at start."""
         compute = self.settings.compute
@@ -182,6 +249,7 @@ class ComputeStack(PlatformStack):
             "ALLOWED_CURRENCIES": ",".join(compute.allowed_currencies),
             "CUSTOMER_INDEX": CUSTOMER_INDEX,
             "LOG_LEVEL": LOG_LEVEL,
+            **self._ledger_environment(),
         }
 
     def _function(
@@ -193,7 +261,10 @@ class ComputeStack(PlatformStack):
         entry: str = "handler",
         environment: dict[str, str],
         statements: list[dict[str, Any]],
+        timeout_seconds: int | None = None,
+        reserves_concurrency: bool = True,
     ) -> PlatformFunction:
+        """A function in the private subnets; timeout and reserved concurrency from config unless given."""
         compute = self.settings.compute
         return PlatformFunction(
             self,
@@ -203,8 +274,8 @@ class ComputeStack(PlatformStack):
             package=code,
             entry=entry,
             memory_mb=compute.lambda_memory_mb,
-            timeout_seconds=compute.lambda_timeout_seconds,
-            reserved_concurrency=compute.reserved_concurrency,
+            timeout_seconds=timeout_seconds or compute.lambda_timeout_seconds,
+            reserved_concurrency=compute.reserved_concurrency if reserves_concurrency else None,
             environment=environment,
             kms_key_arn=self.data.key_arn,
             subnet_ids=self.network.private_subnet_ids,
@@ -268,6 +339,9 @@ class ComputeStack(PlatformStack):
                     "retry-dlq": self.retry_dlq.name,
                     "events-dlq": self.events.dead_letter_queue.name,
                 },
+                cluster_identifier=self.data.cluster_identifier,
+                cpu_alarm_percent=self.settings.data.aurora_cpu_alarm_percent,
+                replication_lag_alarm_ms=self.settings.data.replication_lag_alarm_ms,
                 replica_cluster_identifier=self.data.cluster_identifier if self.role == "secondary" else None,
             ),
             # Gap "composite-alarm": the emulator cannot create composite alarms.
@@ -287,6 +361,7 @@ class ComputeStack(PlatformStack):
             api_stage=self.api.stage.stage_name,
             functions=self._function_names(),
             table_name=self.data.table_name,
+            cluster_identifier=self.data.cluster_identifier,
             queues={
                 "retry": self.retry_queue.name,
                 "payment-events": self.events.queue.name,
@@ -332,6 +407,11 @@ class ComputeStack(PlatformStack):
             "health_function_name", self.health_function.function.function_name, description="Health check function"
         )
         self.export("retry_function_name", self.retry_function.function.function_name, description="Retry consumer")
+        self.export(
+            "ledger_admin_function_name",
+            self.ledger_admin_function.function.function_name,
+            description="Ledger migrations and summaries (invoked by operators)",
+        )
         self.export("event_bus_name", self.events.bus.name, description="Payment events bus")
         self.export("events_queue_url", self.events.queue.url, description="Queue receiving payment.created events")
         self.export(

@@ -58,7 +58,9 @@ class DataStack(PlatformStack):
     """Exposes `key_arn`, `key_id`, `table_name`, `table_arn`, `table_stream_arn` (primary), `audit_bucket_name`,
     `audit_bucket_arn`, `cluster_identifier`, `cluster_arn`, `cluster_endpoint` (writer in the primary, reader in
     the secondary), `global_cluster_identifier`, `database_secret_arn`, `backup_vault_name` and `backup_plan_id`;
-    each is also an output of the same name, beside `key_alias`."""
+    each is also an output of the same name, beside `key_alias`. And `global_writer_endpoint`, the global
+    database's writer endpoint (it follows the writer across switchover and failover; the secondary passes on the
+    primary's, so only secondary stacks reference primary ones): an attribute only, for the compute layer."""
 
     layer = "data"
 
@@ -83,6 +85,7 @@ class DataStack(PlatformStack):
         else:
             self._table_in_secondary(primary)
             self.global_cluster_identifier: str = primary.global_cluster_identifier
+            self.global_writer_endpoint: str = primary.global_writer_endpoint
             self._cluster(writer=False)
             self._replicate_audit_bucket(primary)
         self._backup()
@@ -176,6 +179,7 @@ class DataStack(PlatformStack):
             ),
         )
         self.global_cluster_identifier = self.global_database.global_cluster.id
+        self.global_writer_endpoint = self.global_database.global_cluster.endpoint
 
     def _cluster(self, *, writer: bool) -> None:
         data = self.settings.data

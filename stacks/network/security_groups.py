@@ -1,4 +1,11 @@
-"""Workload security groups: Lambda functions reach the database and AWS APIs; nothing reaches in from outside."""
+"""Workload security groups: Lambda functions reach the database and AWS APIs; nothing reaches in from outside.
+
+The ledger's writer may be the other region's cluster (reached over the VPC peering), so each region's functions
+may reach PostgreSQL in the peer's isolated (database) subnets, and each region's database admits PostgreSQL from
+the peer's private (Lambda) subnets. A security group of a peer VPC in another region cannot be referenced
+(https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html): those rules name the peer's
+subnet CIDR blocks, the narrowest ranges that hold the peer's functions and databases.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.security_group_rule import SecurityGroupRule
 from constructs import Construct
 
+from config.settings import SubnetLayout
 from shared import checkov
 from shared.naming import Naming
 
@@ -16,7 +24,10 @@ HTTPS_PORT = 443
 class WorkloadSecurityGroups(Construct):
     """Exposes `lambda_sg` and `database_sg`. No rule admits traffic from 0.0.0.0/0."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, naming: Naming, vpc_id: str, vpc_cidr: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, naming: Naming, vpc_id: str, vpc_cidr: str, peer: SubnetLayout
+    ) -> None:
+        """`peer`: the other region's subnets (its functions in `private`, its databases in `isolated`)."""
         super().__init__(scope, construct_id)
         self.lambda_sg = SecurityGroup(
             self,
@@ -30,6 +41,8 @@ class WorkloadSecurityGroups(Construct):
             self,
             "database",
             name=naming.name("database"),
+            # As first deployed, though the peer's Lambda subnets are admitted too (below): a new description
+            # would replace the group.
             description="Aurora PostgreSQL: ingress only from the Lambda security group",
             vpc_id=vpc_id,
             tags={"Name": naming.name("database")},
@@ -37,47 +50,32 @@ class WorkloadSecurityGroups(Construct):
         users = ((self.lambda_sg, "the compute layer's functions"), (self.database_sg, "the data layer's Aurora"))
         for group, user in users:
             checkov.skip(group, "CKV2_AWS_5", f"attached by {user} in another stack (cross-stack reference)")
-        SecurityGroupRule(
-            self,
-            "lambda-https-egress",
-            type="egress",
-            description="AWS APIs (via NAT or gateway endpoints)",
-            security_group_id=self.lambda_sg.id,
-            protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            cidr_blocks=["0.0.0.0/0"],
-        )
-        SecurityGroupRule(
-            self,
-            "lambda-db-egress",
-            type="egress",
-            description="PostgreSQL to the database security group",
-            security_group_id=self.lambda_sg.id,
-            protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            source_security_group_id=self.database_sg.id,
-        )
-        SecurityGroupRule(
-            self,
-            "db-from-lambda",
-            type="ingress",
-            description="PostgreSQL from the payment Lambda functions",
-            security_group_id=self.database_sg.id,
-            protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            source_security_group_id=self.lambda_sg.id,
-        )
-        SecurityGroupRule(
-            self,
-            "db-egress-vpc",
-            type="egress",
-            description="Replies and replication inside the VPC only",
-            security_group_id=self.database_sg.id,
-            protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            cidr_blocks=[vpc_cidr],
-        )
+        lambda_sg, database_sg = self.lambda_sg.id, self.database_sg.id
+        # (construct id, direction, group, port, description, peer: CIDR blocks or a security group id)
+        rules: tuple[tuple[str, str, str, int, str, list[str] | str], ...] = (
+            ("lambda-https-egress", "egress", lambda_sg, HTTPS_PORT, "AWS APIs (via NAT or gateway endpoints)",
+             ["0.0.0.0/0"]),
+            ("lambda-db-egress", "egress", lambda_sg, POSTGRES_PORT, "PostgreSQL to the database security group",
+             database_sg),
+            ("lambda-db-egress-peer", "egress", lambda_sg, POSTGRES_PORT,
+             "PostgreSQL to the peer region database subnets (the ledger writer may be there)", list(peer.isolated)),
+            ("db-from-lambda", "ingress", database_sg, POSTGRES_PORT, "PostgreSQL from the payment Lambda functions",
+             lambda_sg),
+            ("db-from-peer-lambda", "ingress", database_sg, POSTGRES_PORT,
+             "PostgreSQL from the peer region Lambda subnets (over the VPC peering)", list(peer.private)),
+            ("db-egress-vpc", "egress", database_sg, POSTGRES_PORT, "Replies and replication inside the VPC only",
+             [vpc_cidr]),
+        )  # fmt: skip
+        for rule_id, direction, group_id, port, description, other in rules:
+            SecurityGroupRule(
+                self,
+                rule_id,
+                type=direction,
+                description=description,
+                security_group_id=group_id,
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_blocks=other if isinstance(other, list) else None,
+                source_security_group_id=other if isinstance(other, str) else None,
+            )

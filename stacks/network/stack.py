@@ -83,7 +83,12 @@ class NetworkStack(PlatformStack):
 
     def _security_groups(self) -> None:
         self.security_groups = WorkloadSecurityGroups(
-            self, "security-groups", naming=self.naming, vpc_id=self.vpc_id, vpc_cidr=self.cidr
+            self,
+            "security-groups",
+            naming=self.naming,
+            vpc_id=self.vpc_id,
+            vpc_cidr=self.cidr,
+            peer=self.settings.network.subnets(self.peer_role),
         )
         self.lambda_sg_id = self.security_groups.lambda_sg.id
         self.database_sg_id = self.security_groups.database_sg.id

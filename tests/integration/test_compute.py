@@ -28,6 +28,10 @@ RUNTIME_ENV = {
     "ALLOWED_CURRENCIES",
     "CUSTOMER_INDEX",
     "LOG_LEVEL",
+    "LEDGER_WRITER_HOSTS",
+    "LEDGER_DATABASE",
+    "LEDGER_USER",
+    "LEDGER_TLS",
 }
 REQUIRED_DENIES = {
     "dynamodb:DeleteTable",
@@ -105,6 +109,16 @@ def test_function_environment_points_at_this_regions_resources(
     assert variables["ALLOWED_CURRENCIES"].split(",") == list(settings.allowed_currencies)
     table = platform.client("dynamodb", role).describe_table(TableName=data["table_name"])["Table"]
     assert variables["CUSTOMER_INDEX"] in {index["IndexName"] for index in table["GlobalSecondaryIndexes"]}
+    local = platform.settings.local
+    # Gaps `rds-engine` and `rds-tls`: both local PostgreSQL instances, the writer is the one not in recovery.
+    assert variables["LEDGER_WRITER_HOSTS"] == f"127.0.0.1:{local.port + 1},127.0.0.1:{local.port + 2}"
+    assert variables["LEDGER_TLS"] == "disable"
+    assert variables["LEDGER_DATABASE"] == platform.settings.data.database_name
+    admin = client.get_function_configuration(FunctionName=outputs["ledger_admin_function_name"])["Environment"][
+        "Variables"
+    ]
+    assert admin["LEDGER_ADMIN_SECRET_ARN"] == data["database_secret_arn"]
+    assert admin["LEDGER_USER"] == variables["LEDGER_USER"]
     health = client.get_function_configuration(FunctionName=outputs["health_function_name"])["Environment"]["Variables"]
     assert health["PAYMENTS_TABLE"] == data["table_name"]
     assert health["REGION"] == platform.region(role)

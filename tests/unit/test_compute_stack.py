@@ -14,6 +14,7 @@ import pytest
 from config.loader import load_settings
 from ops.build.synth import synth_app
 from stacks.compute.stack import CUSTOMER_INDEX
+from stacks.data.ledger import LEDGER_WRITER_ROLE
 from stacks.data.payments_table import INDEXES
 from tests.support import ROOT, Synth
 
@@ -24,6 +25,7 @@ FUNCTIONS = {
     "payment-retry": ("payment_processor", "lambda_src.payment_processor.handler.retry_handler"),
     "health": ("health", "lambda_src.health.handler.handler"),
 }
+LEDGER_ENV = {"LEDGER_WRITER_HOSTS", "LEDGER_DATABASE", "LEDGER_USER", "LEDGER_TLS"}
 RUNTIME_ENV = {
     "PAYMENTS_TABLE",
     "AUDIT_BUCKET",
@@ -35,6 +37,7 @@ RUNTIME_ENV = {
     "ALLOWED_CURRENCIES",
     "CUSTOMER_INDEX",
     "LOG_LEVEL",
+    *LEDGER_ENV,
 }
 REQUIRED_DENIES = {
     "dynamodb:DeleteTable",
@@ -60,6 +63,7 @@ OUTPUTS = {
     "payment_function_name",
     "health_function_name",
     "retry_function_name",
+    "ledger_admin_function_name",
     "event_bus_name",
     "events_queue_url",
     "events_dlq_url",
@@ -160,12 +164,12 @@ def alarm(synth: Synth, role: str, key: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("synth_name", SYNTHS)
 @pytest.mark.parametrize("role", ROLES)
-def test_three_functions_python_in_private_subnets_with_reserved_concurrency(
+def test_api_and_retry_functions_python_in_private_subnets_with_reserved_concurrency(
     request: pytest.FixtureRequest, synth_name: str, role: str
 ) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     env = "prod" if synth_name == "aws_prod" else "dev"
-    assert len(synth.resources(stack_of(role), "aws_lambda_function")) == 3
+    assert len(synth.resources(stack_of(role), "aws_lambda_function")) == len(FUNCTIONS) + 1  # and ledger-admin
     for name, (_, handler) in FUNCTIONS.items():
         fn = function(synth, role, name)
         assert fn["function_name"] == f"payments-{env}-{role}-{name}"
@@ -200,11 +204,73 @@ def test_function_environment_follows_the_runtime_contract(aws_dev: Synth, role:
         assert variables["AUDIT_RETRY_QUEUE_URL"] == ref(aws_dev, role, "aws_sqs_queue", "retry/queue", "url")
         assert variables["EVENT_BUS_NAME"] == ref(aws_dev, role, "aws_cloudwatch_event_bus", "events/bus", "name")
         assert is_remote(variables["AUDIT_BUCKET"], "data", role, "aws_s3_bucket", "bucket")
+        assert variables["LEDGER_USER"] == LEDGER_WRITER_ROLE
+        assert variables["LEDGER_DATABASE"] == "payments"
+        assert variables["LEDGER_TLS"] == "verify-full"
+        assert is_remote(
+            variables["LEDGER_WRITER_HOSTS"].removesuffix(":5432"),
+            "data",
+            "primary",
+            "aws_rds_global_cluster",
+            "endpoint",
+        ), "both regions write through the global writer endpoint, which only data-primary owns"
     health = function(aws_dev, role, "health")["environment"]["variables"]
     assert set(health) == {"PAYMENTS_TABLE", "AUDIT_BUCKET", "REGION", "LOG_LEVEL"}
     # The table has one name in both regions.
     tables = {function(aws_dev, r, "payment-processor")["environment"]["variables"]["PAYMENTS_TABLE"] for r in ROLES}
     assert len(tables) == 1
+
+
+def test_local_functions_name_both_local_postgresql_instances_without_tls(local_dev: Synth) -> None:
+    """Gaps `rds-engine` and `rds-tls`: the writer is whichever local instance is not in recovery."""
+    settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    hosts = ",".join(f"127.0.0.1:{settings.local.postgres_port(r)}" for r in ROLES)  # type: ignore[arg-type]
+    assert hosts == f"127.0.0.1:{settings.local.port + 1},127.0.0.1:{settings.local.port + 2}"
+    for role in ROLES:
+        for name in ("payment-processor", "payment-retry", "ledger-admin"):
+            variables = function(local_dev, role, name)["environment"]["variables"]
+            assert variables["LEDGER_WRITER_HOSTS"] == hosts
+            assert variables["LEDGER_TLS"] == "disable"
+            assert variables["LEDGER_USER"] == LEDGER_WRITER_ROLE
+        assert "aws_rds_global_cluster" not in json.dumps(local_dev[stack_of(role)]), "nothing reads it locally"
+
+
+@pytest.mark.parametrize("synth_name", SYNTHS)
+@pytest.mark.parametrize("role", ROLES)
+def test_ledger_admin_runs_migrations_as_the_master_user_behind_no_route(
+    request: pytest.FixtureRequest, synth_name: str, role: str
+) -> None:
+    synth: Synth = request.getfixturevalue(synth_name)
+    fn = function(synth, role, "ledger-admin")
+    assert fn["handler"] == "lambda_src.ledger.admin.handler"
+    assert fn["timeout"] == 60
+    assert "reserved_concurrent_executions" not in fn, "behind no API: nothing to size it for"
+    variables = fn["environment"]["variables"]
+    assert set(variables) == {*LEDGER_ENV, "LEDGER_ADMIN_SECRET_ARN", "REGION", "LOG_LEVEL"}
+    secret = variables["LEDGER_ADMIN_SECRET_ARN"]
+    assert is_remote(secret, "data", role, "aws_secretsmanager_secret", "arn"), "this region's master secret"
+    statements = statements_by_sid(role_policy(synth, role, "ledger-admin"))
+    assert statements["ReadMasterSecret"]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statements["ReadMasterSecret"]["Resource"] == [secret]
+    assert statements["UseRegionKey"]["Action"][0] == "kms:Decrypt"
+    assert key_arn(statements["UseRegionKey"]["Resource"][0], role), "the key the secret is encrypted with"
+    assert statements["ConnectToLedgerAsWriter"]["Action"] == ["rds-db:connect"]
+    fn_ref = ref(synth, role, "aws_lambda_function", "ledger-admin/function", "function_name")
+    assert synth.outputs(stack_of(role))["ledger_admin_function_name"]["value"] == fn_ref
+    integrations = synth.resources(stack_of(role), "aws_api_gateway_integration").values()
+    assert all("ledger-admin" not in json.dumps(i) for i in integrations)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_payment_functions_may_connect_as_the_ledger_user_in_both_regions(aws_dev: Synth, role: str) -> None:
+    for name in ("payment-processor", "payment-retry", "ledger-admin"):
+        grant = statements_by_sid(role_policy(aws_dev, role, name))["ConnectToLedgerAsWriter"]
+        assert grant["Resource"] == [
+            f"arn:${{data.aws_partition.partition.partition}}:rds-db:{region}:${{data.aws_caller_identity.caller.account_id}}"
+            f":dbuser:*/{LEDGER_WRITER_ROLE}"
+            for region in (REGIONS[role], REGIONS["secondary" if role == "primary" else "primary"])
+        ]
+    assert "ConnectToLedgerAsWriter" not in statements_by_sid(role_policy(aws_dev, role, "health"))
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -301,10 +367,11 @@ def test_one_role_per_function_with_inline_policy_only(aws_dev: Synth, role: str
         for r in aws_dev.resources(stack, "aws_iam_role").values()
         if "lambda.amazonaws.com" in r["assume_role_policy"]
     ]
-    assert sorted(r["name"] for r in lambda_roles) == sorted(f"payments-dev-{role}-{name}" for name in FUNCTIONS)
+    functions = [*FUNCTIONS, "ledger-admin"]
+    assert sorted(r["name"] for r in lambda_roles) == sorted(f"payments-dev-{role}-{name}" for name in functions)
     assert all("managed_policy_arns" not in r for r in aws_dev.resources(stack, "aws_iam_role").values())
     assert aws_dev.resources(stack, "aws_iam_role_policy_attachment") == {}
-    for name in FUNCTIONS:
+    for name in functions:
         fn = function(aws_dev, role, name)
         assert fn["role"] == ref(aws_dev, role, "aws_iam_role", f"{name}/role", "arn")
         policy = at(aws_dev, role, "aws_iam_role_policy", f"{name}/policy")
@@ -315,7 +382,7 @@ def test_one_role_per_function_with_inline_policy_only(aws_dev: Synth, role: str
 def test_every_function_role_denies_destructive_actions(request: pytest.FixtureRequest, synth_name: str) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     for role in ROLES:
-        for name in FUNCTIONS:
+        for name in [*FUNCTIONS, "ledger-admin"]:
             deny = statements_by_sid(role_policy(synth, role, name))["DenyDestructiveActions"]
             assert deny["Effect"] == "Deny"
             assert set(deny["Action"]) >= REQUIRED_DENIES
@@ -335,6 +402,7 @@ def test_payment_processor_grants_are_exact(aws_dev: Synth, role: str) -> None:
         "WriteAuditRecords",
         "PublishPaymentEvents",
         "QueueFailedSteps",
+        "ConnectToLedgerAsWriter",
         "DenyDestructiveActions",
     }
     assert s["PaymentItems"]["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
@@ -692,13 +760,30 @@ def test_alarms_on_functions_api_table_and_dead_letters_notify_the_encrypted_top
 
 def test_aurora_replica_lag_is_watched_in_the_secondary_only(aws_dev: Synth) -> None:
     names = [a["alarm_name"] for a in aws_dev.resources("compute-primary", "aws_cloudwatch_metric_alarm").values()]
-    assert not any("aurora" in n for n in names)
+    assert not any("aurora-replication" in n for n in names)
     lag = alarm(aws_dev, "secondary", "aurora-replication-lag")
     assert (lag["namespace"], lag["metric_name"]) == ("AWS/RDS", "AuroraGlobalDBReplicationLag")
     assert is_remote(
         lag["dimensions"]["DBClusterIdentifier"], "data", "secondary", "aws_rds_cluster", "cluster_identifier"
     )
-    assert lag["threshold"] == 5000
+    assert lag["threshold"] == 1000  # seed 004; data.replication_lag_alarm_ms
+
+
+def test_aurora_cpu_is_watched_in_both_regions_and_notifies_only(aws_dev: Synth) -> None:
+    for role in ROLES:
+        cpu = alarm(aws_dev, role, "aurora-cpu")
+        assert (cpu["namespace"], cpu["metric_name"], cpu["statistic"]) == ("AWS/RDS", "CPUUtilization", "Maximum")
+        assert is_remote(
+            cpu["dimensions"]["DBClusterIdentifier"], "data", role, "aws_rds_cluster", "cluster_identifier"
+        )
+        assert (cpu["threshold"], cpu["comparison_operator"]) == (80, "GreaterThanOrEqualToThreshold")
+        composite = at(aws_dev, role, "aws_cloudwatch_composite_alarm", "alarms/region-unhealthy")
+        assert "aurora-cpu" not in composite["alarm_rule"]
+
+
+def test_aurora_alarm_thresholds_come_from_config(tuned: Synth) -> None:
+    assert alarm(tuned, "secondary", "aurora-replication-lag")["threshold"] == 2500
+    assert {alarm(tuned, role, "aurora-cpu")["threshold"] for role in ROLES} == {65}
 
 
 @pytest.mark.parametrize("synth_name", ["aws_dev", "aws_prod"])
@@ -737,10 +822,14 @@ def test_no_email_subscription_unless_configured(local_dev: Synth) -> None:
 
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """dev with an alarm e-mail, and functions left unreserved."""
+    """dev with an alarm e-mail, functions left unreserved and its own Aurora alarm thresholds."""
     outdir = tmp_path_factory.mktemp("tuned") / "cdktf.out"
     result = synth_app(
-        outdir, PAYMENTS_COMPUTE_ALARM_EMAIL="oncall@example.com", PAYMENTS_COMPUTE_RESERVE_CONCURRENCY="false"
+        outdir,
+        PAYMENTS_COMPUTE_ALARM_EMAIL="oncall@example.com",
+        PAYMENTS_COMPUTE_RESERVE_CONCURRENCY="false",
+        PAYMENTS_DATA_REPLICATION_LAG_ALARM_MS="2500",
+        PAYMENTS_DATA_AURORA_CPU_ALARM_PERCENT="65",
     )
     assert result.returncode == 0, result.stderr
     return Synth(outdir)
@@ -787,7 +876,18 @@ def test_dashboard_shows_the_region_and_its_alarms(local_dev: Synth, role: str) 
     metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
     assert {w["properties"]["region"] for w in metric_widgets} == {REGIONS[role]}
     namespaces = {m[0] for w in metric_widgets for m in w["properties"]["metrics"]}
-    assert namespaces == {"AWS/ApiGateway", "AWS/Lambda", "AWS/DynamoDB", "AWS/SQS"}
+    assert namespaces == {"AWS/ApiGateway", "AWS/Lambda", "AWS/DynamoDB", "AWS/SQS", "AWS/RDS"}
+    aurora = [m for w in metric_widgets for m in w["properties"]["metrics"] if m[0] == "AWS/RDS"]
+    assert {m[1] for m in aurora} == {
+        "CPUUtilization",
+        "DatabaseConnections",
+        "CommitLatency",
+        "AuroraGlobalDBReplicationLag",
+    }
+    assert all(
+        m[2] == "DBClusterIdentifier" and is_remote(m[3], "data", role, "aws_rds_cluster", "cluster_identifier")
+        for m in aurora
+    ), "the region's own cluster (the lag metric appears on whichever cluster is the secondary)"
     [alarms] = [w for w in body["widgets"] if w["type"] == "alarm"]
     assert len(alarms["properties"]["alarms"]) == len(
         local_dev.resources(stack_of(role), "aws_cloudwatch_metric_alarm")

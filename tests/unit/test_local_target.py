@@ -7,7 +7,8 @@ import sys
 
 from moto.core.responses import BaseResponse
 
-from shared.local_target import GAPS
+from config.loader import load_settings
+from shared.local_target import GAPS, GAPS_BY_KEY, ledger_tls_mode, ledger_writer_hosts
 from tests.support import ROOT
 
 
@@ -25,3 +26,23 @@ def test_the_emulator_default_region_is_read_from_its_source_as_its_package_answ
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.split() == [BaseResponse.default_region, "False"]
+
+
+def test_the_ledger_writer_is_the_global_endpoint_on_aws_and_both_local_instances_locally() -> None:
+    local = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    aws = load_settings(
+        environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"}
+    )
+    writer = "payments.global-abc.global.rds.amazonaws.com"
+    assert ledger_writer_hosts(aws, writer, 5432) == f"{writer}:5432"
+    assert ledger_tls_mode(aws) == "verify-full"
+    port = local.local.port
+    assert ledger_writer_hosts(local, writer, 5432) == f"127.0.0.1:{port + 1},127.0.0.1:{port + 2}"
+    assert ledger_tls_mode(local) == "disable"
+
+
+def test_the_ledger_gaps_say_what_the_local_target_does_instead() -> None:
+    assert "PostgreSQL 15" in GAPS_BY_KEY["rds-engine"].local_handling
+    assert "LEDGER_WRITER_HOSTS" in GAPS_BY_KEY["rds-engine"].local_handling
+    assert "trust" in GAPS_BY_KEY["rds-iam-auth"].local_handling
+    assert "LEDGER_TLS=disable" in GAPS_BY_KEY["rds-tls"].local_handling

@@ -113,14 +113,28 @@ def test_no_security_group_admits_traffic_from_anywhere(local_dev: Synth, aws_pr
                 assert not config.get("ingress"), f"{stack}: inline ingress rules are not used"
 
 
-def test_database_accepts_postgres_only_from_the_lambda_group(local_dev: Synth) -> None:
-    rules = local_dev.resources("network-primary", "aws_security_group_rule")
-    ingress = [r for r in rules.values() if r["type"] == "ingress"]
-    assert len(ingress) == 1
-    rule = ingress[0]
-    assert (rule["from_port"], rule["to_port"], rule["protocol"]) == (5432, 5432, "tcp")
-    assert "security-groups_database" in rule["security_group_id"]
-    assert "security-groups_lambda" in rule["source_security_group_id"]
+def test_database_accepts_postgres_only_from_the_lambda_group_and_the_peers_lambda_subnets(local_dev: Synth) -> None:
+    settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    for role, peer in (("primary", "secondary"), ("secondary", "primary")):
+        rules = local_dev.resources(f"network-{role}", "aws_security_group_rule")
+        ingress = [r for r in rules.values() if r["type"] == "ingress"]
+        assert len(ingress) == 2
+        assert all((r["from_port"], r["to_port"], r["protocol"]) == (5432, 5432, "tcp") for r in ingress)
+        assert all("security-groups_database" in r["security_group_id"] for r in ingress)
+        [own] = [r for r in ingress if "source_security_group_id" in r]
+        assert "security-groups_lambda" in own["source_security_group_id"]
+        [from_peer] = [r for r in ingress if "cidr_blocks" in r]
+        assert from_peer["cidr_blocks"] == list(settings.network.subnets(peer).private)  # type: ignore[arg-type]
+
+
+def test_functions_may_reach_postgres_in_the_peers_database_subnets(local_dev: Synth) -> None:
+    settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    for role, peer in (("primary", "secondary"), ("secondary", "primary")):
+        rules = local_dev.resources(f"network-{role}", "aws_security_group_rule").values()
+        [to_peer] = [r for r in rules if r["type"] == "egress" and "peer" in r["description"]]
+        assert "security-groups_lambda" in to_peer["security_group_id"]
+        assert (to_peer["from_port"], to_peer["to_port"], to_peer["protocol"]) == (5432, 5432, "tcp")
+        assert to_peer["cidr_blocks"] == list(settings.network.subnets(peer).isolated)  # type: ignore[arg-type]
 
 
 def test_default_security_group_is_emptied(local_dev: Synth) -> None:

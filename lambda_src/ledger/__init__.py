@@ -1,0 +1,1 @@
+"""The ledger of record (Aurora PostgreSQL): its functions' package."""
