@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 from config.settings import ROLES, LocalTarget, Role, other_role
 from ops.core.errors import ToolError
 from ops.core.paths import LOCAL_DIR
+from shared.local_target import LOOPBACK as HOST  # the address the functions' LEDGER_WRITER_HOSTS name
 
 MAJOR_VERSION = 15
 DEFAULT_BINDIR = Path(f"/usr/lib/postgresql/{MAJOR_VERSION}/bin")
 SERVER_USER = "postgres"  # the superuser the instances are initialised with, and the OS user they run as (as root)
-HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 30
 INSTALL_HINT = (
     f"PostgreSQL {MAJOR_VERSION} is not installed (no {DEFAULT_BINDIR}/postgres): install it with "
