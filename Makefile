@@ -109,10 +109,10 @@ output: install ## print one output's value, sensitive ones too: make output STA
 	@test -n "$(STACK)" -a -n "$(NAME)" || { echo "error: STACK and NAME are required, e.g. make output STACK=compute-primary NAME=api_key_value"; exit 2; }
 	@$(OPS) output $(STACK) $(NAME)
 
-local-up: install ## start the local emulator (moto) on 127.0.0.1 and bootstrap remote state
+local-up: install ## start the local emulator (moto) and PostgreSQL (writer + hot standby) on 127.0.0.1; bootstrap remote state
 	@$(OPS) local-up
 
-local-down: install ## stop the local emulator started by local-up (all its state is lost)
+local-down: install ## stop the emulator and PostgreSQL started by local-up (all their data is lost)
 	@$(OPS) local-down
 
 # pytest exits 5 when it selected no test: a lane that runs nothing fails, unless PYTEST_ARGS narrowed it on purpose.

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from harness.platform import free_port
 from ops.build.synth import synth_app
+from ops.core.paths import LOCAL_DIR
 from ops.core.tool_env import QUIET
+from ops.local import postgres
 from tests.support import Synth
 
 AWS_ACCOUNT = "111122223333"
@@ -54,3 +59,31 @@ def aws_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.Instance]:
+    """A throwaway PostgreSQL 15 writer on a free loopback port (`host`, `port`, `user`: a trusted superuser).
+
+    Real PostgreSQL, started by the project's own code (ops/local/postgres.py) in a directory the server user can
+    reach (pytest's temporary directories are private to root); removed after the session.
+    """
+    directory = LOCAL_DIR / "postgres" / f"tests-{os.getpid()}"
+    instance = postgres.scratch(directory, free_port(), name="writer")
+    try:
+        yield instance
+    finally:
+        postgres.stop(instance, mode="immediate")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_standby(postgres_server: postgres.Instance) -> Iterator[postgres.Instance]:
+    """A streaming hot standby of `postgres_server` (in recovery: reads only)."""
+    instance = postgres.Instance("standby", free_port(), postgres_server.datadir.parent / "standby")
+    postgres.base_backup(instance, postgres_server)
+    postgres.start(instance)
+    try:
+        yield instance
+    finally:
+        postgres.stop(instance, mode="immediate")

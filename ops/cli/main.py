@@ -18,7 +18,7 @@ from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
 from ops.core.tool_env import shell_exports
 from ops.deploy import drift, engine, outputs, preflight, releases, rollback
-from ops.local import emulator
+from ops.local import target as local_target
 from ops.state import admin, traffic_split
 from ops.state.bootstrap import bootstrap_lines
 from ops.terraform.cli_config import write_cli_config
@@ -52,7 +52,8 @@ def cmd_check_config(_: argparse.Namespace) -> int:
 
 def cmd_local_up(_: argparse.Namespace) -> int:
     settings = load_settings()
-    console.say(emulator.up(settings.local))
+    for line in local_target.up(settings):
+        console.say(line)
     for line in bootstrap_lines(settings):
         console.say(line)
     return 0
@@ -72,7 +73,8 @@ def cmd_preflight(_: argparse.Namespace) -> int:
 
 
 def cmd_local_down(_: argparse.Namespace) -> int:
-    console.say(emulator.down(load_settings().local))
+    for line in local_target.down(load_settings()):
+        console.say(line)
     return 0
 
 
@@ -320,8 +322,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("tfconfig", help="write the project's Terraform CLI config").set_defaults(func=cmd_tfconfig)
     sub.add_parser("shell-env", help="print the exports an activated venv sources").set_defaults(func=cmd_shell_env)
     sub.add_parser("check-config", help="validate the configuration").set_defaults(func=cmd_check_config)
-    sub.add_parser("local-up", help="start and bootstrap the local emulator").set_defaults(func=cmd_local_up)
-    sub.add_parser("local-down", help="stop the local emulator").set_defaults(func=cmd_local_down)
+    sub.add_parser(
+        "local-up", help="start the emulator and the local PostgreSQL instances; bootstrap remote state"
+    ).set_defaults(func=cmd_local_up)
+    sub.add_parser(
+        "local-down", help="stop the emulator and the local PostgreSQL instances (their data goes)"
+    ).set_defaults(func=cmd_local_down)
     sub.add_parser(
         "bootstrap", help="create or converge the state bucket, lock table and per-account settings"
     ).set_defaults(func=cmd_bootstrap)

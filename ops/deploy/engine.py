@@ -28,7 +28,7 @@ from ops.core.paths import stack_dir
 from ops.core.revision import git_revision
 from ops.deploy import releases
 from ops.deploy.outputs import update_outputs
-from ops.local import emulator
+from ops.local import target as local_target
 from ops.state import store, traffic_split
 from ops.state.bootstrap import bootstrap_state
 from ops.terraform.runner import StackTerraform, TerraformError
@@ -62,7 +62,8 @@ def prepare(settings: Settings, *, synthesize: bool = True) -> None:
     """Start and bootstrap the emulator when the target is local; on aws, check the credentials, the account and the
     state bucket before anything else; synthesize when sources changed."""
     if settings.is_local:
-        console.say(f"--> {emulator.up(settings.local)}")
+        for line in local_target.up(settings):
+            console.say(f"--> {line}")
         for line in bootstrap_state(settings):
             console.say(f"--> {line}")
     else:
