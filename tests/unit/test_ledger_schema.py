@@ -124,11 +124,6 @@ def test_a_duplicate_payment_id_is_refused(ledger: LedgerDatabase) -> None:
     [
         pytest.param(("pay_1", "-10.00", "USD"), _balanced("-10.00"), id="negative-payment"),
         pytest.param(("pay_1", "0.00", "USD"), _balanced("0.00"), id="zero-payment"),
-        pytest.param(
-            ("pay_1", "0.00", "USD"),
-            (("a", "debit", "-5.00", "USD"), ("b", "debit", "5.00", "USD")),
-            id="negative-entry",
-        ),
     ],
 )
 def test_negative_amounts_are_refused(
