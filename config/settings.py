@@ -116,6 +116,9 @@ class Data:
     aurora_instance_count: int
     database_name: str
     database_master_username: str
+    # AWS's RDS CA bundle (a path, relative to the repository root), packaged into the ledger's archives; the
+    # functions verify the database's certificate against it. Empty: none (make preflight fails on aws).
+    rds_ca_bundle: str
 
 
 @dataclass(frozen=True)

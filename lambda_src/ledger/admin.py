@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import pg8000.native  # type: ignore[import-untyped]  # pg8000 ships no type information
+import pg8000.native
 
 from . import migrate as migrations
 from .config import ConfigError, load_settings

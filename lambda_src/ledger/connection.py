@@ -16,11 +16,11 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import pg8000.native  # type: ignore[import-untyped]  # pg8000 ships no type information
+import pg8000.native
 from botocore.config import Config
 
 from ..common.per_container import Clients, Once
-from .config import CA_BUNDLE, TLS_VERIFY_FULL, LedgerSettings, load_settings
+from .config import CA_BUNDLE, TLS_VERIFY_FULL, ConfigError, LedgerSettings, load_settings
 
 T = TypeVar("T")
 Connect = Callable[[str, int], pg8000.native.Connection]
@@ -78,6 +78,11 @@ def ssl_context(settings: LedgerSettings) -> ssl.SSLContext | None:
     """verify-full: RDS's CA bundle from the archive, hostname checked; disable (local target): none."""
     if settings.tls != TLS_VERIFY_FULL:
         return None
+    if not CA_BUNDLE.is_file():
+        raise ConfigError(
+            f"LEDGER_TLS={TLS_VERIFY_FULL} needs the RDS CA bundle at {CA_BUNDLE.name} in the archive: set "
+            "data.rds_ca_bundle and deploy again"
+        )
     context = ssl.create_default_context(cafile=str(CA_BUNDLE))
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED

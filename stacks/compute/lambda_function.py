@@ -44,6 +44,8 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from constructs import Construct
 
+from config.schema import RDS_CA_BUNDLE_URL
+from lambda_src.ledger.config import CA_BUNDLE
 from shared import iam
 from shared.checkov import skip
 from shared.service_role import ServiceRole
@@ -171,11 +173,22 @@ def _source_files(directories: Sequence[str]) -> dict[PurePosixPath, Path]:
     return {PurePosixPath(path.relative_to(LAMBDA_SRC.parent).as_posix()): path for path in files}
 
 
-def package_files(function: str) -> dict[PurePosixPath, Path]:
+def _ca_bundle_file(ca_bundle: str) -> dict[PurePosixPath, Path]:
+    """data.rds_ca_bundle at the path `ledger.connection` loads it from (nothing when it is empty)."""
+    if not ca_bundle:
+        return {}
+    source = LAMBDA_SRC.parent / ca_bundle  # relative to the repository root (an absolute path stays itself)
+    if not source.is_file():
+        raise ValueError(f"data.rds_ca_bundle: {source} is not a file; download it from {RDS_CA_BUNDLE_URL}")
+    return {PurePosixPath(CA_BUNDLE.relative_to(LAMBDA_SRC.parent).as_posix()): source}
+
+
+def package_files(function: str, ca_bundle: str = "") -> dict[PurePosixPath, Path]:
     """What the archive of `function` holds: its path in the archive -> the file it is copied from.
 
     `lambda_src/__init__.py`, `common/`, the packages the function uses and its own, in the repository's
-    layout (Lambda imports `lambda_src.<function>.handler`); with `ledger`, the driver's files at the root.
+    layout (Lambda imports `lambda_src.<function>.handler`); with `ledger`, the driver's files at the root
+    and the RDS CA bundle (`ca_bundle`, config data.rds_ca_bundle) where the ledger reads it.
     """
     if not (LAMBDA_SRC / function / "handler.py").is_file():
         raise ValueError(f"{LAMBDA_SRC / function} has no handler.py: not a Lambda package")
@@ -184,15 +197,16 @@ def package_files(function: str) -> dict[PurePosixPath, Path]:
     if LEDGER_PACKAGE in directories:
         for distribution in driver_distributions():
             files.update(_distribution_files(distribution))
+        files.update(_ca_bundle_file(ca_bundle))
     return dict(sorted(files.items()))
 
 
-def _stage(function: str) -> tuple[Path, str]:
+def _stage(function: str, ca_bundle: str) -> tuple[Path, str]:
     """Copy the archive's files into a scratch directory with fixed times; returns it and a content hash."""
     staging = Path(tempfile.mkdtemp(prefix=f"lambda-{function}-"))
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
     digest = hashlib.sha256()
-    for relative, source in package_files(function).items():
+    for relative, source in package_files(function, ca_bundle).items():
         target = staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         content = source.read_bytes()
@@ -217,9 +231,10 @@ class LambdaPackage:
         return f"{LAMBDA_SRC.name}.{self.function}.handler.{entry}"
 
 
-def lambda_package(scope: Construct, construct_id: str, *, function: str) -> LambdaPackage:
-    """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth."""
-    staging, content_hash = _stage(function)
+def lambda_package(scope: Construct, construct_id: str, *, function: str, ca_bundle: str = "") -> LambdaPackage:
+    """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth; with
+    `ledger`, also its driver and `ca_bundle` (config data.rds_ca_bundle; empty: none, as on the local target)."""
+    staging, content_hash = _stage(function, ca_bundle)
     asset = TerraformAsset(scope, construct_id, path=str(staging), type=AssetType.ARCHIVE, asset_hash=content_hash)
     return LambdaPackage(asset, function)
 

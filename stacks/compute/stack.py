@@ -95,7 +95,9 @@ class ComputeStack(PlatformStack):
     # -- functions --------------------------------------------------------------------------------------------
 
     def _functions(self) -> None:
-        payments_code = lambda_package(self, "payment-processor-code", function="payment_processor")
+        payments_code = lambda_package(
+            self, "payment-processor-code", function="payment_processor", ca_bundle=self.settings.data.rds_ca_bundle
+        )
         health_code = lambda_package(self, "health-code", function="health")
         self._payment_runtime(payments_code)
         self._health_function(health_code)

@@ -6,7 +6,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 
-import pg8000.native  # type: ignore[import-untyped]
+import pg8000.native
 import pytest
 
 from lambda_src.ledger import migrate

@@ -119,6 +119,7 @@ INVALID = [
     ({"PAYMENTS_DATA_DATABASE_MASTER_USERNAME": "pg_monitor"}, "data.database_master_username"),
     ({"PAYMENTS_DATA_DATABASE_MASTER_USERNAME": "public"}, "data.database_master_username"),
     ({"PAYMENTS_DATA_DATABASE_MASTER_USERNAME": "user"}, "data.database_master_username"),
+    ({"PAYMENTS_DATA_RDS_CA_BUNDLE": "global-bundle.txt"}, "data.rds_ca_bundle"),
     ({"PAYMENTS_DNS_PRIMARY_WEIGHT": "101"}, "dns.primary_weight"),
     ({"PAYMENTS_DNS_ZONE_NAME": "not a domain"}, "dns.zone_name"),
     ({"PAYMENTS_DNS_EXISTING_ZONE_ID": "abc"}, "dns.existing_zone_id"),
@@ -152,6 +153,13 @@ def test_engine_version_error_lists_the_accepted_versions() -> None:
 def test_memory_optimized_instance_classes_are_accepted(instance_class: str) -> None:
     assert (
         settings_with(PAYMENTS_DATA_AURORA_INSTANCE_CLASS=instance_class).data.aurora_instance_class == instance_class
+    )
+
+
+def test_the_rds_ca_bundle_is_empty_by_default_and_a_pem_path_when_set() -> None:
+    assert settings_with().data.rds_ca_bundle == ""
+    assert settings_with(PAYMENTS_DATA_RDS_CA_BUNDLE="certs/global-bundle.pem").data.rds_ca_bundle == (
+        "certs/global-bundle.pem"
     )
 
 

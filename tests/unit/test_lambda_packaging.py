@@ -10,13 +10,14 @@ import subprocess
 import sys
 import textwrap
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
+from lambda_src.ledger.config import CA_BUNDLE
 from stacks.compute import lambda_function
 from stacks.compute.lambda_function import driver_distributions, package_files
-from tests.support import Synth
+from tests.support import ROOT, Synth, write_ca_bundle
 
 # Imports every module the ledger needs at run time; prints where each module came from.
 IMPORT_CHECK = textwrap.dedent(
@@ -79,6 +80,19 @@ def test_ledger_archive_carries_the_driver_and_its_migrations(tmp_path: Path) ->
     assert (task / "lambda_src" / "ledger" / "migrations" / "0001_ledger.sql").is_file()
     assert not (task / "lambda_src" / "payment_processor").exists(), "only what ledger-admin runs"
     assert _imports_from(task, "lambda_src.ledger.handler", "lambda_src.ledger.migrate") == []
+
+
+def test_the_rds_ca_bundle_is_packaged_where_the_ledger_loads_it(tmp_path: Path) -> None:
+    bundle = write_ca_bundle(tmp_path / "global-bundle.pem")
+    files = package_files("payment_processor", ca_bundle=str(bundle))
+    assert files[PurePosixPath(CA_BUNDLE.relative_to(ROOT).as_posix())] == bundle
+    assert not [path for path in package_files("payment_processor") if path.name.endswith(".pem")], "none by default"
+    assert not [path for path in package_files("health", ca_bundle=str(bundle)) if path.name.endswith(".pem")]
+
+
+def test_a_missing_rds_ca_bundle_fails_the_synth_with_the_download_url(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"^data.rds_ca_bundle: .*absent.pem is not a file; download it from https://"):
+        package_files("ledger", ca_bundle=str(tmp_path / "absent.pem"))
 
 
 def test_the_driver_is_its_top_requirement_and_everything_that_requires() -> None:

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pg8000.native  # type: ignore[import-untyped]
+import pg8000.native
 import pytest
 
 from lambda_src.ledger import connection
 from lambda_src.ledger.config import ConfigError, LedgerSettings, load_settings
 from lambda_src.ledger.connection import WriterNotFound, find_writer, is_connection_lost, signing_region
 from ops.local import postgres
+from tests.support import write_ca_bundle
 
 DEAD = ("127.0.0.1", 1)  # nothing listens on port 1: connection refused
 
@@ -129,9 +130,7 @@ def test_the_token_is_a_fresh_presigned_connect_request(monkeypatch: pytest.Monk
 
 
 def test_verify_full_checks_the_certificate_and_the_host_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    bundle = tmp_path / "bundle.pem"
-    bundle.write_text(ssl.DER_cert_to_PEM_cert(_any_ca_certificate()))
-    monkeypatch.setattr(connection, "CA_BUNDLE", bundle)
+    monkeypatch.setattr(connection, "CA_BUNDLE", write_ca_bundle(tmp_path / "bundle.pem"))
     context = connection.ssl_context(LedgerSettings((), "d", "u", "verify-full", "us-east-1"))
     assert context is not None
     assert context.check_hostname is True
@@ -140,8 +139,10 @@ def test_verify_full_checks_the_certificate_and_the_host_name(monkeypatch: pytes
     assert connection.ssl_context(LedgerSettings((), "d", "u", "disable", "us-east-1")) is None
 
 
-def _any_ca_certificate() -> bytes:
-    certificates = ssl.create_default_context().get_ca_certs(binary_form=True)
-    if not certificates:
-        pytest.skip("this machine's trust store is empty: no certificate to build a bundle from")
-    return bytes(certificates[0])
+def test_verify_full_without_a_packaged_bundle_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(connection, "CA_BUNDLE", tmp_path / "absent.pem")
+    expected = r"needs the RDS CA bundle at absent\.pem in the archive: set data\.rds_ca_bundle"
+    with pytest.raises(ConfigError, match=expected):
+        connection.ssl_context(LedgerSettings((), "d", "u", "verify-full", "us-east-1"))

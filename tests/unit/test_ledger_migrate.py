@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pg8000.native  # type: ignore[import-untyped]
+import pg8000.native
 import pytest
 
 from lambda_src.ledger import migrate

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pg8000.native  # type: ignore[import-untyped]
+import pg8000.native
 import pytest
 
 from tests.unit.conftest import APP_ROLE, LedgerDatabase
