@@ -3,5 +3,5 @@
 Modules: ``migrations/`` (versioned SQL templates), ``migrate`` (applies them under an advisory lock),
 ``config`` (the environment contract), ``connection`` (writer discovery, IAM token, TLS, one connection
 per container), ``record`` (a payment and its balanced entries, idempotently), ``admin`` (migrate /
-summary / status, for the ``ledger-admin`` function and for ops in-process), ``handler`` (its entry point).
+summary / status, for ops in-process; ``admin.handler`` is the ``ledger-admin`` function's entry point).
 """

@@ -1,11 +1,14 @@
 """Ledger administration: apply migrations, summarize the ledger, report the server's state.
 
-The ``ledger-admin`` function (``handler``) connects as the master user (LEDGER_ADMIN_SECRET_ARN) to the
+The ``ledger-admin`` function (handler ``lambda_src.ledger.admin.handler``) takes ``{"action": "migrate"}``,
+``{"action": "summary", "after": <payment id>?, "limit": <n>?}`` or ``{"action": "status"}``; a bad event
+raises AdminError (the invocation's error). It connects as the master user (LEDGER_ADMIN_SECRET_ARN) to the
 writer found like the application's (``ledger.connection``). Underneath are functions of a
 ``pg8000.native`` connection that ops calls in-process against the local instances:
 
-    migrate(conn, writer_role)              -> {"applied": [...], "last_version": int | None}
-    summary(conn, after=None, limit=...)    -> counts, payment ids (a page), last migration, in_recovery
+    migrate(conn, writer_role)              -> {"applied": [versions applied now], "last": last version | None}
+    summary(conn, after=None, limit=...)    -> counts, payment ids (a page; truncated, next_after), last
+                                               migration, in_recovery
     status(conn)                            -> in_recovery, last migration, server version, database
 """
 
@@ -18,6 +21,7 @@ from typing import Any
 
 import pg8000.native
 
+from . import connection
 from . import migrate as migrations
 from .config import ConfigError, load_settings
 from .connection import client, connector, find_writer
@@ -48,16 +52,17 @@ def _in_recovery(conn: Any) -> bool:
 
 
 def migrate(conn: Any, writer_role: str) -> dict[str, Any]:
-    """Apply pending migrations (``ledger.migrate.apply``); what was applied now and the last version."""
+    """Apply pending migrations (``ledger.migrate.apply``): the versions applied now and the last applied one."""
     done = migrations.apply(conn, writer_role=writer_role)
     last = migrations.last_applied(conn)
-    return {"applied": [row.as_dict() for row in done], "last_version": last.version if last else None}
+    return {"applied": [row.version for row in done], "last": last.version if last else None}
 
 
 def summary(conn: Any, *, after: str | None = None, limit: int = PAYMENT_IDS_PAGE) -> dict[str, Any]:
     """Counts over the whole ledger, and one page of payment ids (sorted, those after ``after``).
 
-    ``next_after`` is the cursor of the next page, None on the last: page through for reconciliation.
+    ``truncated`` says more ids follow; ``next_after`` is then the cursor of the next page (None on the last):
+    page through for reconciliation.
     Before the first migration the counts are 0 and ``last_migration`` is None.
     """
     if not 1 <= limit <= PAYMENT_IDS_PAGE:
@@ -65,7 +70,7 @@ def summary(conn: Any, *, after: str | None = None, limit: int = PAYMENT_IDS_PAG
     result: dict[str, Any] = {"last_migration": _last_migration(conn), "in_recovery": _in_recovery(conn)}
     if conn.run("SELECT to_regclass('payments') IS NULL")[0][0]:
         return {**result, "payments": 0, "entries": 0, "unbalanced": 0, "duplicates": 0, "payment_ids": [],
-                "next_after": None}  # fmt: skip
+                "truncated": False, "next_after": None}  # fmt: skip
     payments, distinct = conn.run("SELECT count(*), count(DISTINCT payment_id) FROM payments")[0]
     ids = [
         row[0]
@@ -82,6 +87,7 @@ def summary(conn: Any, *, after: str | None = None, limit: int = PAYMENT_IDS_PAG
         "unbalanced": int(conn.run(UNBALANCED)[0][0]),
         "duplicates": int(payments) - int(distinct),  # 0 by construction: payment_id is the primary key
         "payment_ids": ids[:limit],
+        "truncated": len(ids) > limit,
         "next_after": ids[limit - 1] if len(ids) > limit else None,
     }
 
@@ -139,3 +145,13 @@ def handle(event: Any) -> dict[str, Any]:
         return status(conn)
     finally:
         conn.close()
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda entry point of ledger-admin (invoked directly by operators and ops, no route)."""
+    return handle(event)
+
+
+def reset_runtime() -> None:
+    """Forget settings and boto3 clients (the next invocation re-reads the environment)."""
+    connection.reset()

@@ -78,6 +78,11 @@ def available(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return [found[v] for v in sorted(found)]
 
 
+def versions(directory: Path = MIGRATIONS_DIR) -> list[int]:
+    """The migration versions this code has, in order (the last is the schema it expects)."""
+    return [migration.version for migration in available(directory)]
+
+
 def quote_identifier(name: str) -> str:
     """``name`` as a PostgreSQL quoted identifier (embedded quotes doubled)."""
     if not name or "\x00" in name or len(name.encode()) > _MAX_IDENTIFIER_BYTES:

@@ -187,11 +187,11 @@ def package_files(function: str, ca_bundle: str = "") -> dict[PurePosixPath, Pat
     """What the archive of `function` holds: its path in the archive -> the file it is copied from.
 
     `lambda_src/__init__.py`, `common/`, the packages the function uses and its own, in the repository's
-    layout (Lambda imports `lambda_src.<function>.handler`); with `ledger`, the driver's files at the root
+    layout (Lambda imports `lambda_src.<function>.<module>`); with `ledger`, the driver's files at the root
     and the RDS CA bundle (`ca_bundle`, config data.rds_ca_bundle) where the ledger reads it.
     """
-    if not (LAMBDA_SRC / function / "handler.py").is_file():
-        raise ValueError(f"{LAMBDA_SRC / function} has no handler.py: not a Lambda package")
+    if not (LAMBDA_SRC / function / "__init__.py").is_file():
+        raise ValueError(f"{LAMBDA_SRC / function} has no __init__.py: not a Lambda package")
     directories = [SHARED_PACKAGE, *USES_PACKAGES.get(function, ()), function]
     files = _source_files(directories)
     if LEDGER_PACKAGE in directories:
@@ -222,21 +222,25 @@ def _stage(function: str, ca_bundle: str) -> tuple[Path, str]:
 
 @dataclass(frozen=True)
 class LambdaPackage:
-    """One function's archive (`asset`) and the dotted handler path of its entry points."""
+    """One function's archive (`asset`) and the dotted handler path of its entry points (in `module`)."""
 
     asset: TerraformAsset
     function: str
+    module: str = "handler"
 
     def handler(self, entry: str = "handler") -> str:
-        return f"{LAMBDA_SRC.name}.{self.function}.handler.{entry}"
+        return f"{LAMBDA_SRC.name}.{self.function}.{self.module}.{entry}"
 
 
-def lambda_package(scope: Construct, construct_id: str, *, function: str, ca_bundle: str = "") -> LambdaPackage:
-    """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth; with
-    `ledger`, also its driver and `ca_bundle` (config data.rds_ca_bundle; empty: none, as on the local target)."""
+def lambda_package(
+    scope: Construct, construct_id: str, *, function: str, module: str = "handler", ca_bundle: str = ""
+) -> LambdaPackage:
+    """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth; the
+    entry points live in `lambda_src/<function>/<module>.py`. With `ledger`, also its driver and `ca_bundle`
+    (config data.rds_ca_bundle; empty: none, as on the local target)."""
     staging, content_hash = _stage(function, ca_bundle)
     asset = TerraformAsset(scope, construct_id, path=str(staging), type=AssetType.ARCHIVE, asset_hash=content_hash)
-    return LambdaPackage(asset, function)
+    return LambdaPackage(asset, function, module)
 
 
 class PlatformFunction(Construct):

@@ -79,7 +79,7 @@ def test_ledger_archive_carries_the_driver_and_its_migrations(tmp_path: Path) ->
         shutil.copyfile(source, task / relative)
     assert (task / "lambda_src" / "ledger" / "migrations" / "0001_ledger.sql").is_file()
     assert not (task / "lambda_src" / "payment_processor").exists(), "only what ledger-admin runs"
-    assert _imports_from(task, "lambda_src.ledger.handler", "lambda_src.ledger.migrate") == []
+    assert _imports_from(task, "lambda_src.ledger.admin", "lambda_src.ledger.migrate") == []
 
 
 def test_the_rds_ca_bundle_is_packaged_where_the_ledger_loads_it(tmp_path: Path) -> None:

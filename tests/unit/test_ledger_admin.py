@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from lambda_src.ledger import admin, record
+from lambda_src.ledger import admin, migrate, record
 from lambda_src.ledger.admin import AdminError
 from ops.local import postgres
 from tests.unit.conftest import APP_ROLE, LedgerDatabase
@@ -26,10 +27,8 @@ def _item(n: int) -> dict[str, Any]:
 
 def test_migrate_reports_what_it_applied_then_nothing(ledger_database: LedgerDatabase) -> None:
     conn = ledger_database.connect()
-    first = admin.migrate(conn, APP_ROLE)
-    assert [row["version"] for row in first["applied"]] == [1]
-    assert first["last_version"] == 1
-    assert admin.migrate(conn, APP_ROLE) == {"applied": [], "last_version": 1}
+    assert admin.migrate(conn, APP_ROLE) == {"applied": migrate.versions(), "last": migrate.versions()[-1]}
+    assert admin.migrate(conn, APP_ROLE) == {"applied": [], "last": migrate.versions()[-1]}
 
 
 def test_summary_before_any_migration_is_empty(ledger_database: LedgerDatabase) -> None:
@@ -41,6 +40,7 @@ def test_summary_before_any_migration_is_empty(ledger_database: LedgerDatabase) 
         "unbalanced": 0,
         "duplicates": 0,
         "payment_ids": [],
+        "truncated": False,
         "next_after": None,
     }
 
@@ -53,10 +53,13 @@ def test_summary_counts_and_pages_the_payment_ids(ledger: LedgerDatabase) -> Non
     first = admin.summary(conn, limit=2)
     assert (first["payments"], first["entries"], first["unbalanced"], first["duplicates"]) == (3, 6, 0, 0)
     assert first["payment_ids"] == [_item(1)["payment_id"], _item(2)["payment_id"]]
+    assert first["truncated"] is True
     assert first["next_after"] == _item(2)["payment_id"]
     assert first["last_migration"]["version"] == 1
+    assert json.loads(json.dumps(first)) == first, "a Lambda response: plain JSON"
     second = admin.summary(conn, after=first["next_after"], limit=2)
     assert second["payment_ids"] == [_item(3)["payment_id"]]
+    assert second["truncated"] is False
     assert second["next_after"] is None
 
 
@@ -102,5 +105,5 @@ def test_status_on_the_writer_and_on_the_standby(ledger: LedgerDatabase, postgre
 )
 def test_a_bad_event_is_a_clear_error_before_connecting(event: Any, message: str) -> None:
     with pytest.raises(AdminError) as refused:
-        admin.handle(event)
+        admin.handler(event, None)
     assert str(refused.value).startswith(message)
