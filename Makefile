@@ -17,7 +17,7 @@ FORCE_FLAG := $(if $(FORCE),--force,)
 CONFIRM ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
+.PHONY: help install postgres-binaries lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
         destroy destroy-primary destroy-secondary outputs output bootstrap preflight local-up local-down test test-fast test-unit \
         test-integration lint typecheck format clean bench bench-load drift unlock state-restore security docs
 
@@ -109,7 +109,19 @@ output: install ## print one output's value, sensitive ones too: make output STA
 	@test -n "$(STACK)" -a -n "$(NAME)" || { echo "error: STACK and NAME are required, e.g. make output STACK=compute-primary NAME=api_key_value"; exit 2; }
 	@$(OPS) output $(STACK) $(NAME)
 
-local-up: install ## start the local emulator (moto) and PostgreSQL (writer + hot standby) on 127.0.0.1; bootstrap remote state
+# The local target's databases are PostgreSQL 15 (ops/local/postgres.py). Missing binaries are installed from the
+# Debian package when this runs as root with apt-get; otherwise the command names the package and stops.
+postgres-binaries:
+	@$(PY) -c "from ops.local.postgres import bindir; bindir()" 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing postgresql-15 (the local target's stand-in for Aurora)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q postgresql-15 >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q postgresql-15 >/dev/null; }; \
+	  fi; \
+	  $(PY) -c "from ops.local.postgres import bindir; bindir()" 2>/dev/null || { \
+	    $(PY) -c "from ops.local.postgres import INSTALL_HINT; print('error: ' + INSTALL_HINT)"; exit 1; }; }
+
+local-up: install postgres-binaries ## start the local emulator (moto) and PostgreSQL (writer + hot standby) on 127.0.0.1; bootstrap remote state
 	@$(OPS) local-up
 
 local-down: install ## stop the emulator and PostgreSQL started by local-up (all their data is lost)
@@ -127,10 +139,10 @@ test: test-fast test-integration ## all tests: the fast lane, then the integrati
 
 test-fast: lint security test-unit ## fast lane: lint (incl. types), checkov, unit tests, terraform validate
 
-test-unit: install ## unit tests and terraform validate (no emulator)
+test-unit: install postgres-binaries ## unit tests and terraform validate (no emulator)
 	$(call pytest_lane,unit,not integration)
 
-test-integration: install ## integration tests only (deploys to a private emulator)
+test-integration: install postgres-binaries ## integration tests only (deploys to a private emulator)
 	$(call pytest_lane,integration,integration,--durations=20)
 
 .venv-security/.installed: requirements-security.txt
@@ -189,3 +201,15 @@ releases: install ## list a stack's recorded releases: make releases STACK=compu
 rollback: install ## re-apply a stack's previous release: make rollback STACK=compute-primary [RELEASE=n] [CONFIRM=yes]
 	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make rollback STACK=compute-primary"; exit 2; }
 	@$(OPS) rollback $(STACK) --release "$(RELEASE)" --confirm "$(CONFIRM)"
+
+# The ledger of record (Aurora PostgreSQL; two local PostgreSQL instances on the local target): ops/ledger/.
+.PHONY: db-migrate db-status reconcile
+
+db-migrate: install ## apply the ledger's SQL migrations on the writer (idempotent; `make deploy` runs them too)
+	@$(OPS) db-migrate
+
+db-status: install ## per region: which database is the writer, which the standby, replication lag, last migration
+	@$(OPS) db-status
+
+reconcile: install ## payments in DynamoDB == ledger == audit objects == events, per region; exit 2 and a table if not
+	@$(OPS) reconcile

@@ -7,6 +7,7 @@ new payments, retries of earlier Idempotency-Keys with the same body, and retrie
 body (conflicts). It prints throughput and latency percentiles, then checks what was written:
 
     payments in the table == distinct accepted keys, audit objects == payments, events == payments,
+    ledger payments on the writer == payments (two balanced entries each),
     each written once (no duplicates) and none missing (no loss); conflicts answered 409; no 5xx.
 
 Figures, not assertions: exit 1 only when a check of what was written fails.
@@ -40,9 +41,11 @@ import boto3
 from botocore.config import Config
 
 from config import load_settings
+from config.settings import LocalTarget, Settings
 from harness.api_events import api_event
 from harness.platform import Platform, free_port
 from ops.core.paths import ROOT, outputs_dir
+from ops.local import postgres
 
 LAYERS = ("network", "data", "compute")
 EVENT_WAIT_SECONDS = 60
@@ -125,21 +128,27 @@ class Region:
     key_arn: str
     bus: str
     retry_queue_url: str
+    payment_function: str
+    local: LocalTarget
+    database: str
 
     @classmethod
-    def from_outputs(cls, outputs: Mapping[str, Any], role: str, endpoint: str) -> Region:
+    def from_outputs(cls, outputs: Mapping[str, Any], role: str, settings: Settings) -> Region:
         try:
             data, compute = outputs[f"data-{role}"], outputs[f"compute-{role}"]
         except KeyError as missing:
             raise SystemExit(f"outputs have no {missing.args[0]}; deploy it first (make deploy-{role})") from None
         return cls(
-            endpoint,
+            settings.local.endpoint,
             compute["region"],
             data["table_name"],
             data["audit_bucket_name"],
             data["key_arn"],
             compute["event_bus_name"],
             compute["retry_queue_url"],
+            compute["payment_function_name"],
+            settings.local,
+            settings.data.database_name,
         )
 
     def client(self, service: str) -> Any:
@@ -168,7 +177,13 @@ class Region:
             "MAX_AMOUNT": "100000.00",
             "ALLOWED_CURRENCIES": "USD,EUR,GBP",
             "LOG_LEVEL": "WARNING",
+            **self.ledger_environment(),
         }
+
+    def ledger_environment(self) -> dict[str, str]:
+        """The deployed function's LEDGER_* variables: both local PostgreSQL instances (gap `rds-engine`)."""
+        configuration = self.client("lambda").get_function_configuration(FunctionName=self.payment_function)
+        return {k: v for k, v in configuration["Environment"]["Variables"].items() if k.startswith("LEDGER_")}
 
 
 @contextmanager
@@ -181,7 +196,8 @@ def private_deployment(role: str) -> Iterator[Region]:
             started = time.monotonic()
             platform.must("apply", *(f"{layer}-{role}" for layer in LAYERS))
             print(f"deployed {', '.join(LAYERS)} ({role}) in {time.monotonic() - started:.0f} s", flush=True)
-            yield Region.from_outputs(platform.outputs(), role, f"http://127.0.0.1:{platform.port}")
+            platform.must("db-migrate")  # what `make deploy` runs after the compute layer (apply does not)
+            yield Region.from_outputs(platform.outputs(), role, platform.settings)
         finally:
             platform.ops("local-down")
 
@@ -192,7 +208,7 @@ def reused_deployment(role: str) -> Iterator[Region]:
     outputs_file = outputs_dir() / f"{settings.environment}.json"
     if not settings.is_local or not outputs_file.exists():
         raise SystemExit(f"--reuse: no local deployment ({outputs_file}); run `make deploy-{role}` first")
-    yield Region.from_outputs(json.loads(outputs_file.read_text()), role, settings.local.endpoint)
+    yield Region.from_outputs(json.loads(outputs_file.read_text()), role, settings)
 
 
 def load_handler(region: Region) -> ModuleType:
@@ -275,6 +291,8 @@ class Written:
     items: dict[str, dict[str, Any]]
     audit_writes: Counter[str]
     events: Counter[str]
+    ledger: dict[str, tuple[int, int]]  # payment id -> (ledger entries, payment rows with that id)
+    unbalanced: int
 
 
 def _stored_items(region: Region, run_customer: str) -> dict[str, dict[str, Any]]:
@@ -328,9 +346,29 @@ def _events(region: Region, event_queue_url: str, expected_events: int) -> Count
     return events
 
 
+LEDGER_OF_CUSTOMER = (
+    "SELECT p.payment_id, count(e.*), (SELECT count(*) FROM payments d WHERE d.payment_id = p.payment_id), "
+    "coalesce(sum(CASE e.direction WHEN 'debit' THEN e.amount ELSE -e.amount END), 0) <> 0 "
+    "FROM payments p LEFT JOIN ledger_entries e USING (payment_id) WHERE p.customer_id = :customer "
+    "GROUP BY p.payment_id"
+)
+
+
+def _ledger(region: Region, run_customer: str) -> tuple[dict[str, tuple[int, int]], int]:
+    """The run's payments on the ledger's writer: entries and rows per payment id, and how many are unbalanced."""
+    writer = postgres.writer(region.local)
+    if writer is None:
+        raise SystemExit("no local PostgreSQL writer: run `make local-up`")
+    rows = postgres.query(
+        postgres.instances(region.local)[writer], LEDGER_OF_CUSTOMER, database=region.database, customer=run_customer
+    )
+    return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}, sum(1 for r in rows if r[3])
+
+
 def written(region: Region, run_customer: str, event_queue_url: str, expected_events: int) -> Written:
     items = _stored_items(region, run_customer)
-    return Written(items, _audit_writes(region, items), _events(region, event_queue_url, expected_events))
+    events = _events(region, event_queue_url, expected_events)
+    return Written(items, _audit_writes(region, items), events, *_ledger(region, run_customer))
 
 
 def checks(answers: list[Answer], found: Written) -> list[tuple[str, bool, str]]:
@@ -348,8 +386,8 @@ def checks(answers: list[Answer], found: Written) -> list[tuple[str, bool, str]]
         1 for a in losing if a.status == 409 and a.planned.body not in winning_bodies.get(a.planned.key, ())
     )
     copies = [pid for pid, item in found.items.items() if item.get("_copies")]
-    unfinished = [pid for pid, item in found.items.items() if item["audit_status"]["S"] != "done" or
-                  item["event_status"]["S"] != "done"]  # fmt: skip
+    unfinished = [pid for pid, item in found.items.items()
+                  if any(item[f"{step}_status"]["S"] != "done" for step in ("audit", "event", "ledger"))]  # fmt: skip
     return [
         ("no answer outside 201/409", set(statuses) <= {201, 409}, _counts(statuses)),
         ("one body accepted per key", all(len(b) == 1 for b in winning_bodies.values()), f"{len(accepted)} keys"),
@@ -363,7 +401,11 @@ def checks(answers: list[Answer], found: Written) -> list[tuple[str, bool, str]]
         ("events == payments, each sent once",
          set(found.events) == payment_ids and set(found.events.values()) <= {1},
          f"{len(found.events)} payments, {sum(found.events.values())} events"),
-        ("audit and event steps done on every item", not unfinished, f"{len(unfinished)} unfinished"),
+        ("ledger payments == payments, each once, balanced",
+         set(found.ledger) == payment_ids and set(found.ledger.values()) <= {(2, 1)} and not found.unbalanced,
+         f"{len(found.ledger)} ledger payments, {sum(e for e, _ in found.ledger.values())} entries, "
+         f"{sum(1 for _, n in found.ledger.values() if n > 1)} duplicates, {found.unbalanced} unbalanced"),
+        ("audit, event and ledger steps done on every item", not unfinished, f"{len(unfinished)} unfinished"),
     ]  # fmt: skip
 
 

@@ -18,6 +18,9 @@ from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
 from ops.core.tool_env import shell_exports
 from ops.deploy import drift, engine, outputs, preflight, releases, rollback
+from ops.ledger import migrations as ledger_migrations
+from ops.ledger import reconcile
+from ops.ledger import status as ledger_status
 from ops.local import target as local_target
 from ops.state import admin, traffic_split
 from ops.state.bootstrap import bootstrap_lines
@@ -26,7 +29,7 @@ from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import unlock
 from ops.traffic import failover, rollout
 from shared.local_target import clean_up_after_destroy
-from shared.stack_id import UnknownStackError
+from shared.stack_id import StackId, UnknownStackError
 
 REGION_CHOICES: dict[str, tuple[Role, ...]] = {**{role: (role,) for role in ROLES}, "all": ROLES}
 
@@ -132,7 +135,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         console.error("deploy: stopped before any change, a preflight check failed (see the FAIL lines above)")
         return 1
     stacks = graph.stacks_of(REGION_CHOICES[args.region])
-    return _summary(args, engine.run_stacks(settings, stacks, force=args.force))
+    results = engine.run_stacks(settings, stacks, force=args.force)
+    if engine.exit_code(results) == 0 and any(StackId.parse(stack).layer == "compute" for stack in stacks):
+        console.say(f"--> {ledger_migrations.migrate(settings)}")  # the compute layer owns the ledger-admin function
+    return _summary(args, results)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -246,6 +252,33 @@ def _switch_region(args: argparse.Namespace, command: str) -> int:
     )
 
 
+def cmd_db_migrate(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine.prepare(settings, synthesize=False)
+    console.say(ledger_migrations.migrate(settings))
+    return 0
+
+
+def cmd_db_status(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.is_local:  # reads the local instances as they are: starts nothing
+        rows = ledger_status.local_status(settings)
+    else:
+        engine.prepare(settings, synthesize=False)
+        rows = ledger_status.aws_status(settings)
+    for line in ledger_status.table(rows):
+        console.say(line)
+    writer = ledger_status.writer_of(rows)
+    console.say(f"writer: the {writer} region ({settings.regions.of(writer)})" if writer else "writer: NONE")
+    return 0 if writer else 1
+
+
+def cmd_reconcile(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine.prepare(settings, synthesize=False)
+    return reconcile.run(settings)
+
+
 def cmd_failover(args: argparse.Namespace) -> int:
     return _switch_region(args, "failover")
 
@@ -323,12 +356,6 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("shell-env", help="print the exports an activated venv sources").set_defaults(func=cmd_shell_env)
     sub.add_parser("check-config", help="validate the configuration").set_defaults(func=cmd_check_config)
     sub.add_parser(
-        "local-up", help="start the emulator and the local PostgreSQL instances; bootstrap remote state"
-    ).set_defaults(func=cmd_local_up)
-    sub.add_parser(
-        "local-down", help="stop the emulator and the local PostgreSQL instances (their data goes)"
-    ).set_defaults(func=cmd_local_down)
-    sub.add_parser(
         "bootstrap", help="create or converge the state bucket, lock table and per-account settings"
     ).set_defaults(func=cmd_bootstrap)
     sub.add_parser("preflight", help="check the AWS account can take a first apply (aws target)").set_defaults(
@@ -382,7 +409,26 @@ def parser() -> argparse.ArgumentParser:
     dc.add_argument("--check", action="store_true", help="change nothing; exit 1 when a document is stale")
     dc.set_defaults(func=cmd_docs)
     _add_traffic_and_release_commands(sub)
+    _add_local_and_ledger_commands(sub)
     return p
+
+
+def _add_local_and_ledger_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub.add_parser(
+        "local-up", help="start the emulator and the local PostgreSQL instances; bootstrap remote state"
+    ).set_defaults(func=cmd_local_up)
+    sub.add_parser(
+        "local-down", help="stop the emulator and the local PostgreSQL instances (their data goes)"
+    ).set_defaults(func=cmd_local_down)
+    sub.add_parser(
+        "db-migrate", help="apply the ledger's SQL migrations on the writer (deploys run them too)"
+    ).set_defaults(func=cmd_db_migrate)
+    sub.add_parser("db-status", help="per region: writer or standby, replication lag, last migration").set_defaults(
+        func=cmd_db_status
+    )
+    sub.add_parser(
+        "reconcile", help="payments in DynamoDB == ledger == audit objects == events; exit 2 and a table if not"
+    ).set_defaults(func=cmd_reconcile)
 
 
 def _run_command(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import io
 import json
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 
@@ -54,6 +55,13 @@ class Console:
     def lines(self) -> list[str]:
         """What a buffered console collected."""
         return self._buffer.getvalue().splitlines() if self._buffer is not None else []
+
+
+def columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A plain-text table: the header and each row as one line, columns padded to their widest value."""
+    cells = [header, *rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() for row in cells]
 
 
 console = Console()  # the process's console; `ops.cli` switches it to JSON mode for `--json`

@@ -13,30 +13,26 @@
 
 On the local target the emulator cannot do everything (no switchover or failover of global clusters, no
 metrics, the secondary cluster is not a global member): each such check says so and the run continues,
-on the local target only.
+on the local target only. The database itself moves for real there: the two local PostgreSQL instances that
+stand in for the clusters are switched with the same pre- and post-checks (`ops.traffic.local_database`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from config.settings import ROLES, Role, Settings, other_role
+from config.settings import Role, Settings, other_role
 from ops.core.aws_clients import client
 from ops.core.console import console
-from ops.core.errors import NotDeployedError
-from ops.deploy.outputs import outputs_with
+from ops.ledger.aurora import Cluster, clusters, describe_global, global_region, writer_role
 from ops.state import locks, traffic_split
 from ops.state.traffic_split import Split
-from ops.traffic import rollout
-from shared.local_target import EMULATOR_GLOBAL_CLUSTER_REGION
-from shared.stack_id import StackId
+from ops.traffic import local_database, rollout
+from ops.traffic.checks import Check
 
 DEFAULT_MAX_LAG_MS = 1000
 DEFAULT_BAKE_SECONDS = 60
@@ -44,54 +40,6 @@ LAG_METRIC = "AuroraGlobalDBReplicationLag"
 LAG_WINDOW = timedelta(minutes=5)
 SWITCH_TIMEOUT_SECONDS = 1800
 SWITCH_POLL_SECONDS = 15
-Outcome = Literal["ok", "FAIL", "note"]
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    outcome: Outcome  # note: could not be verified (emulator), continuing on the local target only
-    detail: str
-
-    def __str__(self) -> str:
-        return f"    {self.outcome:<5} {self.name}: {self.detail}"
-
-
-@dataclass(frozen=True)
-class Cluster:
-    role: Role
-    region: str
-    identifier: str
-    arn: str
-
-
-def clusters(settings: Settings) -> tuple[dict[Role, Cluster], str]:
-    """Each region's Aurora cluster and the global cluster id, from the data stacks' outputs."""
-    data_stacks = {role: StackId("data", role).name for role in ROLES}
-    outputs = outputs_with(settings, list(data_stacks.values()))
-    found: dict[Role, Cluster] = {}
-    for role, stack in data_stacks.items():
-        data = outputs.get(stack)
-        if not data:
-            raise NotDeployedError(f"{stack} is not deployed: a failover needs both regions")
-        found[role] = Cluster(role, settings.regions.of(role), data["cluster_identifier"], data["cluster_arn"])
-    return found, outputs[data_stacks["primary"]]["global_cluster_identifier"]
-
-
-def global_region(settings: Settings, fallback: str) -> str:
-    """Where to call the global-cluster APIs (the emulator keeps every global cluster in one region)."""
-    return EMULATOR_GLOBAL_CLUSTER_REGION if settings.is_local else fallback
-
-
-def describe_global(settings: Settings, global_id: str) -> dict[str, Any]:
-    rds = client(settings, "rds", global_region(settings, settings.regions.primary))
-    described: dict[str, Any] = rds.describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"][0]
-    return described
-
-
-def writer_role(members: Sequence[dict[str, Any]], found: dict[Role, Cluster]) -> Role | None:
-    writers = {m["DBClusterArn"] for m in members if m.get("IsWriter")}
-    return next((role for role, cluster in found.items() if cluster.arn in writers), None)
 
 
 def _degraded(settings: Settings, name: str, what: str) -> Check:
@@ -158,6 +106,8 @@ def pre_checks(
         else Check("writer", "FAIL", f"no member of {global_id} is a writer")
     )
     checks.append(_replica_lag(settings, found[to] if writer != to else found[source], max_lag_ms))
+    if settings.is_local:
+        checks.append(local_database.lag_check(settings, to, max_lag_ms, unplanned=unplanned))
 
     watch = rollout.Watch.of(settings, [to])
     signal = watch.check()
@@ -212,6 +162,8 @@ def post_checks(settings: Settings, found: dict[Role, Cluster], global_id: str, 
         if writer == to
         else _degraded(settings, "writer", f"the writer is still in the {writer} region, not in {to}")
     ]
+    if settings.is_local:
+        checks.extend(local_database.post_checks(settings, to))
     split = traffic_split.read(settings).weights
     checks.append(Check("traffic", "ok" if split == Split.all_to(to) else "FAIL", f"split {split} (primary/secondary)"))
     return checks
@@ -240,7 +192,10 @@ def run(settings: Settings, *, to: Role, unplanned: bool, max_lag_ms: int, bake_
             return 1
         kind = "unplanned failover" if unplanned else "planned switchover"
         console.say(f"[2/4] database: Aurora global {kind} of {global_id} to {found[to].identifier}")
-        if not _report([switch_database(settings, found, global_id, to, unplanned=unplanned)]):
+        switched = [switch_database(settings, found, global_id, to, unplanned=unplanned)]
+        if settings.is_local:
+            switched.append(local_database.switch(settings, to))
+        if not _report(switched):
             console.say(f"{verb} stopped: the database did not switch; traffic is unchanged")
             return 1
         console.say(f"[3/4] traffic: 100% to {to}")

@@ -2,7 +2,7 @@
 
 `deployed` runs `deploy primary` then `deploy secondary` (what `make deploy-primary && make deploy-secondary`
 do). The order of the modules is declared here, not encoded in file names: a module marks its phase
-(`pytestmark = pytest.mark.phase("teardown")`), unmarked modules are in the first phase, and the session
+(`pytestmark = pytest.mark.phase("teardown")`), unmarked modules are in the "checks" phase, and the session
 runs the phases in the order of PHASES (within a phase, pytest's own order).
 """
 
@@ -17,6 +17,7 @@ import pytest
 from harness.platform import Platform, free_port
 
 PHASES = (
+    "ledger",  # the fresh deployment's databases, and reconciliation before any test breaks a payment on purpose
     "checks",  # what the deploys created: layers, handlers, emulator, locks (nothing here changes the stacks)
     "state",  # applies, locks and state versions of network-primary; each test leaves it as it found it
     "traffic",  # rollouts, failover/failback and a rollback; leaves the split 100/0 and the settings configured
@@ -38,7 +39,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def phase_of(item: pytest.Item) -> int:
     marker = item.get_closest_marker("phase")
-    name = marker.args[0] if marker else PHASES[0]
+    name = marker.args[0] if marker else "checks"
     if name not in PHASES:
         raise pytest.UsageError(f"{item.nodeid}: unknown phase {name!r}; use one of {', '.join(PHASES)}")
     return PHASES.index(name)

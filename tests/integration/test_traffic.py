@@ -18,7 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.payments import pay
 from harness.platform import Platform
+from ops.local import postgres
 
 pytestmark = pytest.mark.phase("traffic")
 
@@ -231,7 +233,9 @@ def test_an_alarm_at_step_2_reverts_to_the_last_good_split(platform: Platform, d
     assert persisted(platform)["status"] == "stable"
 
 
-def test_failover_and_failback_as_far_as_the_emulator_goes(platform: Platform, dns: Callable[[], Weights]) -> None:
+def test_failover_and_failback_move_traffic_and_the_database_writer(
+    platform: Platform, dns: Callable[[], Weights]
+) -> None:
     set_alarm(platform, "secondary", "ALARM")
     try:
         refused = platform.ops("failover", "--bake", "0")
@@ -244,16 +248,32 @@ def test_failover_and_failback_as_far_as_the_emulator_goes(platform: Platform, d
 
     log = platform.must("failover", "--bake", "0")
     assert re.search(r"^\s+note\s+replica lag: no datapoints of AuroraGlobalDBReplicationLag .*\(emulator\)", log, re.M)
+    assert re.search(r"^\s+ok\s+local replication: secondary standby 0 bytes and [\d.]+ ms behind", log, re.M)
     assert re.search(r"^\s+note\s+database: SwitchoverGlobalCluster is not implemented", log, re.M)
+    assert re.search(r"^\s+ok\s+local database: secondary region's instance promoted in [\d.]+s.* pg_rewind", log, re.M)
+    assert re.search(r"^\s+ok\s+secondary instance: pg_is_in_recovery\(\): is the writer", log, re.M)
+    assert re.search(r"^\s+ok\s+primary instance: pg_is_in_recovery\(\): is a standby", log, re.M)
     assert re.search(r"^\s+ok\s+traffic: split 0/100", log, re.M)
     assert dns() == (0, 100)
     assert persisted(platform)["history"][-1]["reason"] == "failover"
+    assert "writer: the secondary region (eu-west-1)" in platform.must("db-status")
+    # New payments' ledger rows are written in the new writer's region, and replicate back to the old one.
+    found = postgres.instances(platform.settings.local)
+    payment_id = pay(platform, "secondary")["payment_id"]
+    row = "SELECT origin_region FROM payments WHERE payment_id = :id"
+    database = platform.settings.data.database_name
+    assert postgres.query(found["secondary"], row, database=database, id=payment_id) == [["eu-west-1"]]
+    postgres.wait_for_replay(found["primary"], found["secondary"])
+    assert postgres.query(found["primary"], row, database=database, id=payment_id) == [["eu-west-1"]]
 
     log = platform.must("failback", "--bake", "0")
     assert "the writer is already payments-dev-primary-aurora: nothing to switch" in log
+    assert re.search(r"^\s+ok\s+local database: primary region's instance promoted in [\d.]+s", log, re.M)
     assert re.search(r"^\s+ok\s+writer: payments-dev-primary-aurora is the writer", log, re.M)
     assert dns() == (100, 0)
     assert persisted(platform)["status"] == "stable"
+    assert "writer: the primary region (us-east-1)" in platform.must("db-status")
+    assert postgres.query(found["primary"], row, database=database, id=payment_id) == [["eu-west-1"]]
 
 
 def test_rollback_of_compute_primary_restores_its_previous_release(

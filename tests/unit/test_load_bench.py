@@ -55,8 +55,14 @@ def _run() -> tuple[list[Answer], Written]:
         Answer(Planned("conflict", "k1", '{"amount": "9.00"}'), 409, None, False, 0.1),
         Answer(b, 201, "pay_2", False, 0.1),
     ]
-    done: dict[str, Any] = {"audit_status": {"S": "done"}, "event_status": {"S": "done"}}
-    found = Written({"pay_1": dict(done), "pay_2": dict(done)}, Counter(pay_1=1, pay_2=1), Counter(pay_1=1, pay_2=1))
+    done: dict[str, Any] = {step: {"S": "done"} for step in ("audit_status", "event_status", "ledger_status")}
+    found = Written(
+        {"pay_1": dict(done), "pay_2": dict(done)},
+        Counter(pay_1=1, pay_2=1),
+        Counter(pay_1=1, pay_2=1),
+        {"pay_1": (2, 1), "pay_2": (2, 1)},
+        0,
+    )
     return answers, found
 
 
@@ -95,4 +101,15 @@ def test_each_kind_of_damage_fails_its_check() -> None:
 
     answers, found = _run()
     found.items["pay_2"]["event_status"] = {"S": "retry_queued"}
-    assert failed(answers, found) == ["audit and event steps done on every item"]
+    assert failed(answers, found) == ["audit, event and ledger steps done on every item"]
+
+    ledger = "ledger payments == payments, each once, balanced"
+    answers, found = _run()
+    del found.ledger["pay_2"]
+    assert failed(answers, found) == [ledger]
+    answers, found = _run()
+    found.ledger["pay_2"] = (4, 2)
+    assert failed(answers, found) == [ledger]
+    answers, found = _run()
+    found.unbalanced = 1
+    assert failed(answers, found) == [ledger]

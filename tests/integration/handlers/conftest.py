@@ -50,8 +50,22 @@ def names_from_outputs(outputs: Mapping[str, Any], role: str, endpoint: str) -> 
         "kms_key_id": data["key_arn"],
         "bus": compute["event_bus_name"],
         "retry_queue_url": compute["retry_queue_url"],
+        "payment_function": compute["payment_function_name"],
         "endpoint": endpoint,
     }
+
+
+_ledger_variables: dict[str, dict[str, str]] = {}
+
+
+def ledger_variables(names: Mapping[str, str]) -> dict[str, str]:
+    """The LEDGER_* variables of the deployed payment function: where the local target's ledger lives (gap
+    `rds-engine`: both local PostgreSQL instances) and how to reach it, exactly as the stacks configured them."""
+    if names["region"] not in _ledger_variables:
+        configuration = aws_client("lambda", names).get_function_configuration(FunctionName=names["payment_function"])
+        variables = configuration["Environment"]["Variables"]
+        _ledger_variables[names["region"]] = {k: v for k, v in variables.items() if k.startswith("LEDGER_")}
+    return _ledger_variables[names["region"]]
 
 
 def aws_client(service: str, names: Mapping[str, str]) -> Any:
@@ -259,6 +273,7 @@ def lambda_env(
         "ALLOWED_CURRENCIES": ",".join(ALLOWED_CURRENCIES),
         "CUSTOMER_INDEX": CUSTOMER_INDEX,
         "LOG_LEVEL": "INFO",
+        **ledger_variables(names),
     }
 
     def configure(**overrides: str | None) -> None:

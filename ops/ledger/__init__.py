@@ -1,0 +1,1 @@
+"""The ledger of record (Aurora PostgreSQL): migrations, status, reconciliation, through the ledger-admin function."""

@@ -1,0 +1,65 @@
+"""A deployed function's handler, run in this process on the local target (gap `lambda-invoke`).
+
+The emulator cannot run Lambda containers, so the handler runs here with the environment the emulator holds for
+the deployed function, boto3 pointed at the emulator: the code, the variables and what they name are the
+deployed ones; only the process differs. Each call is a fresh "container": cached settings and clients are reset.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from config.settings import Settings
+from ops.core.aws_clients import client
+from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+
+
+def deployed_environment(settings: Settings, function_name: str, region: str) -> dict[str, str]:
+    """The function's variables as deployed, plus what a Lambda container would add (region, credentials)."""
+    configuration = client(settings, "lambda", region).get_function_configuration(FunctionName=function_name)
+    variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
+    return {
+        **variables,
+        "AWS_ENDPOINT_URL": settings.local.endpoint,
+        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+
+
+def import_handler(module: str) -> Any:
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # lambda_src is archived as it is
+    try:
+        return importlib.import_module(module)
+    finally:
+        sys.dont_write_bytecode = previous
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in os.environ (no service-specific endpoint overrides, no profile) for the duration; restored after."""
+    saved = dict(os.environ)
+    try:
+        for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_") or k == "AWS_PROFILE"]:
+            del os.environ[key]
+        os.environ.update(values)
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run(settings: Settings, function_name: str, region: str, handler: str, event: Any) -> Any:
+    """`handler` ("package.module.entry") called with `event` as the deployed function would run it, after the
+    module's `reset_runtime()`."""
+    module, _, entry = handler.rpartition(".")
+    with environment(deployed_environment(settings, function_name, region)):
+        handler_module = import_handler(module)
+        handler_module.reset_runtime()
+        return getattr(handler_module, entry)(event, None)
