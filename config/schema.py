@@ -145,6 +145,9 @@ def _loopback(v: object) -> str | None:
         return "a loopback address such as 127.0.0.1"
 
 
+# Where AWS publishes the CA bundle RDS certificates chain to (data.rds_ca_bundle is a downloaded copy).
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+
 _ANY: Check = lambda v: None  # noqa: E731
 _POSITIVE = _int_range(1, 100_000)
 _DOMAIN = _pattern(
@@ -215,6 +218,9 @@ FIELDS: tuple[Field, ...] = (
     Field("data.database_master_username", str, _master_username),
     Field("data.aurora_cpu_alarm_percent", int, _int_range(1, 100)),
     Field("data.replication_lag_alarm_ms", int, _int_range(1, 600_000)),
+    Field(
+        "data.rds_ca_bundle", str, _pattern(r"(.+\.pem)?", "the path of AWS's RDS CA bundle (a .pem file), or empty")
+    ),
     Field("compute.reserve_concurrency", bool, _ANY),
     Field("compute.lambda_p99_latency_ms", int, _int_range(1, 29_000)),
     Field("compute.log_retention_days", int, _log_retention),

@@ -118,6 +118,9 @@ class Data:
     database_master_username: str
     aurora_cpu_alarm_percent: int  # the CPU alarm of each region's Aurora writer/reader instances
     replication_lag_alarm_ms: int  # the Aurora global replication lag alarm (seed 004: 1,000 ms)
+    # AWS's RDS CA bundle (a path, relative to the repository root), packaged into the ledger's archives; the
+    # functions verify the database's certificate against it. Empty: none (make preflight fails on aws).
+    rds_ca_bundle: str
 
 
 @dataclass(frozen=True)

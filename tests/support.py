@@ -50,3 +50,14 @@ class Synth:
 
 def by_tag(resources: Mapping[str, dict[str, Any]], key: str, value: str) -> list[dict[str, Any]]:
     return [r for r in resources.values() if r.get("tags", {}).get(key) == value]
+
+
+def write_ca_bundle(path: Path) -> Path:
+    """A PEM bundle of one real CA certificate (from this machine's trust store): a stand-in for AWS's RDS bundle,
+    which this offline machine cannot download."""
+    import ssl  # noqa: PLC0415 -- only the tests that need a bundle pay for it
+
+    certificates = ssl.create_default_context().get_ca_certs(binary_form=True)
+    assert certificates, "this machine's trust store is empty: install ca-certificates"
+    path.write_text(ssl.DER_cert_to_PEM_cert(bytes(certificates[0])))
+    return path

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..common.responses import internal_error, request_id_of
+from ..ledger import connection as ledger_connection
 from . import clients, config
 from .api import dispatch, resolve
 from .logging_setup import bind, get_logger, log_context
@@ -72,3 +73,4 @@ def handle_retry(event: Any, context: Any) -> dict[str, Any]:
 def reset_runtime() -> None:
     clients.reset()
     config.reset()
+    ledger_connection.reset()

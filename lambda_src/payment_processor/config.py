@@ -5,12 +5,14 @@ Environment contract (all required unless noted):
     AUDIT_BUCKET           S3 bucket for audit objects (audit/payments/<yyyy>/<mm>/<dd>/<payment_id>.json)
     AUDIT_KMS_KEY_ID       KMS key id/ARN/alias for SSE-KMS of the audit objects
     EVENT_BUS_NAME         EventBridge bus for payment.created (source payments.api)
-    AUDIT_RETRY_QUEUE_URL  SQS queue for failed audit/event steps (consumed by retry_handler)
+    AUDIT_RETRY_QUEUE_URL  SQS queue for failed ledger/audit/event steps (consumed by retry_handler)
     REGION                 region of this deployment; falls back to AWS_REGION (always set by Lambda)
     MAX_AMOUNT             largest accepted amount, decimal string with at most 2 places (e.g. 100000.00)
     ALLOWED_CURRENCIES     comma-separated ISO 4217 codes (e.g. USD,EUR,GBP)
     CUSTOMER_INDEX         the table's index by customer_id and created_at; required by GET /payments only
     LOG_LEVEL              optional, default INFO
+The ledger step reads LEDGER_WRITER_HOSTS, LEDGER_DATABASE, LEDGER_USER and LEDGER_TLS (``lambda_src.ledger.config``)
+when it first connects, so a missing one fails that step (retried through the queue), not the payment.
 boto3 itself honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> (local emulator).
 """
 

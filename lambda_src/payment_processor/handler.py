@@ -2,7 +2,7 @@
 
 Handlers (as configured on the functions, ``lambda_src.payment_processor.handler.<entry>``):
     handler        API Gateway REST proxy events (POST /payments, GET /payments?customer_id=, GET /payments/{id})
-    retry_handler  SQS events from the audit/event retry queue
+    retry_handler  SQS events from the retry queue of the ledger/audit/event steps
 """
 
 from __future__ import annotations
@@ -23,5 +23,5 @@ def retry_handler(event: Any, context: Any) -> dict[str, Any]:
 
 
 def reset_runtime() -> None:
-    """Forget cached settings and boto3 clients (the next invocation re-reads the environment)."""
+    """Forget settings, boto3 clients and the ledger connection (the next invocation re-reads the environment)."""
     app.reset_runtime()

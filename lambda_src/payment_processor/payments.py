@@ -13,7 +13,7 @@ from .validation import CENT, PaymentRequest
 
 STATUS_CREATED = "created"
 
-# audit_status / event_status values
+# ledger_status / audit_status / event_status values
 STEP_IN_PROGRESS = "in_progress"  # written with the payment; the step has not finished yet
 STEP_DONE = "done"
 STEP_RETRY_QUEUED = "retry_queued"  # failed; a message on the retry queue will redo it
@@ -48,6 +48,7 @@ def new_item(request: PaymentRequest, *, region: str, request_id: str, created_a
         "created_at": created_at,
         "region": region,
         "request_id": request_id,
+        "ledger_status": STEP_IN_PROGRESS,
         "audit_status": STEP_IN_PROGRESS,
         "event_status": STEP_IN_PROGRESS,
     }

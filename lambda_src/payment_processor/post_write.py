@@ -1,4 +1,4 @@
-"""After a payment is written: run the audit and event steps, queue failed ones, record the outcome.
+"""After a payment is written: run the ledger, audit and event steps, queue failed ones, record the outcome.
 
 A failure here never fails the payment (it is already stored): the step goes to the retry queue, and
 if even that fails it is logged as an error and marked ``pending`` on the item.

@@ -1,6 +1,6 @@
-"""The retry queue: failed audit/event steps are queued here and redriven by ``redrive``.
+"""The retry queue: failed ledger/audit/event steps are queued here and redriven by ``redrive``.
 
-Message body: ``{"step": "audit"|"event", "payment_id": "pay_...", "attempt": 1}``.
+Message body: ``{"step": "ledger"|"audit"|"event", "payment_id": "pay_...", "attempt": 1}``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ gap in `shared.local_target.GAPS`.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from config.schema import RDS_CA_BUNDLE_URL
 from config.settings import Settings
 from ops.build.synth import synth
 from ops.core.aws_access import BUCKET_FORBIDDEN, BUCKET_MISSING, error_code, head_bucket
@@ -22,7 +25,7 @@ from ops.core.aws_clients import client
 from ops.core.console import console
 from ops.core.endpoints import is_emulator
 from ops.core.errors import UsageError
-from ops.core.paths import outdir
+from ops.core.paths import ROOT, outdir
 from ops.deploy.synth_facts import AuroraInstance, AuroraVersion, Facts, read_facts
 
 MIN_UNRESERVED_CONCURRENCY = 100  # Lambda keeps this much unreserved; reserving into it fails
@@ -119,6 +122,24 @@ def check_lambda_concurrency(lambda_client: Any, region: str, planned: dict[str,
             "or reserve less (compute.lambda_p99_latency_ms, or compute.reserve_concurrency = false)",
         )
     return ok(name, f"{left} left unreserved after reserving {sum(planned.values())}")
+
+
+def check_rds_ca_bundle(path: str) -> Result:
+    """data.rds_ca_bundle names a PEM bundle of CA certificates (the functions verify the database against it)."""
+    name = "RDS CA bundle (data.rds_ca_bundle)"
+    fix = f"download {RDS_CA_BUNDLE_URL} and set data.rds_ca_bundle to its path"
+    if not path:
+        return fail(name, "not set", fix)
+    bundle = ROOT / path
+    try:
+        text = bundle.read_text(encoding="ascii")
+        context = ssl.create_default_context(cafile=str(bundle))
+    except (OSError, UnicodeDecodeError, ssl.SSLError) as error:
+        return fail(name, f"{path} is not a readable PEM bundle ({type(error).__name__})", fix)
+    certificates = len(context.get_ca_certs())
+    if "-----BEGIN CERTIFICATE-----" not in text or not certificates:
+        return fail(name, f"{path} holds no PEM CA certificate", fix)
+    return ok(name, f"{path}: {certificates} CA certificate(s)")
 
 
 def check_engine_version(rds: Any, wanted: AuroraVersion) -> Result:
@@ -253,7 +274,8 @@ def run(settings: Settings) -> int:
         )
     synth(settings)
     failed = 0
-    for result in account_checks(settings, read_facts(outdir())):
+    results = account_checks(settings, read_facts(outdir()))
+    for result in itertools.chain([check_rds_ca_bundle(settings.data.rds_ca_bundle)], results):
         console.say(result.line)
         failed += result.ok is False
     console.say(f"preflight: {failed} check(s) failed" if failed else "preflight: all checks passed")

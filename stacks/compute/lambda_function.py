@@ -14,19 +14,24 @@ is the caller's 5xx (and the API's alarms); a failed retry message returns to it
 policy parks it in that queue's dead-letter queue.
 
 Code comes from `lambda_package`: one function's package of `lambda_src/` and the `common` package it
-shares with the others, archived by the synth in the repository's layout.
+shares with the others, archived by the synth in the repository's layout. An archive that carries the
+`ledger` package also carries its PostgreSQL driver (`DRIVER_REQUIREMENT` and every distribution it
+requires, copied from this environment's installed files to the archive's root, where Lambda's
+/var/task is on the import path); only pure-Python distributions, so the archive fits any platform.
 """
 
 from __future__ import annotations
 
 import atexit
 import hashlib
+import importlib.metadata
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cdktf import AssetType, Fn, TerraformAsset
@@ -39,6 +44,8 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from constructs import Construct
 
+from config.schema import RDS_CA_BUNDLE_URL
+from lambda_src.ledger.config import CA_BUNDLE
 from shared import iam
 from shared.checkov import skip
 from shared.service_role import ServiceRole
@@ -46,6 +53,16 @@ from shared.service_role import ServiceRole
 RUNTIME = "python3.12"
 LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
 SHARED_PACKAGE = "common"  # carried by every function's archive
+LEDGER_PACKAGE = "ledger"
+# The other lambda_src packages a function's code imports (beyond its own and common).
+USES_PACKAGES: dict[str, tuple[str, ...]] = {"payment_processor": (LEDGER_PACKAGE,)}
+# The ledger's PostgreSQL driver (pinned in requirements.in): the top of the distributions archived with it.
+DRIVER_REQUIREMENT = "pg8000"
+# Installed files that only describe one installation, never needed at run time.
+INSTALL_RECORDS = frozenset({"INSTALLER", "RECORD", "REQUESTED", "direct_url.json"})
+# Compiled code: built for one platform and one Python, so never in an archive meant to be portable.
+NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 # Never part of a deployment package: bytecode caches, and hidden files and directories (the state
 # that linters and test runners leave behind, editor files, a stray .env).
@@ -95,26 +112,104 @@ def _packaged_files(source_dir: Path) -> list[Path]:
     return sorted(p for p in source_dir.rglob("*") if p.is_file() and _is_packaged(p.relative_to(source_dir)))
 
 
-def package_files(function: str) -> list[Path]:
-    """What the archive of `function` holds, relative to the repository root: the package's `__init__.py`,
-    `common/` and the function's own package, so Lambda imports `lambda_src.<function>.<module>`."""
+def _required_names(distribution: importlib.metadata.Distribution) -> list[str]:
+    """The distributions `distribution` requires to run (its Requires-Dist without extras)."""
+    names: list[str] = []
+    for requirement in distribution.requires or []:
+        spec, _, marker = requirement.partition(";")
+        if "extra" in marker:
+            continue  # an optional feature's dependency
+        if marker.strip():
+            raise ValueError(
+                f"{distribution.metadata['Name']} requires {requirement!r} under a condition the packager does not "
+                "evaluate: teach stacks/compute/lambda_function.py that marker before archiving it"
+            )
+        match = _REQUIREMENT_NAME.match(spec)
+        if match is None:
+            raise ValueError(f"{distribution.metadata['Name']}: cannot read the requirement {requirement!r}")
+        names.append(match[1])
+    return names
+
+
+def driver_distributions(top: str = DRIVER_REQUIREMENT) -> list[importlib.metadata.Distribution]:
+    """`top` and everything it requires, transitively, as installed here (sorted by name)."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    pending = [top]
+    while pending:
+        name = pending.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in found:
+            continue
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            raise ValueError(f"{name} (needed by the ledger's driver) is not installed: run make install") from None
+        found[key] = distribution
+        pending += _required_names(distribution)
+    return [found[key] for key in sorted(found)]
+
+
+def _distribution_files(distribution: importlib.metadata.Distribution) -> dict[PurePosixPath, Path]:
+    """The installed files of a pure-Python distribution, by their path in the archive (its root)."""
+    name = distribution.metadata["Name"]
+    files: dict[PurePosixPath, Path] = {}
+    for entry in distribution.files or []:
+        relative = PurePosixPath(entry.as_posix())
+        if ".." in relative.parts or not _is_packaged(Path(relative)) or relative.name in INSTALL_RECORDS:
+            continue  # scripts outside site-packages, caches, what only this installation needs
+        if relative.name.endswith(NATIVE_SUFFIXES):
+            raise ValueError(
+                f"{name} installs compiled code ({relative}): a function archive must stay platform-independent, "
+                "so the ledger's driver must be pure Python"
+            )
+        files[relative] = Path(str(distribution.locate_file(entry)))
+    return files
+
+
+def _source_files(directories: Sequence[str]) -> dict[PurePosixPath, Path]:
+    files = [LAMBDA_SRC / "__init__.py"]
+    for directory in directories:
+        files += _packaged_files(LAMBDA_SRC / directory)
+    return {PurePosixPath(path.relative_to(LAMBDA_SRC.parent).as_posix()): path for path in files}
+
+
+def _ca_bundle_file(ca_bundle: str) -> dict[PurePosixPath, Path]:
+    """data.rds_ca_bundle at the path `ledger.connection` loads it from (nothing when it is empty)."""
+    if not ca_bundle:
+        return {}
+    source = LAMBDA_SRC.parent / ca_bundle  # relative to the repository root (an absolute path stays itself)
+    if not source.is_file():
+        raise ValueError(f"data.rds_ca_bundle: {source} is not a file; download it from {RDS_CA_BUNDLE_URL}")
+    return {PurePosixPath(CA_BUNDLE.relative_to(LAMBDA_SRC.parent).as_posix()): source}
+
+
+def package_files(function: str, ca_bundle: str = "") -> dict[PurePosixPath, Path]:
+    """What the archive of `function` holds: its path in the archive -> the file it is copied from.
+
+    `lambda_src/__init__.py`, `common/`, the packages the function uses and its own, in the repository's
+    layout (Lambda imports `lambda_src.<function>.<module>`); with `ledger`, the driver's files at the root
+    and the RDS CA bundle (`ca_bundle`, config data.rds_ca_bundle) where the ledger reads it.
+    """
     if not (LAMBDA_SRC / function / "__init__.py").is_file():
         raise ValueError(f"{LAMBDA_SRC / function} has no __init__.py: not a Lambda package")
-    files = [LAMBDA_SRC / "__init__.py"]
-    for directory in (SHARED_PACKAGE, function):
-        files += _packaged_files(LAMBDA_SRC / directory)
-    return [path.relative_to(LAMBDA_SRC.parent) for path in files]
+    directories = [SHARED_PACKAGE, *USES_PACKAGES.get(function, ()), function]
+    files = _source_files(directories)
+    if LEDGER_PACKAGE in directories:
+        for distribution in driver_distributions():
+            files.update(_distribution_files(distribution))
+        files.update(_ca_bundle_file(ca_bundle))
+    return dict(sorted(files.items()))
 
 
-def _stage(function: str) -> tuple[Path, str]:
+def _stage(function: str, ca_bundle: str) -> tuple[Path, str]:
     """Copy the archive's files into a scratch directory with fixed times; returns it and a content hash."""
     staging = Path(tempfile.mkdtemp(prefix=f"lambda-{function}-"))
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
     digest = hashlib.sha256()
-    for relative in package_files(function):
+    for relative, source in package_files(function, ca_bundle).items():
         target = staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        content = (LAMBDA_SRC.parent / relative).read_bytes()
+        content = source.read_bytes()
         target.write_bytes(content)
         target.chmod(STAGED_MODE)
         os.utime(target, (STAGED_MTIME, STAGED_MTIME))
@@ -137,10 +232,13 @@ class LambdaPackage:
         return f"{LAMBDA_SRC.name}.{self.function}.{self.module}.{entry}"
 
 
-def lambda_package(scope: Construct, construct_id: str, *, function: str, module: str = "handler") -> LambdaPackage:
+def lambda_package(
+    scope: Construct, construct_id: str, *, function: str, module: str = "handler", ca_bundle: str = ""
+) -> LambdaPackage:
     """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth; the
-    entry points live in `lambda_src/<function>/<module>.py`."""
-    staging, content_hash = _stage(function)
+    entry points live in `lambda_src/<function>/<module>.py`. With `ledger`, also its driver and `ca_bundle`
+    (config data.rds_ca_bundle; empty: none, as on the local target)."""
+    staging, content_hash = _stage(function, ca_bundle)
     asset = TerraformAsset(scope, construct_id, path=str(staging), type=AssetType.ARCHIVE, asset_hash=content_hash)
     return LambdaPackage(asset, function, module)
 

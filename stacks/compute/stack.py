@@ -102,9 +102,13 @@ class ComputeStack(PlatformStack):
     # -- functions --------------------------------------------------------------------------------------------
 
     def _functions(self) -> None:
-        payments_code = lambda_package(self, "payment-processor-code", function="payment_processor")
+        payments_code = lambda_package(
+            self, "payment-processor-code", function="payment_processor", ca_bundle=self.settings.data.rds_ca_bundle
+        )
         health_code = lambda_package(self, "health-code", function="health")
-        ledger_code = lambda_package(self, "ledger-code", function="ledger", module="admin")
+        ledger_code = lambda_package(
+            self, "ledger-code", function="ledger", module="admin", ca_bundle=self.settings.data.rds_ca_bundle
+        )
         self._payment_runtime(payments_code)
         self._health_function(health_code)
         self._ledger_admin_function(ledger_code)

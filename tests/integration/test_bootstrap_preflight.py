@@ -21,6 +21,7 @@ from harness.platform import free_port
 from ops.core.paths import ROOT
 from ops.core.tool_env import clean_environ
 from ops.local import emulator
+from tests.support import write_ca_bundle
 
 pytestmark = pytest.mark.phase("checks")  # its own emulator: it changes nothing the shared deployment holds
 
@@ -37,8 +38,9 @@ def endpoint() -> Iterator[str]:
     emulator.down(target)
 
 
-def run_ops(endpoint: str, outdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_ops(endpoint: str, outdir: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = clean_environ(
+        **settings,
         PAYMENTS_DOTENV="none",
         PAYMENTS_TARGET="aws",
         PAYMENTS_AWS_ACCOUNT_ID=ACCOUNT,
@@ -126,9 +128,12 @@ def test_account_settings_of_each_region(endpoint: str, bootstrapped: object, re
 def test_preflight_passes_after_bootstrap(
     endpoint: str, bootstrapped: object, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    result = run_ops(endpoint, tmp_path_factory.mktemp("preflight") / "cdktf.out", "preflight")
+    directory = tmp_path_factory.mktemp("preflight")
+    bundle = write_ca_bundle(directory / "global-bundle.pem")  # the real one is a download; this machine is offline
+    result = run_ops(endpoint, directory / "cdktf.out", "preflight", PAYMENTS_DATA_RDS_CA_BUNDLE=str(bundle))
     assert result.returncode == 0
     lines = result.stdout.splitlines()
+    assert f"ok    RDS CA bundle (data.rds_ca_bundle): {bundle}: 1 CA certificate(s)" in lines
     assert f"ok    credentials and account: account {ACCOUNT}, as aws.account_id requires" in lines
     assert f"ok    state bucket: {BUCKET} exists" in lines
     assert sum(line.startswith("ok    API Gateway CloudWatch role") for line in lines) == 2

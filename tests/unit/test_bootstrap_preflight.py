@@ -23,7 +23,7 @@ from ops.deploy.synth_facts import AuroraInstance, AuroraVersion, read_facts
 from ops.state import account_settings, bootstrap
 from ops.state.bootstrap_key import Caller, ensure_key
 from shared.local_target import GAPS_BY_KEY
-from tests.support import Synth
+from tests.support import Synth, write_ca_bundle
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CALLER = Caller(account_id=ACCOUNT, partition="aws")
@@ -288,6 +288,27 @@ def test_engine_version_must_be_offered_with_global_database_support() -> None:
     assert "not offered" in preflight.check_engine_version(EngineVersions([]), wanted).detail
     no_global = EngineVersions([{"EngineVersion": "16.4", "SupportsGlobalDatabases": False}])
     assert "not for global databases" in preflight.check_engine_version(no_global, wanted).detail
+
+
+BUNDLE_FIX = (
+    "fix: download https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem and set data.rds_ca_bundle to "
+    "its path"
+)
+
+
+def test_the_rds_ca_bundle_must_be_a_pem_bundle(tmp_path: Path) -> None:
+    """https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html (the global bundle)"""
+    name = "RDS CA bundle (data.rds_ca_bundle)"
+    assert preflight.check_rds_ca_bundle("").line == f"FAIL  {name}: not set -- {BUNDLE_FIX}"
+    missing = preflight.check_rds_ca_bundle(str(tmp_path / "absent.pem")).line
+    assert (
+        missing
+        == f"FAIL  {name}: {tmp_path}/absent.pem is not a readable PEM bundle (FileNotFoundError) -- {BUNDLE_FIX}"
+    )
+    (tmp_path / "page.pem").write_text("<html>not found</html>\n")
+    assert "is not a readable PEM bundle (SSLError)" in preflight.check_rds_ca_bundle(str(tmp_path / "page.pem")).line
+    bundle = write_ca_bundle(tmp_path / "global-bundle.pem")
+    assert preflight.check_rds_ca_bundle(str(bundle)).line == f"ok    {name}: {bundle}: 1 CA certificate(s)"
 
 
 def test_instance_class_must_be_orderable_for_the_version(moto: None) -> None:

@@ -73,6 +73,9 @@ OUTPUTS = {
     "alarm_names",
     "dashboard_name",
 }
+# What the ledger's driver puts at the archive's root: pg8000 and what it requires (scramp -> asn1crypto,
+# python-dateutil -> six), each with its metadata directory.
+DRIVER_MODULES = {"pg8000", "scramp", "asn1crypto", "dateutil", "six.py"}
 SYNTHS = ["local_dev", "aws_dev", "aws_prod"]
 DLQ_OF_EVENTS = "events/dead-letter-queue/queue"
 
@@ -302,7 +305,8 @@ def test_code_is_archived_by_the_synth_without_caches(local_dev: Synth, role: st
             "no caches in the package"
         )
         expected = ["lambda_src/__init__.py"]
-        for package in ("common", source):
+        uses = ("ledger",) if source == "payment_processor" else ()
+        for package in ("common", *uses, source):
             expected += [
                 p.relative_to(ROOT).as_posix()
                 for p in (ROOT / "lambda_src" / package).rglob("*")
@@ -310,7 +314,12 @@ def test_code_is_archived_by_the_synth_without_caches(local_dev: Synth, role: st
                 and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(ROOT).parts)
                 and p.suffix != ".pyc"
             ]
-        assert sorted(names) == sorted(expected), "its own package and common/, nothing of the other functions"
+        sources = [n for n in names if n.startswith("lambda_src/")]
+        assert sorted(sources) == sorted(expected), "its own package, common/ and what it uses, nothing else of ours"
+        driver = {n.split("/")[0] for n in names if not n.startswith("lambda_src/")}
+        modules = {entry for entry in driver if not entry.endswith(".dist-info")}
+        assert modules == (DRIVER_MODULES if uses else set()), "the ledger's driver at the root, only with the ledger"
+        assert len(driver - modules) == len(modules), "each distribution's metadata (licenses) comes with it"
     # The payment processor and the retry consumer share one archive.
     assert (
         function(local_dev, role, "payment-processor")["filename"]

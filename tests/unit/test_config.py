@@ -123,6 +123,7 @@ INVALID = [
     ({"PAYMENTS_DATA_AURORA_CPU_ALARM_PERCENT": "101"}, "data.aurora_cpu_alarm_percent"),
     ({"PAYMENTS_DATA_REPLICATION_LAG_ALARM_MS": "0"}, "data.replication_lag_alarm_ms"),
     ({"PAYMENTS_DATA_REPLICATION_LAG_ALARM_MS": "1s"}, "data.replication_lag_alarm_ms"),
+    ({"PAYMENTS_DATA_RDS_CA_BUNDLE": "global-bundle.txt"}, "data.rds_ca_bundle"),
     ({"PAYMENTS_DNS_PRIMARY_WEIGHT": "101"}, "dns.primary_weight"),
     ({"PAYMENTS_DNS_ZONE_NAME": "not a domain"}, "dns.zone_name"),
     ({"PAYMENTS_DNS_EXISTING_ZONE_ID": "abc"}, "dns.existing_zone_id"),
@@ -156,6 +157,13 @@ def test_engine_version_error_lists_the_accepted_versions() -> None:
 def test_memory_optimized_instance_classes_are_accepted(instance_class: str) -> None:
     assert (
         settings_with(PAYMENTS_DATA_AURORA_INSTANCE_CLASS=instance_class).data.aurora_instance_class == instance_class
+    )
+
+
+def test_the_rds_ca_bundle_is_empty_by_default_and_a_pem_path_when_set() -> None:
+    assert settings_with().data.rds_ca_bundle == ""
+    assert settings_with(PAYMENTS_DATA_RDS_CA_BUNDLE="certs/global-bundle.pem").data.rds_ca_bundle == (
+        "certs/global-bundle.pem"
     )
 
 
