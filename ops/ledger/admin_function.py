@@ -35,14 +35,15 @@ def function_name(settings: Settings, role: Role) -> str:
     return str(name)
 
 
-def invoke(settings: Settings, role: Role, action: str) -> dict[str, Any]:
-    """The function's answer to `{"action": action}`; LedgerAdminError when it fails."""
+def invoke(settings: Settings, role: Role, action: str, **arguments: Any) -> dict[str, Any]:
+    """The function's answer to `{"action": action, **arguments}`; LedgerAdminError when it fails."""
     name = function_name(settings, role)
     region = settings.regions.of(role)
+    event = {"action": action, **arguments}
     if settings.is_local:
-        return _in_process(settings, name, region, action)
+        return _in_process(settings, name, region, event)
     response = client(settings, "lambda", region).invoke(
-        FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps({"action": action}).encode()
+        FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
     )
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
@@ -53,9 +54,10 @@ def invoke(settings: Settings, role: Role, action: str) -> dict[str, Any]:
     return payload
 
 
-def _in_process(settings: Settings, name: str, region: str, action: str) -> dict[str, Any]:
+def _in_process(settings: Settings, name: str, region: str, event: dict[str, Any]) -> dict[str, Any]:
+    action = event["action"]
     try:
-        answer = local_lambda.run(settings, name, region, HANDLER, {"action": action})
+        answer = local_lambda.run(settings, name, region, HANDLER, event)
     except Exception as error:  # what Lambda would report as the function's error
         raise LedgerAdminError(f"{name} ({region}) failed to {action}: {str(error).splitlines()[0]}") from error
     if not isinstance(answer, dict):

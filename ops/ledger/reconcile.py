@@ -81,11 +81,13 @@ def _read_ledger(settings: Settings, found: Found) -> None:
     roles = deployed_roles(settings)
     if not roles:
         raise NotDeployedError("no compute stack is deployed (no ledger-admin function): run `make deploy` first")
-    summary = admin_function.invoke(settings, roles[0], "summary")
-    for payment_id in summary.get("payment_ids", []):
-        found.ids["ledger"].add(str(payment_id))
-    if summary.get("truncated"):
-        found.ledger_problems.append(f"the ledger summary was truncated at {len(found.ids['ledger'])} payment ids")
+    after: str | None = None
+    while True:  # the summary pages through the payment ids; its counts are over the whole ledger
+        summary = admin_function.invoke(settings, roles[0], "summary", **({"after": after} if after else {}))
+        found.ids["ledger"].update(str(payment_id) for payment_id in summary.get("payment_ids", []))
+        after = summary.get("next_after")
+        if not summary.get("truncated") or not after:
+            break
     for name in ("unbalanced", "duplicates"):
         if summary.get(name):
             found.ledger_problems.append(f"{summary[name]} {name} payment(s) in the ledger")

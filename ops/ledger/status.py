@@ -86,7 +86,7 @@ def aws_status(settings: Settings) -> list[RegionStatus]:
     roles = deployed_roles(settings)
     if roles:
         answer: dict[str, Any] = admin_function.invoke(settings, roles[0], "status")
-        migration = str(answer.get("last") or "none")
+        migration = str((answer.get("last_migration") or {}).get("version", "none"))
     rows = []
     for role in ROLES:
         cluster = found[role]
