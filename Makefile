@@ -73,13 +73,13 @@ bootstrap: install ## create or converge the state bucket, lock table and per-ac
 preflight: install ## aws target: check credentials, account, quotas, versions, AZs and bucket names (one line each)
 	@$(OPS) preflight
 
-deploy-primary: install ## deploy the primary region's four stacks (aws target: preflight first)
+deploy-primary: install postgres-binaries ## deploy the primary region's four stacks (aws target: preflight first)
 	@$(OPS) deploy primary $(FORCE_FLAG)
 
-deploy-secondary: install ## deploy the secondary region's four stacks (primary first; aws: preflight first)
+deploy-secondary: install postgres-binaries ## deploy the secondary region's four stacks (primary first; aws: preflight first)
 	@$(OPS) deploy secondary $(FORCE_FLAG)
 
-deploy: install ## deploy both regions, primary first (aws target: preflight first)
+deploy: install postgres-binaries ## deploy both regions, primary first (aws target: preflight first)
 	@$(OPS) deploy all $(FORCE_FLAG)
 
 destroy-secondary: install ## destroy the secondary region (reverse order); prod needs CONFIRM=prod
@@ -110,16 +110,18 @@ output: install ## print one output's value, sensitive ones too: make output STA
 	@$(OPS) output $(STACK) $(NAME)
 
 # The local target's databases are PostgreSQL 15 (ops/local/postgres.py). Missing binaries are installed from the
-# Debian package when this runs as root with apt-get; otherwise the command names the package and stops.
-postgres-binaries:
-	@$(PY) -c "from ops.local.postgres import bindir; bindir()" 2>/dev/null || { \
+# Debian package when this runs as root with apt-get; otherwise the command names the package and stops. Nothing
+# happens for the aws target (or a configuration ops will refuse with its own message).
+PG_FOUND := $(PY) -c "from ops.local.postgres import bindir; bindir()" 2>/dev/null
+postgres-binaries: install
+	@$(PY) -c "from config import load_settings; assert load_settings().is_local" 2>/dev/null || exit 0; \
+	$(PG_FOUND) || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing postgresql-15 (the local target's stand-in for Aurora)"; \
 	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get install -y -q postgresql-15 >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q postgresql-15 >/dev/null; }; \
 	  fi; \
-	  $(PY) -c "from ops.local.postgres import bindir; bindir()" 2>/dev/null || { \
-	    $(PY) -c "from ops.local.postgres import INSTALL_HINT; print('error: ' + INSTALL_HINT)"; exit 1; }; }
+	  $(PG_FOUND) || { $(PY) -c "from ops.local.postgres import INSTALL_HINT; print('error: ' + INSTALL_HINT)"; exit 1; }; }
 
 local-up: install postgres-binaries ## start the local emulator (moto) and PostgreSQL (writer + hot standby) on 127.0.0.1; bootstrap remote state
 	@$(OPS) local-up
