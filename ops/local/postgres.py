@@ -121,22 +121,23 @@ def _run(binary: str, *args: str, check: bool = True) -> subprocess.CompletedPro
     return result
 
 
-def _owned_directory(path: Path) -> None:
-    """Create `path` (and parents) so the server user can use it: PostgreSQL wants its data directory 0700."""
+def _server_owned(path: Path, mode: int) -> None:
+    """Create `path` (and parents) owned by the server user (when running as root) with `mode`."""
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         user = pwd.getpwnam(SERVER_USER)
         os.chown(path, user.pw_uid, user.pw_gid)
-    path.chmod(0o700)
+    path.chmod(mode)
+
+
+def _owned_directory(path: Path) -> None:
+    """A data directory: PostgreSQL refuses one that others may read (0700)."""
+    _server_owned(path, 0o700)
 
 
 def _shared_parent(path: Path) -> None:
     """The directory holding data directories and logs: the server user writes logs there."""
-    path.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        user = pwd.getpwnam(SERVER_USER)
-        os.chown(path, user.pw_uid, user.pw_gid)
-    path.chmod(0o755)
+    _server_owned(path, 0o755)
 
 
 def _port_taken(port: int) -> bool:
@@ -179,7 +180,7 @@ def start(instance: Instance) -> None:
     instance.log.touch()
     if os.geteuid() == 0:
         user = pwd.getpwnam(SERVER_USER)
-        os.chown(instance.log, user.pw_uid, user.pw_gid)
+        os.chown(instance.log, user.pw_uid, user.pw_gid)  # written by the server, read by whoever runs ops
     _run(
         "pg_ctl",
         "start",
