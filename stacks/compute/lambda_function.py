@@ -25,12 +25,14 @@ from __future__ import annotations
 import atexit
 import hashlib
 import importlib.metadata
-import os
 import re
 import shutil
+import stat
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -68,11 +70,10 @@ _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # that linters and test runners leave behind, editor files, a stray .env).
 EXCLUDED_NAMES = frozenset({"__pycache__"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
-# Staged files get one fixed time and mode, so an unchanged source always zips to the same bytes
-# (and the same source_code_hash): a re-synth never shows up as a code change.
-STAGED_MTIME = 946684800  # 2000-01-01T00:00:00Z
-STAGED_MODE = 0o644
-STAGED_DIR_MODE = 0o755
+# Archive entries get one fixed time and mode (see `_archive`).
+ARCHIVED_TIME = (2000, 1, 1, 0, 0, 0)
+ARCHIVED_MODE = 0o644
+ARCHIVE_NAME = "archive.zip"
 
 # Denied to every function whatever else it is granted, on any resource: a guardrail that outlives
 # later edits of the allow statements.
@@ -201,23 +202,26 @@ def package_files(function: str, ca_bundle: str = "") -> dict[PurePosixPath, Pat
     return dict(sorted(files.items()))
 
 
-def _stage(function: str, ca_bundle: str) -> tuple[Path, str]:
-    """Copy the archive's files into a scratch directory with fixed times; returns it and a content hash."""
+@cache
+def _archive(function: str, ca_bundle: str) -> tuple[Path, str]:
+    """The function's zip, written once per synth (every stack that deploys the function shares it), and a hash
+    of its content. Entries carry one fixed time and mode, so an unchanged source zips to the same bytes (and the
+    same source_code_hash): a re-synth never shows up as a code change. Zipped here, not by cdktf's archive
+    asset, which would zip the same files again for every stack."""
     staging = Path(tempfile.mkdtemp(prefix=f"lambda-{function}-"))
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
+    archive = staging / ARCHIVE_NAME
     digest = hashlib.sha256()
-    for relative, source in package_files(function, ca_bundle).items():
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        content = source.read_bytes()
-        target.write_bytes(content)
-        target.chmod(STAGED_MODE)
-        os.utime(target, (STAGED_MTIME, STAGED_MTIME))
-        digest.update(relative.as_posix().encode() + b"\0" + content + b"\0")
-    for directory in sorted((p for p in staging.rglob("*") if p.is_dir()), reverse=True):  # archived as entries too
-        directory.chmod(STAGED_DIR_MODE)
-        os.utime(directory, (STAGED_MTIME, STAGED_MTIME))
-    return staging, digest.hexdigest()[:32].upper()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for relative, source in package_files(function, ca_bundle).items():
+            content = source.read_bytes()
+            entry = zipfile.ZipInfo(relative.as_posix(), date_time=ARCHIVED_TIME)
+            entry.external_attr = (stat.S_IFREG | ARCHIVED_MODE) << 16
+            entry.create_system = 3  # unix: the mode above is read
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zipped.writestr(entry, content)
+            digest.update(relative.as_posix().encode() + b"\0" + content + b"\0")
+    return archive, digest.hexdigest()[:32].upper()
 
 
 @dataclass(frozen=True)
@@ -238,8 +242,8 @@ def lambda_package(
     """A zip of `lambda_src/<function>` and `lambda_src/common` (without caches), written by the synth; the
     entry points live in `lambda_src/<function>/<module>.py`. With `ledger`, also its driver and `ca_bundle`
     (config data.rds_ca_bundle; empty: none, as on the local target)."""
-    staging, content_hash = _stage(function, ca_bundle)
-    asset = TerraformAsset(scope, construct_id, path=str(staging), type=AssetType.ARCHIVE, asset_hash=content_hash)
+    archive, content_hash = _archive(function, ca_bundle)
+    asset = TerraformAsset(scope, construct_id, path=str(archive), type=AssetType.FILE, asset_hash=content_hash)
     return LambdaPackage(asset, function, module)
 
 
