@@ -190,7 +190,7 @@ class Region:
 def private_deployment(role: str) -> Iterator[Region]:
     """network, data and compute of `role` on an emulator of their own, stopped afterwards."""
     with tempfile.TemporaryDirectory(prefix="bench-load-") as workdir:
-        platform = Platform(Path(workdir), free_port())
+        platform = Platform(Path(workdir), free_port(3))  # the emulator and its PostgreSQL pair
         try:
             platform.must("local-up")
             started = time.monotonic()

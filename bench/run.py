@@ -133,7 +133,7 @@ class Bench:
 
     def deployed_env(self) -> dict[str, str]:
         if not hasattr(self, "_deployed"):
-            port = free_port()
+            port = free_port(3)  # the emulator and its PostgreSQL pair
             self._deployed = self.env(port, self.workdir / "ours" / "cdktf.out")
             self.measure("emulator", [PY, "-m", "ops", "local-up"], self._deployed)
             self._cold = self.measure("ops deploy all (cold)", [PY, "-m", "ops", "deploy", "all"], self._deployed)
@@ -141,7 +141,7 @@ class Bench:
 
     def cold(self) -> None:
         self.deployed_env()
-        port = free_port()
+        port = free_port(3)
         npx_env = self.env(port, self.workdir / "npx" / "cdktf.out")
         self.measure("emulator for the anchor", [PY, "-m", "ops", "local-up"], npx_env)
         anchor = self.measure(

@@ -60,7 +60,7 @@ class PhaseOrder:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     workdir = tmp_path_factory.mktemp("platform")
     for _ in range(5):
-        platform = Platform(workdir=workdir, port=free_port())
+        platform = Platform(workdir=workdir, port=free_port(3))  # the emulator and its PostgreSQL pair
         # The emulator must be this session's own: another session could have taken the same free port.
         if "emulator started on" in platform.must("local-up"):
             break

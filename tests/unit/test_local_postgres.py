@@ -17,18 +17,9 @@ DATABASE = "payments"
 MASTER = "payments_admin"
 
 
-def _free_run_of_three() -> int:
-    """An emulator port whose two successors are free too (the instances take port + 1 and port + 2)."""
-    for _ in range(50):
-        port = free_port()
-        if port <= 65533 and not any(postgres._port_taken(port + offset) for offset in (1, 2)):
-            return port
-    raise AssertionError("no free run of three ports")
-
-
 @pytest.fixture
 def local() -> Iterator[LocalTarget]:
-    target = LocalTarget("127.0.0.1", _free_run_of_three())
+    target = LocalTarget("127.0.0.1", free_port(3))
     try:
         yield target
     finally:
