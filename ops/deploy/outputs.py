@@ -14,11 +14,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from config.settings import ROLES, Settings
+from config.settings import ROLES, Role, Settings
 from ops.build import graph
 from ops.core.errors import NotDeployedError, UsageError
 from ops.core.paths import outputs_dir
 from ops.state import store
+from shared.stack_id import Layer, StackId
 
 _lock = threading.Lock()
 
@@ -82,6 +83,16 @@ def outputs_with(settings: Settings, stacks: list[str]) -> dict[str, Any]:
     if not all(data.get(stack) for stack in stacks):
         data = refresh_outputs(settings)
     return data
+
+
+def layer_outputs(settings: Settings, layer: Layer, why: str) -> dict[Role, dict[str, Any]]:
+    """Each region's outputs of `layer`; NotDeployedError naming what is missing (`why`: what needs both)."""
+    stacks = {role: StackId(layer, role).name for role in ROLES}
+    data = outputs_with(settings, list(stacks.values()))
+    missing = [stack for stack in stacks.values() if not data.get(stack)]
+    if missing:
+        raise NotDeployedError(f"{', '.join(missing)} not deployed: {why}")
+    return {role: data[stack] for role, stack in stacks.items()}
 
 
 def reveal_command(stack: str, name: str) -> str:

@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from config.settings import ROLES, Role, Settings
+from config.settings import Role, Settings
 from ops.core.aws_clients import client
-from ops.core.errors import NotDeployedError
-from ops.deploy.outputs import outputs_with
+from ops.deploy.outputs import layer_outputs
 from shared.local_target import EMULATOR_GLOBAL_CLUSTER_REGION
-from shared.stack_id import StackId
 
 
 @dataclass(frozen=True)
@@ -24,15 +22,12 @@ class Cluster:
 
 def clusters(settings: Settings) -> tuple[dict[Role, Cluster], str]:
     """Each region's Aurora cluster and the global cluster id, from the data stacks' outputs."""
-    data_stacks = {role: StackId("data", role).name for role in ROLES}
-    outputs = outputs_with(settings, list(data_stacks.values()))
-    found: dict[Role, Cluster] = {}
-    for role, stack in data_stacks.items():
-        data = outputs.get(stack)
-        if not data:
-            raise NotDeployedError(f"{stack} is not deployed: this needs both regions")
-        found[role] = Cluster(role, settings.regions.of(role), data["cluster_identifier"], data["cluster_arn"])
-    return found, outputs[data_stacks["primary"]]["global_cluster_identifier"]
+    outputs = layer_outputs(settings, "data", "the global database spans both regions")
+    found = {
+        role: Cluster(role, settings.regions.of(role), data["cluster_identifier"], data["cluster_arn"])
+        for role, data in outputs.items()
+    }
+    return found, outputs["primary"]["global_cluster_identifier"]
 
 
 def global_region(settings: Settings, fallback: str) -> str:

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
-from config.settings import ROLES, Role, Settings
+from config.settings import ROLES, Settings
 from ops.core.aws_clients import client
 from ops.core.console import columns, console
 from ops.core.errors import NotDeployedError
-from ops.deploy.outputs import outputs_with
+from ops.deploy.outputs import layer_outputs
 from ops.ledger import admin_function
 from ops.ledger.migrations import deployed_roles
-from shared.stack_id import StackId
 
 SOURCES = ("dynamodb", "ledger", "audit", "events")
 AUDIT_PREFIX = "audit/payments/"
@@ -40,16 +38,7 @@ class Found:
     ledger_problems: list[str] = field(default_factory=list)
 
 
-def _data_outputs(settings: Settings) -> dict[Role, dict[str, Any]]:
-    stacks = {role: StackId("data", role).name for role in ROLES}
-    outputs = outputs_with(settings, list(stacks.values()))
-    missing = [stack for stack in stacks.values() if not outputs.get(stack)]
-    if missing:
-        raise NotDeployedError(f"{', '.join(missing)} not deployed: reconcile reads both regions")
-    return {role: outputs[stack] for role, stack in stacks.items()}
-
-
-def _scancolumns(settings: Settings, region: str, table: str, found: Found) -> None:
+def _scan_table(settings: Settings, region: str, table: str, found: Found) -> None:
     dynamodb = client(settings, "dynamodb", region)
     pages = dynamodb.get_paginator("scan").paginate(
         TableName=table,
@@ -95,9 +84,9 @@ def _read_ledger(settings: Settings, found: Found) -> None:
 
 def collect(settings: Settings) -> Found:
     found = Found()
-    for role, data in _data_outputs(settings).items():
+    for role, data in layer_outputs(settings, "data", "reconcile reads both regions").items():
         region = settings.regions.of(role)
-        _scancolumns(settings, region, data["table_name"], found)
+        _scan_table(settings, region, data["table_name"], found)
         _list_audit(settings, region, data["audit_bucket_name"], found)
     _read_ledger(settings, found)
     return found

@@ -102,3 +102,19 @@ def test_on_aws_the_function_is_invoked_and_its_error_is_one_line(monkeypatch: p
     assert str(raised.value) == (
         "payments-dev-primary-ledger-admin (us-east-1) failed to migrate: no writer among 1 candidate(s)"
     )
+
+
+def test_both_regions_outputs_of_a_layer_or_one_line_naming_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops.core.errors import NotDeployedError  # noqa: PLC0415
+    from ops.deploy import outputs  # noqa: PLC0415
+
+    settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    deployed = {"data-primary": {"table_name": "t"}, "data-secondary": {"table_name": "t"}}
+    monkeypatch.setattr(outputs, "outputs_with", lambda settings, stacks: deployed)
+    assert outputs.layer_outputs(settings, "data", "x") == {
+        "primary": {"table_name": "t"},
+        "secondary": {"table_name": "t"},
+    }
+    del deployed["data-secondary"]
+    with pytest.raises(NotDeployedError, match=r"^data-secondary not deployed: reconcile reads both regions$"):
+        outputs.layer_outputs(settings, "data", "reconcile reads both regions")
