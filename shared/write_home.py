@@ -24,5 +24,5 @@ def parse(value: str) -> Role | None:
     if value == FENCED:
         return None
     if value in ROLES:
-        return value  # type: ignore[return-value]
+        return value
     raise ValueError(f"write home {value!r} is not one of {[*ROLES, FENCED]}")
