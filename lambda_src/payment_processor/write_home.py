@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from . import clients
 from .config import ConfigError
 from .logging_setup import get_logger
@@ -95,7 +97,7 @@ def decide(home: WriteHome) -> Decision:
     """Whether this region takes the write now. An unreadable parameter is treated as fenced: never guess."""
     try:
         value = _cache.value(home)
-    except Exception:
+    except (ClientError, BotoCoreError):
         get_logger().exception("write home parameter unreadable; refusing the write", extra={"status": 503})
         return Decision(accept=False)
     if value == home.role:

@@ -160,3 +160,13 @@ def test_an_incomplete_write_home_environment_is_a_deployment_error(
     response = post(handler, VALID_BODY)
     assert response["statusCode"] == 500
     assert json.loads(response["body"])["error"] == "internal_error"
+
+
+def test_an_incomplete_function_environment_is_not_mistaken_for_a_switch(
+    handler: ModuleType, set_home: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing setting is a deployment error (500), never a 503 that clients would retry forever."""
+    set_home("primary")
+    monkeypatch.delenv("PAYMENTS_TABLE")
+    handler.reset_runtime()
+    assert post(handler, VALID_BODY)["statusCode"] == 500
