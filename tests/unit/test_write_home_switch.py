@@ -14,7 +14,7 @@ import pytest
 from config.settings import ROLES, Role, Settings
 from ops.core.aws_clients import client
 from ops.ledger import reconcile
-from ops.traffic import write_home
+from ops.traffic import failover, write_home
 from ops.traffic.checks import Check
 from shared.write_home import CACHE_SECONDS, FENCED, INITIAL, SENTINEL_ID, parameter_name
 from tests.unit.private_emulator import private_emulator
@@ -189,3 +189,43 @@ def test_reconcile_counts_payments_not_the_sentinel(platform: Settings) -> None:
     found = reconcile.Found()
     reconcile._scan_table(platform, platform.regions.of("primary"), TABLE, found)
     assert found.ids["dynamodb"] == {"pay_" + "0" * 32}
+
+
+# -- failover's wiring: fence before the database, open after it ---------------------------------------------------
+
+
+@pytest.fixture
+def failover_parts(platform: Settings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """failover._move_writes with the database steps replaced by recorders (what they see of the write home)."""
+    calls: list[str] = []
+    monkeypatch.setattr(write_home, "tables_of", lambda _: TABLES)
+    monkeypatch.setattr(write_home, "Timing", lambda: FAST)
+
+    def database(settings: Settings, *_: Any, **__: Any) -> Check:
+        calls.append(f"database while {write_home.read(settings)}")
+        return Check("database", "ok", "switched")
+
+    monkeypatch.setattr(failover, "switch_database", database)
+    monkeypatch.setattr(failover.local_database, "switch", lambda *_: Check("local database", "ok", "promoted"))
+    return calls
+
+
+def test_failover_fences_before_the_database_and_opens_after_it(platform: Settings, failover_parts: list[str]) -> None:
+    with replicator(platform, "primary", "secondary"):
+        moved = failover._move_writes(platform, {}, "global", "secondary", unplanned=False, verb="failover")
+    assert moved
+    assert failover_parts == ["database while {'primary': 'fenced', 'secondary': 'primary'}"]
+    assert write_home.home(platform) == "secondary"
+    # A re-run (the traffic step failed, say) keeps the home open: no second fence.
+    assert failover._move_writes(platform, {}, "global", "secondary", unplanned=False, verb="failover")
+    assert failover_parts[-1] == "database while {'primary': 'secondary', 'secondary': 'secondary'}"
+
+
+def test_a_failed_database_switch_reopens_the_old_home(
+    platform: Settings, failover_parts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failover, "switch_database", lambda *_, **__: Check("database", "FAIL", "no switchover"))
+    with replicator(platform, "primary", "secondary"):
+        moved = failover._move_writes(platform, {}, "global", "secondary", unplanned=False, verb="failover")
+    assert not moved
+    assert write_home.read(platform) == {"primary": "primary", "secondary": "primary"}
