@@ -289,7 +289,8 @@ def cmd_failback(args: argparse.Namespace) -> int:
 
 def cmd_write_home(_: argparse.Namespace) -> int:
     settings = load_settings()
-    engine.prepare(settings, synthesize=False)
+    if not settings.is_local:  # the local target is read as it is: an emulator that is down shows as unreadable
+        engine.prepare(settings, synthesize=False)
     lines, home = write_home.status_lines(settings)
     for line in lines:
         console.say(line)

@@ -3,6 +3,9 @@ fake replicator that copies the old home's sentinel to the new home's table afte
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,10 +16,12 @@ import pytest
 
 from config.settings import ROLES, Role, Settings
 from ops.core.aws_clients import client
+from ops.core.tool_env import clean_environ
 from ops.ledger import reconcile
 from ops.traffic import failover, write_home
 from ops.traffic.checks import Check
 from shared.write_home import CACHE_SECONDS, FENCED, INITIAL, SENTINEL_ID, parameter_name
+from tests.support import ROOT
 from tests.unit.private_emulator import private_emulator
 
 TABLE = "payments-write-home-test"
@@ -229,3 +234,29 @@ def test_a_failed_database_switch_reopens_the_old_home(
         moved = failover._move_writes(platform, {}, "global", "secondary", unplanned=False, verb="failover")
     assert not moved
     assert write_home.read(platform) == {"primary": "primary", "secondary": "primary"}
+
+
+def make_write_home(settings: Settings) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops", "write-home"],
+        cwd=ROOT,
+        env=clean_environ(PAYMENTS_DOTENV="none", PAYMENTS_LOCAL_PORT=str(settings.local.port)),
+        text=True,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_make_write_home_prints_each_regions_view(platform: Settings) -> None:
+    primary = platform.regions.of("primary")
+    shown = make_write_home(platform)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-1] == f"write home: the primary region ({primary})"
+    client(platform, "ssm", primary).put_parameter(
+        Name=parameter_name(platform, "primary"), Value=FENCED, Type="String", Overwrite=True
+    )
+    fenced = make_write_home(platform)
+    assert fenced.returncode == 1
+    assert re.search(rf"^primary\s+{primary}\s+fenced$", fenced.stdout, re.M), fenced.stdout
+    assert fenced.stdout.splitlines()[-1] == "write home: NONE"
