@@ -185,7 +185,7 @@ STEPS ?=
 BAKE ?=
 RELEASE ?=
 UNPLANNED ?=
-.PHONY: rollout failover failback releases rollback
+.PHONY: rollout failover failback write-home releases rollback
 
 rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (re-run resumes)
 	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)"
@@ -195,6 +195,9 @@ failover: install ## Aurora switchover + all traffic to the secondary (BAKE=60; 
 
 failback: install ## the way back: Aurora switchover + all traffic to the primary (BAKE, UNPLANNED as for failover)
 	@$(OPS) failback --bake "$(BAKE)" --unplanned "$(UNPLANNED)"
+
+write-home: install ## each region's view of the write home, the one region taking payments (exit 1: none agreed)
+	@$(OPS) write-home
 
 releases: install ## list a stack's recorded releases: make releases STACK=compute-primary
 	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make releases STACK=compute-primary"; exit 2; }

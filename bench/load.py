@@ -46,6 +46,7 @@ from harness.api_events import api_event
 from harness.platform import Platform, free_port
 from ops.core.paths import ROOT, outputs_dir
 from ops.local import postgres
+from shared import write_home
 
 LAYERS = ("network", "data", "compute")
 EVENT_WAIT_SECONDS = 60
@@ -310,6 +311,8 @@ def _stored_items(region: Region, run_customer: str) -> dict[str, dict[str, Any]
     ):
         for item in page["Items"]:
             payment_id = item["payment_id"]["S"]
+            if not write_home.is_payment_id(payment_id):
+                continue  # the write home's sentinel, not a payment
             if payment_id in items:
                 items[payment_id]["_copies"] = items[payment_id].get("_copies", 1) + 1
             items[payment_id] = item

@@ -11,12 +11,26 @@ from __future__ import annotations
 
 from typing import Final
 
-from config.settings import ROLES, Role
+from config.settings import ROLES, Role, Settings
+from shared.naming import Naming
 
 PARAMETER_COMPONENT: Final = "write-home"
 FENCED: Final = "fenced"
 INITIAL: Final[Role] = "primary"
 CACHE_SECONDS: Final = 5  # how long a function trusts the value it read; the fencing wait covers it
+# The payments table holds payments (`pay_...`) and one more item: the sentinel a switch writes in the old home's
+# table to see replication catch up. Anything that scans the table counts only payment ids.
+PAYMENT_ID_PREFIX: Final = "pay_"
+SENTINEL_ID: Final = "_fence"
+
+
+def parameter_name(settings: Settings, role: Role) -> str:
+    """`/<project>/<suffix>/<role>/write-home`: the region's own view (created by compute-<role>)."""
+    return Naming.for_role(settings, role).path(PARAMETER_COMPONENT)
+
+
+def is_payment_id(item_id: str) -> bool:
+    return item_id.startswith(PAYMENT_ID_PREFIX)
 
 
 def parse(value: str) -> Role | None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from . import post_write, repository, responses
+from . import post_write, repository, responses, write_home
 from .config import get_settings
 from .listing import encode_token, validate_list
 from .logging_setup import bind, get_logger, mask_payment_method
@@ -24,6 +24,9 @@ Route = Callable[[ApiRequest], dict[str, Any]]
 
 
 def create_payment(request: ApiRequest) -> dict[str, Any]:
+    refused = _not_the_write_home(request)
+    if refused is not None:
+        return refused
     settings = get_settings()
     log = get_logger()
     try:
@@ -49,6 +52,21 @@ def create_payment(request: ApiRequest) -> dict[str, Any]:
         },
     )
     return responses.json_response(201, public_view(item), request.request_id)
+
+
+def _not_the_write_home(request: ApiRequest) -> dict[str, Any] | None:
+    """None when this region takes writes; else the 307 to the write home or the 503 of a switch (no side effect)."""
+    home = write_home.load()
+    if home is None:
+        return None
+    decision = write_home.decide(home)
+    if decision.accept:
+        return None
+    if decision.location is not None:
+        get_logger().info("redirected to the write home", extra={"write_home": decision.home})
+        return responses.redirect(decision.location, decision.home or "", request.request_id)
+    get_logger().info("write home switching: write refused")
+    return responses.write_home_switching(write_home.RETRY_AFTER_SECONDS, request.request_id)
 
 
 def _replay(attempted: dict[str, Any], request: ApiRequest) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..common.responses import internal_error, request_id_of
 from ..ledger import connection as ledger_connection
-from . import clients, config
+from . import clients, config, write_home
 from .api import dispatch, resolve
 from .logging_setup import bind, get_logger, log_context
 from .request import parse_event
@@ -73,4 +73,5 @@ def handle_retry(event: Any, context: Any) -> dict[str, Any]:
 def reset_runtime() -> None:
     clients.reset()
     config.reset()
+    write_home.reset()
     ledger_connection.reset()

@@ -11,6 +11,8 @@ Environment contract (all required unless noted):
     ALLOWED_CURRENCIES     comma-separated ISO 4217 codes (e.g. USD,EUR,GBP)
     CUSTOMER_INDEX         the table's index by customer_id and created_at; required by GET /payments only
     LOG_LEVEL              optional, default INFO
+POST /payments also reads WRITE_HOME_PARAMETER, REGION_ROLE, WRITE_HOME_ORIGINS and WRITE_HOME_CACHE_SECONDS
+(``write_home``): which region accepts writes; without them every write is accepted here.
 The ledger step reads LEDGER_WRITER_HOSTS, LEDGER_DATABASE, LEDGER_USER and LEDGER_TLS (``lambda_src.ledger.config``)
 when it first connects, so a missing one fails that step (retried through the queue), not the payment.
 boto3 itself honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> (local emulator).

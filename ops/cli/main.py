@@ -27,7 +27,7 @@ from ops.state.bootstrap import bootstrap_lines
 from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import unlock
-from ops.traffic import failover, rollout
+from ops.traffic import failover, rollout, write_home
 from shared.local_target import clean_up_after_destroy
 from shared.stack_id import StackId, UnknownStackError
 
@@ -287,6 +287,17 @@ def cmd_failback(args: argparse.Namespace) -> int:
     return _switch_region(args, "failback")
 
 
+def cmd_write_home(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.is_local:  # the local target is read as it is: an emulator that is down shows as unreadable
+        engine.prepare(settings, synthesize=False)
+    lines, home = write_home.status_lines(settings)
+    for line in lines:
+        console.say(line)
+    console.say(f"write home: the {home} region ({settings.regions.of(home)})" if home else "write home: NONE")
+    return 0 if home else 1
+
+
 def cmd_releases(args: argparse.Namespace) -> int:
     settings = load_settings()
     stack = graph.require_stack(args.stack)
@@ -329,6 +340,9 @@ def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.A
         f.add_argument("--max-lag-ms", default="1000", help="largest replica lag accepted (default 1000)")
         f.add_argument("--bake", default="", help="seconds to watch the traffic switch (BAKE; default 60)")
         f.set_defaults(func=func)
+    sub.add_parser(
+        "write-home", help="each region's view of the write home (the region taking payments); exit 1 if none"
+    ).set_defaults(func=cmd_write_home)
     rl = _with_json(sub.add_parser("releases", help="list the recorded releases of a stack"))
     rl.add_argument("stack")
     rl.set_defaults(func=cmd_releases)

@@ -22,6 +22,7 @@ from ops.core.errors import NotDeployedError
 from ops.deploy.outputs import layer_outputs
 from ops.ledger import admin_function
 from ops.ledger.migrations import deployed_roles
+from shared import write_home
 
 SOURCES = ("dynamodb", "ledger", "audit", "events")
 AUDIT_PREFIX = "audit/payments/"
@@ -49,6 +50,8 @@ def _scan_table(settings: Settings, region: str, table: str, found: Found) -> No
     for page in pages:
         for item in page["Items"]:
             payment_id = item["payment_id"]["S"]
+            if not write_home.is_payment_id(payment_id):
+                continue  # the write home's sentinel (ops.traffic.write_home), not a payment
             found.ids["dynamodb"].add(payment_id)
             found.region_of.setdefault(payment_id, item.get("region", {}).get("S", region))
             if item.get("event_status", {}).get("S") == DONE:

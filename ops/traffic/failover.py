@@ -3,13 +3,16 @@
 1. Pre-checks: both Aurora clusters available, both members of the global cluster, the replica's
    `AuroraGlobalDBReplicationLag` below the threshold, and the target region's `region-unhealthy` alarm
    not firing. Any failure stops here, before anything changes.
-2. Database: Aurora global *switchover* to the target region's cluster (planned: no data loss, the old
+2. Write home and database: the write home is fenced (no region takes payments; `ops.traffic.write_home`), then
+   Aurora global *switchover* to the target region's cluster (planned: no data loss, the old
    writer becomes a replica). Only with `--unplanned`: global *failover* with `AllowDataLoss`, for when the
    writer's region is down; writes not yet replicated are lost (Aurora's RPO is the replication lag,
-   typically under a second, with no guarantee).
+   typically under a second, with no guarantee). Then the write home opens in the target region and the old
+   home redirects to it (docs/write-home.md); if the database did not switch, the fence is undone.
 3. Traffic: 100% to the target region, the same way a rollout applies a step (DNS stacks only), then baked
    while the target region's alarm and health check are watched.
-4. Post-checks: the writer is now in the target region and the split is all on it.
+4. Post-checks: the writer is now in the target region, both regions name it as the write home and the split
+   is all on it.
 
 On the local target the emulator cannot do everything (no switchover or failover of global clusters, no
 metrics, the secondary cluster is not a global member): each such check says so and the run continues,
@@ -31,7 +34,7 @@ from ops.core.console import console
 from ops.ledger.aurora import Cluster, clusters, describe_global, global_region, writer_role
 from ops.state import locks, traffic_split
 from ops.state.traffic_split import Split
-from ops.traffic import local_database, rollout
+from ops.traffic import local_database, rollout, write_home
 from ops.traffic.checks import Check
 
 DEFAULT_MAX_LAG_MS = 1000
@@ -164,6 +167,7 @@ def post_checks(settings: Settings, found: dict[Role, Cluster], global_id: str, 
     ]
     if settings.is_local:
         checks.extend(local_database.post_checks(settings, to))
+    checks.append(write_home.post_check(settings, to))
     split = traffic_split.read(settings).weights
     checks.append(Check("traffic", "ok" if split == Split.all_to(to) else "FAIL", f"split {split} (primary/secondary)"))
     return checks
@@ -173,6 +177,28 @@ def _report(checks: list[Check]) -> bool:
     for check in checks:
         console.say(str(check))
     return all(c.outcome != "FAIL" for c in checks)
+
+
+def _move_writes(
+    settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role, *, unplanned: bool, verb: str
+) -> bool:
+    """Fence the write home, switch the database, open the write home in `to` (a re-run skips a done home)."""
+    done = write_home.already(settings, to)
+    if done is None and not _report(write_home.fence(settings, to, unplanned=unplanned)):
+        console.say(f"{verb} stopped: the write home could not be fenced; nothing else was changed")
+        return False
+    switched = [switch_database(settings, found, global_id, to, unplanned=unplanned)]
+    if settings.is_local:
+        switched.append(local_database.switch(settings, to))
+    if not _report(switched):
+        if done is None:
+            _report([write_home.unfence(settings, to)])
+        console.say(f"{verb} stopped: the database did not switch; traffic is unchanged")
+        return False
+    if not _report([done] if done is not None else write_home.open_home(settings, to, unplanned=unplanned)):
+        console.say(f"{verb} stopped: the write home did not open in {to}; run `make {verb}` again")
+        return False
+    return True
 
 
 def run(settings: Settings, *, to: Role, unplanned: bool, max_lag_ms: int, bake_seconds: int) -> int:
@@ -192,11 +218,7 @@ def run(settings: Settings, *, to: Role, unplanned: bool, max_lag_ms: int, bake_
             return 1
         kind = "unplanned failover" if unplanned else "planned switchover"
         console.say(f"[2/4] database: Aurora global {kind} of {global_id} to {found[to].identifier}")
-        switched = [switch_database(settings, found, global_id, to, unplanned=unplanned)]
-        if settings.is_local:
-            switched.append(local_database.switch(settings, to))
-        if not _report(switched):
-            console.say(f"{verb} stopped: the database did not switch; traffic is unchanged")
+        if not _move_writes(settings, found, global_id, to, unplanned=unplanned, verb=verb):
             return 1
         console.say(f"[3/4] traffic: 100% to {to}")
         code = rollout.execute(settings, to=to, steps=[100], bake_seconds=bake_seconds, reason=verb, watch_roles=[to])

@@ -28,6 +28,7 @@ from stacks.compute.monitoring import RegionAlarms, Watched
 from stacks.compute.payments_api import PaymentsApi, Route, UsageLimits
 from stacks.compute.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
 from stacks.compute.runtime_parameters import RuntimeParameters
+from stacks.compute.write_home import WriteHomeParameter
 from stacks.data.ledger import LEDGER_WRITER_ROLE
 from stacks.data.payments_table import INDEXES
 from stacks.data.stack import DataStack
@@ -118,12 +119,14 @@ class ComputeStack(PlatformStack):
         data = self.data
         runtime_env = self._runtime_environment()
         audit_objects = f"{data.audit_bucket_arn}/{AUDIT_PREFIX}*"
+        # Only POST /payments consults the write home: the retry consumer finishes steps of payments already taken.
+        self.write_home = WriteHomeParameter(self, "write-home", settings=self.settings, role=self.role)
         # Single items by payment_id, and the one index the list route queries (no other /index/* grant).
         self.payment_function = self._function(
             "payment-processor",
             description="Payments API: POST /payments, GET /payments?customer_id= and GET /payments/{id}",
             code=code,
-            environment=runtime_env,
+            environment={**runtime_env, **self.write_home.environment()},
             statements=[
                 iam.allow(
                     ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
@@ -134,6 +137,7 @@ class ComputeStack(PlatformStack):
                 iam.allow(["s3:PutObject"], [audit_objects], sid="WriteAuditRecords"),
                 iam.allow(["events:PutEvents"], [self.events.bus.arn], sid="PublishPaymentEvents"),
                 iam.allow(["sqs:SendMessage"], [self.retry_queue.arn], sid="QueueFailedSteps"),
+                self.write_home.read_grant(),
                 self._ledger_connect(),
             ],
         )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from harness.platform import Platform
+from shared import api_names, write_home
 
 ROLES = ("primary", "secondary")
 RUNTIME_ENV = {
@@ -33,6 +34,8 @@ RUNTIME_ENV = {
     "LEDGER_USER",
     "LEDGER_TLS",
 }
+# Only the payment-processor function (POST /payments) reads the write home (docs/write-home.md).
+WRITE_HOME_ENV = {"WRITE_HOME_PARAMETER", "REGION_ROLE", "WRITE_HOME_ORIGINS", "WRITE_HOME_CACHE_SECONDS"}
 REQUIRED_DENIES = {
     "dynamodb:DeleteTable",
     "dynamodb:DeleteItem",
@@ -97,7 +100,14 @@ def test_function_environment_points_at_this_regions_resources(
     variables = client.get_function_configuration(FunctionName=outputs["payment_function_name"])["Environment"][
         "Variables"
     ]
-    assert set(variables) == RUNTIME_ENV
+    assert set(variables) == RUNTIME_ENV | WRITE_HOME_ENV
+    parameter = platform.client("ssm", role).get_parameter(Name=variables["WRITE_HOME_PARAMETER"])["Parameter"]
+    assert (parameter["Type"], parameter["Value"]) == ("String", write_home.INITIAL)
+    assert variables["REGION_ROLE"] == role
+    assert json.loads(variables["WRITE_HOME_ORIGINS"]) == {
+        r: api_names.base_url(api_names.origin_name(platform.settings.dns, r)) for r in ROLES
+    }
+    assert variables["WRITE_HOME_CACHE_SECONDS"] == str(write_home.CACHE_SECONDS)
     assert variables["PAYMENTS_TABLE"] == data["table_name"]
     assert variables["AUDIT_BUCKET"] == data["audit_bucket_name"]
     assert variables["AUDIT_KMS_KEY_ID"] == data["key_arn"]

@@ -254,12 +254,22 @@ def test_failover_and_failback_move_traffic_and_the_database_writer(
     assert re.search(r"^\s+ok\s+secondary instance: pg_is_in_recovery\(\): is the writer", log, re.M)
     assert re.search(r"^\s+ok\s+primary instance: pg_is_in_recovery\(\): is a standby", log, re.M)
     assert re.search(r"^\s+ok\s+traffic: split 0/100", log, re.M)
+    # The write home moved with the database (docs/write-home.md): fenced, drained, caught up, opened, redirected.
+    assert re.search(r"^\s+ok\s+write home fence: primary region's write home = 'fenced'", log, re.M)
+    assert re.search(r"^\s+ok\s+write home replication: the secondary table has the primary table's writes", log, re.M)
+    assert re.search(r"^\s+ok\s+write home open: secondary region's write home = 'secondary'", log, re.M)
+    assert re.search(r"^\s+ok\s+write home redirect: primary region's write home = 'secondary'", log, re.M)
+    assert re.search(r"^\s+ok\s+write home: primary: secondary, secondary: secondary", log, re.M)
+    assert "write home: the secondary region (eu-west-1)" in platform.must("write-home")
     assert dns() == (0, 100)
     assert persisted(platform)["history"][-1]["reason"] == "failover"
     assert "writer: the secondary region (eu-west-1)" in platform.must("db-status")
-    # New payments' ledger rows are written in the new writer's region, and replicate back to the old one.
+    # New payments' ledger rows are written in the new writer's region, and replicate back to the old one. A write
+    # sent to the primary region is redirected (307) to the secondary, the write home now.
     found = postgres.instances(platform.settings.local)
-    payment_id = pay(platform, "secondary")["payment_id"]
+    answer = pay(platform, "primary")
+    assert answer["region"] == "eu-west-1"
+    payment_id = answer["payment_id"]
     row = "SELECT origin_region FROM payments WHERE payment_id = :id"
     database = platform.settings.data.database_name
     assert postgres.query(found["secondary"], row, database=database, id=payment_id) == [["eu-west-1"]]
@@ -273,6 +283,7 @@ def test_failover_and_failback_move_traffic_and_the_database_writer(
     assert dns() == (100, 0)
     assert persisted(platform)["status"] == "stable"
     assert "writer: the primary region (us-east-1)" in platform.must("db-status")
+    assert "write home: the primary region (us-east-1)" in platform.must("write-home")
     assert postgres.query(found["primary"], row, database=database, id=payment_id) == [["eu-west-1"]]
 
 

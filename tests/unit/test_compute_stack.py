@@ -39,6 +39,7 @@ RUNTIME_ENV = {
     "LOG_LEVEL",
     *LEDGER_ENV,
 }
+WRITE_HOME_ENV = {"WRITE_HOME_PARAMETER", "REGION_ROLE", "WRITE_HOME_ORIGINS", "WRITE_HOME_CACHE_SECONDS"}
 REQUIRED_DENIES = {
     "dynamodb:DeleteTable",
     "dynamodb:DeleteItem",
@@ -198,7 +199,8 @@ def test_api_and_retry_functions_python_in_private_subnets_with_reserved_concurr
 def test_function_environment_follows_the_runtime_contract(aws_dev: Synth, role: str) -> None:
     for name in ("payment-processor", "payment-retry"):
         variables = function(aws_dev, role, name)["environment"]["variables"]
-        assert set(variables) == RUNTIME_ENV
+        # POST /payments also reads the write home (tests/unit/test_write_home_stack.py); the retry consumer does not.
+        assert set(variables) == RUNTIME_ENV | (WRITE_HOME_ENV if name == "payment-processor" else set())
         assert variables["REGION"] == REGIONS[role]
         assert variables["MAX_AMOUNT"] == "100000.00"
         assert variables["ALLOWED_CURRENCIES"] == "USD,EUR,GBP,JPY,CHF,CAD"
@@ -412,6 +414,7 @@ def test_payment_processor_grants_are_exact(aws_dev: Synth, role: str) -> None:
         "PublishPaymentEvents",
         "QueueFailedSteps",
         "ConnectToLedgerAsWriter",
+        "ReadWriteHome",  # tests/unit/test_write_home_stack.py
         "DenyDestructiveActions",
     }
     assert s["PaymentItems"]["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
@@ -681,7 +684,9 @@ def test_undeliverable_events_are_retried_then_dead_lettered(aws_dev: Synth, rol
 def test_runtime_parameters_plain_and_secret(aws_dev: Synth, role: str) -> None:
     parameters = {p["name"]: p for p in aws_dev.resources(stack_of(role), "aws_ssm_parameter").values()}
     prefix = f"/payments/dev/{role}/config/"
-    assert all(name.startswith(prefix) for name in parameters)
+    outside = {name for name in parameters if not name.startswith(prefix)}
+    assert outside == {f"/payments/dev/{role}/write-home"}  # tests/unit/test_write_home_stack.py
+    parameters = {name: p for name, p in parameters.items() if name not in outside}
     plain = {name.removeprefix(prefix) for name, p in parameters.items() if p["type"] == "String"}
     assert plain == {
         "table-name",
