@@ -27,6 +27,7 @@ LOOPBACK = "127.0.0.1"
 # Provider endpoint names (canonical, as the hashicorp/aws 5.x provider spells them)
 # for every service the stacks use; tests check each resource type maps to one.
 LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
+    "acm",
     "apigateway",
     "backup",
     "cloudwatch",
