@@ -12,7 +12,7 @@ from config import load_settings
 from ops.core.aws_clients import client
 from ops.core.tool_env import tool_env
 from shared.local_target import LOCAL_ENDPOINT_SERVICES
-from tests.conftest import AWS_ACCOUNT, OPERATOR_PROFILE
+from tests.conftest import AWS_ACCOUNT, AWS_ZONE, OPERATOR_PROFILE
 from tests.support import STACKS, Synth
 
 SPEC_DEPENDENCIES = {
@@ -132,6 +132,7 @@ def test_the_configured_profile_reaches_terraform_and_boto3_through_the_environm
             "PAYMENTS_DOTENV": "none",
             "PAYMENTS_TARGET": "aws",
             "PAYMENTS_AWS_ACCOUNT_ID": AWS_ACCOUNT,
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
             "PAYMENTS_AWS_PROFILE": OPERATOR_PROFILE,
         }
     )
