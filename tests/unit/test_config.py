@@ -101,7 +101,7 @@ INVALID = [
     ({"PAYMENTS_COMPUTE_ALLOWED_CURRENCIES": "usd,EUR"}, "compute.allowed_currencies"),
     ({"PAYMENTS_COMPUTE_API_THROTTLE_BURST_LIMIT": "10"}, "compute.api_throttle_burst_limit"),
     ({"PAYMENTS_AWS_ACCOUNT_ID": "12345"}, "aws.account_id"),
-    ({"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": ""}, "aws.account_id"),
+    ({"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "", "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE}, "aws.account_id"),
     ({"PAYMENTS_DATA_BACKUP_RETENTION_DAYS": "0"}, "data.backup_retention_days"),
     ({"PAYMENTS_DATA_BACKUP_COPY_TO_SECONDARY": "maybe"}, "data.backup_copy_to_secondary"),
     ({"PAYMENTS_DATA_AUDIT_OBJECT_LOCK_DAYS": "30"}, "data.audit_object_lock_days"),
