@@ -87,7 +87,7 @@ def test_local_target_points_every_provider_and_backend_at_the_emulator(local_de
 
 def test_every_resource_type_used_has_an_emulator_endpoint(local_dev: Synth) -> None:
     service_of = {
-        "aws_api_gateway": "apigateway", "aws_backup": "backup", "aws_cloudwatch_log": "logs",
+        "aws_acm": "acm", "aws_api_gateway": "apigateway", "aws_backup": "backup", "aws_cloudwatch_log": "logs",
         "aws_cloudwatch_event": "events", "aws_cloudwatch": "cloudwatch", "aws_dynamodb": "dynamodb",
         "aws_iam": "iam", "aws_kms": "kms", "aws_lambda": "lambda_", "aws_rds": "rds", "aws_db": "rds",
         "aws_route53": "route53", "aws_s3": "s3", "aws_secretsmanager": "secretsmanager", "aws_sns": "sns",
