@@ -159,7 +159,8 @@ RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bund
 _ANY: Check = lambda v: None  # noqa: E731
 _POSITIVE = _int_range(1, 100_000)
 _DOMAIN = _pattern(
-    r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a DNS domain name such as payments.yourcompany.com"
+    r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+    "a DNS domain name such as payments.yourcompany.com",
 )
 
 FIELDS: tuple[Field, ...] = (

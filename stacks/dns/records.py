@@ -23,10 +23,11 @@ edited in the records by hand.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf import Postcondition, TerraformResourceLifecycle
+from cdktf import ITerraformDependable, Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_record import (
@@ -169,7 +170,15 @@ def failover_record(
     )
 
 
-def origin_record(scope: Construct, construct_id: str, *, zone_id: str, name: str, target: ApiTarget) -> Route53Record:
+def origin_record(
+    scope: Construct,
+    construct_id: str,
+    *,
+    zone_id: str,
+    name: str,
+    target: ApiTarget,
+    after: Sequence[ITerraformDependable] = (),
+) -> Route53Record:
     """A region's own name: a simple alias to its origin custom domain, never failed over."""
     return Route53Record(
         scope,
@@ -178,6 +187,7 @@ def origin_record(scope: Construct, construct_id: str, *, zone_id: str, name: st
         name=name,
         type="A",
         alias=Route53RecordAlias(name=target.name, zone_id=target.zone_id, evaluate_target_health=False),
+        depends_on=list(after),
     )
 
 

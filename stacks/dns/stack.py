@@ -111,7 +111,7 @@ class DnsStack(PlatformStack):
             zone_id=self.zone_id,
             name=self.naming.name("api-certificate"),
         ).certificate_arn
-        self.api_domain, self.origin_domain = (
+        api, origin = (
             RegionalCustomDomain(
                 self,
                 construct_id,
@@ -121,9 +121,10 @@ class DnsStack(PlatformStack):
                 stage_name=self.compute.api_stage_name,
                 base_path=API_BASE_PATH,
                 name=self.naming.name(construct_id),
-            ).domain
+            )
             for construct_id, fqdn in (("api-domain", self.api_fqdn), ("origin-domain", self.origin_fqdn))
         )
+        self.api_domain, self.origin_domain = api.domain, origin.domain
         self.api_target = ApiTarget(self.api_domain.regional_domain_name, self.api_domain.regional_zone_id)
         self.origin_record = origin_record(
             self,
@@ -131,6 +132,7 @@ class DnsStack(PlatformStack):
             zone_id=self.zone_id,
             name=self.origin_fqdn,
             target=ApiTarget(self.origin_domain.regional_domain_name, self.origin_domain.regional_zone_id),
+            after=[origin.mapping],  # the name (and its health check) appears once it serves /v1
         )
 
     def _health_check(self) -> None:

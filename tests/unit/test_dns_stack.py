@@ -201,6 +201,12 @@ def test_the_origin_name_is_a_simple_alias_to_the_region_own_origin_domain(local
     }
     for absent in ("set_identifier", "failover_routing_policy", "weighted_routing_policy", "ttl", "records"):
         assert absent not in origin
+    # The name (and so its health check) appears once the domain serves /v1.
+    mappings = local_dev.resources(f"dns-{role}", "aws_api_gateway_base_path_mapping")
+    [mapping_key] = [
+        k for k, m in mappings.items() if m["domain_name"] == f"${{aws_api_gateway_domain_name.{key}.domain_name}}"
+    ]
+    assert origin["depends_on"] == [f"aws_api_gateway_base_path_mapping.{mapping_key}"]
 
 
 @pytest.mark.parametrize("role", ROLES)
