@@ -145,13 +145,22 @@ def _loopback(v: object) -> str | None:
         return "a loopback address such as 127.0.0.1"
 
 
+# Names no public DNS delegates (RFC 2606, RFC 6761, RFC 6762, RFC 8375, ICANN's `.internal`): a zone under
+# one cannot be reached by Route 53 health checkers, clients or ACM's DNS validation, so the aws target refuses
+# them (the local target's default zone is `.internal` on purpose). Each entry matches itself and every name below.
+RESERVED_ZONE_SUFFIXES: tuple[str, ...] = (
+    "internal", "local", "localhost", "test", "example", "invalid", "lan", "home.arpa",
+    "example.com", "example.net", "example.org",
+)  # fmt: skip
+
 # Where AWS publishes the CA bundle RDS certificates chain to (data.rds_ca_bundle is a downloaded copy).
 RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 _ANY: Check = lambda v: None  # noqa: E731
 _POSITIVE = _int_range(1, 100_000)
 _DOMAIN = _pattern(
-    r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a DNS domain name such as payments.example.com"
+    r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+    "a DNS domain name such as payments.yourcompany.com",
 )
 
 FIELDS: tuple[Field, ...] = (

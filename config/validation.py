@@ -14,6 +14,7 @@ from config.schema import (
     KIND_NAMES,
     REGION_ZONE_COUNTS,
     REQUIRED_TAGS,
+    RESERVED_ZONE_SUFFIXES,
     S3_BUCKET_NAME_MAX,
 )
 
@@ -117,6 +118,7 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
     errors += _check_prod_notifies(raw, env, bad)
     errors += _check_tags(raw.get("tags", {}), env)
     errors += _check_aws_target(raw, env, bad)
+    errors += _check_aws_zone(raw, env, bad)
     errors += _check_global_names(raw, env, bad)
     return errors
 
@@ -142,6 +144,25 @@ def _check_aws_target(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[s
         return []
     return [
         f"aws.account_id is required when target = aws (the account to deploy to); {_fix_hint('aws.account_id', env)}"
+    ]
+
+
+def reserved_zone_suffix(zone_name: str) -> str | None:
+    """The reserved suffix `zone_name` is (or sits under), if any."""
+    return next((s for s in RESERVED_ZONE_SUFFIXES if zone_name == s or zone_name.endswith("." + s)), None)
+
+
+def _check_aws_zone(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """The aws target's zone must be a name the public DNS can delegate to Route 53 (ACM validates through it)."""
+    if raw.get("target") != "aws" or bad & {"target", "dns.zone_name"}:
+        return []
+    zone = raw["dns"]["zone_name"]
+    suffix = reserved_zone_suffix(zone)
+    if suffix is None:
+        return []
+    return [
+        f"dns.zone_name={zone!r} is under the reserved .{suffix}, which no public DNS delegates (target = aws "
+        f"needs a domain you own, such as payments.yourcompany.com); {_fix_hint('dns.zone_name', env)}"
     ]
 
 

@@ -27,6 +27,7 @@ LOOPBACK = "127.0.0.1"
 # Provider endpoint names (canonical, as the hashicorp/aws 5.x provider spells them)
 # for every service the stacks use; tests check each resource type maps to one.
 LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
+    "acm",
     "apigateway",
     "backup",
     "cloudwatch",
@@ -47,6 +48,10 @@ LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
     "sts",
     "xray",
 )
+
+
+# Gap `acm-validation-wait`: seconds the emulator keeps a new certificate pending (AWS: until the records resolve).
+ACM_VALIDATION_WAIT_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -238,6 +243,16 @@ GAPS: tuple[Gap, ...] = (
         "preflight's engine-version and instance-class checks are skipped on an emulator endpoint, with a line "
         "naming this gap; unit tests run the instance-class check against the emulator's catalogue",
     ),
+    # The DNS layer.
+    Gap(
+        "acm-validation-wait",
+        "a certificate requested with DNS validation stays PENDING_VALIDATION for MOTO_ACM_VALIDATION_WAIT seconds "
+        "(default 60), then turns ISSUED without looking at the validation records; "
+        "aws_acm_certificate_validation waits that long",
+        "the project's emulator launcher starts the emulator with MOTO_ACM_VALIDATION_WAIT="
+        f"{ACM_VALIDATION_WAIT_SECONDS} (`emulator_environment`); the validation records are created in the zone "
+        "as on AWS",
+    ),
     # The emulator process itself.
     Gap(
         "dynamodb-atomicity",
@@ -333,6 +348,14 @@ def __getattr__(name: str) -> str:
 def joins_global_cluster(settings: Settings, region: str) -> bool:
     """Gap `aurora-global-cluster-members`: whether a cluster in `region` becomes a global cluster member."""
     return not is_local(settings) or region == emulator_global_cluster_region()
+
+
+def emulator_environment() -> dict[str, str]:
+    """Environment the emulator process starts with (read by moto when it is imported, so set before it starts).
+
+    Gap `acm-validation-wait`.
+    """
+    return {"MOTO_ACM_VALIDATION_WAIT": str(ACM_VALIDATION_WAIT_SECONDS)}
 
 
 def ignored_locally(settings: Settings, gap_key: str) -> list[str]:

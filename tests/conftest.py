@@ -17,6 +17,8 @@ from ops.local import postgres
 from tests.support import Synth
 
 AWS_ACCOUNT = "111122223333"
+# The aws target refuses reserved zones (.internal, .example, ...): a delegable name, never deployed by tests.
+AWS_ZONE = "payments.acme-payments.com"
 OPERATOR_PROFILE = "payments-operator"
 AWS_PROD_ALARM_EMAIL = "payments-oncall@example.com"
 
@@ -40,7 +42,13 @@ def local_dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 @pytest.fixture(scope="session")
 def aws_dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return _synth(tmp_path_factory, "aws-dev", PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT)
+    return _synth(
+        tmp_path_factory,
+        "aws-dev",
+        PAYMENTS_TARGET="aws",
+        PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
+        PAYMENTS_DNS_ZONE_NAME=AWS_ZONE,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +59,7 @@ def aws_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         PAYMENTS_ENV="prod",
         PAYMENTS_TARGET="aws",
         PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
+        PAYMENTS_DNS_ZONE_NAME=AWS_ZONE,
         PAYMENTS_AWS_PROFILE=OPERATOR_PROFILE,  # an operator's own profile, which must not reach the output
         PAYMENTS_COMPUTE_ALARM_EMAIL=AWS_PROD_ALARM_EMAIL,  # prod on aws must notify someone
     )

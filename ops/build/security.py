@@ -96,13 +96,14 @@ def report(stacks_dir: Path, label: str) -> int:
 
 
 def synth_for_scan(environment: str, outdir: Path) -> Path:
-    """The aws target's output (what reaches real AWS), with a placeholder account and alarm address (prod on aws
+    """The aws target's output (what reaches real AWS), with a placeholder account, zone and alarm address (prod on aws
     requires one)."""
     result = synth_app(
         outdir,
         PAYMENTS_ENV=environment,
         PAYMENTS_TARGET="aws",
         PAYMENTS_AWS_ACCOUNT_ID="111122223333",
+        PAYMENTS_DNS_ZONE_NAME="payments.acme-payments.com",  # aws refuses reserved zones (.internal)
         PAYMENTS_COMPUTE_ALARM_EMAIL="payments-oncall@example.com",
     )
     if result.returncode != 0:

@@ -14,6 +14,7 @@ from pathlib import Path
 from config.settings import LocalTarget
 from ops.core.errors import ToolError
 from ops.core.paths import LOCAL_DIR, ROOT, VENV_BIN
+from shared.local_target import emulator_environment
 
 START_TIMEOUT_SECONDS = 30
 
@@ -74,6 +75,7 @@ def up(local: LocalTarget) -> str:
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, **emulator_environment()},
         start_new_session=True,  # survives the make/pytest process that started it
     )
     if _wait_until_answering(local, lambda: process.poll() is None):

@@ -1,25 +1,33 @@
 """Route 53 for the payments API: the hosted zone, a region's HTTPS health check and the traffic records.
 
-Clients resolve one name, the *entry* `<api_record>.<zone>`. Route 53 allows a single routing policy per
-name and type, so the entry cannot be a failover pair and a weighted pair at once; the two are nested:
+Clients resolve one name, the *entry* `api.<zone>` (`shared.api_names`). Route 53 allows a single routing
+policy per name and type, so the entry cannot be a failover pair and a weighted pair at once; the two are
+nested, and every record is an A alias (no TTL of ours: Route 53 answers with the target's addresses):
 
-    api.<zone>            weighted pair (set identifier = region role), weights = the traffic split;
-      │                   each record is an alias to its region's leg, evaluating the leg's health
-      ├── primary.api.<zone>     failover pair: PRIMARY = primary region, SECONDARY = secondary region
-      └── secondary.api.<zone>   failover pair: PRIMARY = secondary region, SECONDARY = primary region
+    api.<zone>                 weighted pair (set identifier = region role), weights = the traffic split;
+      │                        each record is an alias to its region's leg, evaluating the leg's health
+      ├── primary.api.<zone>   failover pair: PRIMARY = primary region, SECONDARY = secondary region
+      └── secondary.api.<zone> failover pair: PRIMARY = secondary region, SECONDARY = primary region
+                               each half: alias to the `api.<zone>` custom domain of the region it serves,
+                               guarded by that region's health check
+    origin-<role>.api.<zone>   simple alias to the region's own custom domain: always that region
 
-Each leg record is a CNAME (TTL 60) to a regional API Gateway host carrying that region's HTTPS health
-check on `/<stage>/health`. So the weights decide how traffic is split while both regions are healthy,
-and a region failing its health check hands its share to the other region without anybody changing
-a weight. Weights come from a Terraform variable of each DNS stack (`shared.traffic.TRAFFIC_WEIGHT_VARIABLE`),
-written by the ops tooling from the persisted split, never edited in the records by hand.
+A leg's answer is the regional API Gateway domain of `api.<zone>`, so a client that asked for the entry sends
+`Host: api.<zone>`, which every region's custom domain and certificate carry. Each region's HTTPS health check
+probes `https://origin-<role>.api.<zone>/v1/health` (SNI on): the path clients use, in that region only. So the
+weights decide how traffic is split while both regions are healthy, and a region failing its health check hands
+its share to the other region without anybody changing a weight. Weights come from a Terraform variable of each
+DNS stack (`shared.traffic.TRAFFIC_WEIGHT_VARIABLE`), written by the ops tooling from the persisted split, never
+edited in the records by hand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
-from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
+from cdktf import ITerraformDependable, Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_record import (
@@ -33,25 +41,18 @@ from constructs import Construct
 
 from shared import checkov
 
-API_RECORD_TTL_SECONDS = 60
 HTTPS_PORT = 443
 HEALTH_CHECK_INTERVAL_SECONDS = 30  # standard interval; 10 s "fast" checks cost more
 HEALTH_CHECK_FAILURE_THRESHOLD = 3  # consecutive failures before a region is unhealthy (~90 s)
 Failover = Literal["PRIMARY", "SECONDARY"]
 
 
-def api_host(invoke_url: str) -> str:
-    """The host of a stage invoke URL (`https://<id>.execute-api.<region>.<suffix>/<stage>`), in Terraform."""
-    return Token.as_string(Fn.element(Fn.split("/", invoke_url), 2))
+@dataclass(frozen=True)
+class ApiTarget:
+    """Where an alias to an API Gateway regional custom domain points: its regional domain name and zone id."""
 
-
-def entry_name(api_record: str, zone_name: str) -> str:
-    return f"{api_record}.{zone_name}"
-
-
-def leg_name(leg: str, api_record: str, zone_name: str) -> str:
-    """The failover pair a weighted record leads to: `<leg>.<api_record>.<zone>` (leg = a region role)."""
-    return f"{leg}.{api_record}.{zone_name}"
+    name: str
+    zone_id: str
 
 
 def failover_set_identifier(leg: str, failover: Failover) -> str:
@@ -119,7 +120,10 @@ class HostedZone(Construct):
 
 
 class ApiHealthCheck(Construct):
-    """An HTTPS health check of one region's API (`GET https://<host>/<stage>/health`, SNI on).
+    """An HTTPS health check of one region's API (`GET https://<host><resource_path>`, SNI on).
+
+    With a name and no IP address, Route 53 resolves `host` itself and sends it as SNI and Host header, so the
+    check reaches the custom domain `host` through its own record and certificate.
 
     Exposes `health_check` (`id`, `fqdn`).
     """
@@ -148,21 +152,42 @@ def failover_record(
     name: str,
     leg: str,
     failover: Failover,
-    target_host: str,
+    target: ApiTarget,
     health_check_id: str,
 ) -> Route53Record:
-    """One half of a leg's failover pair: a CNAME to a regional API host, guarded by its health check."""
+    """One half of a leg's failover pair: an alias to a region's `api.<zone>` custom domain, guarded by its
+    health check (API Gateway domains report no health of their own, so the record's health is the check's)."""
     return Route53Record(
         scope,
         construct_id,
         zone_id=zone_id,
         name=name,
-        type="CNAME",
-        ttl=API_RECORD_TTL_SECONDS,
-        records=[target_host],
+        type="A",
+        alias=Route53RecordAlias(name=target.name, zone_id=target.zone_id, evaluate_target_health=False),
         set_identifier=failover_set_identifier(leg, failover),
         failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=failover),
         health_check_id=health_check_id,
+    )
+
+
+def origin_record(
+    scope: Construct,
+    construct_id: str,
+    *,
+    zone_id: str,
+    name: str,
+    target: ApiTarget,
+    after: Sequence[ITerraformDependable] = (),
+) -> Route53Record:
+    """A region's own name: a simple alias to its origin custom domain, never failed over."""
+    return Route53Record(
+        scope,
+        construct_id,
+        zone_id=zone_id,
+        name=name,
+        type="A",
+        alias=Route53RecordAlias(name=target.name, zone_id=target.zone_id, evaluate_target_health=False),
+        depends_on=list(after),
     )
 
 
@@ -182,7 +207,7 @@ def weighted_entry(
         construct_id,
         zone_id=zone_id,
         name=name,
-        type="CNAME",
+        type="A",
         set_identifier=set_identifier,
         weighted_routing_policy=Route53RecordWeightedRoutingPolicy(weight=weight),
         alias=Route53RecordAlias(name=leg_fqdn, zone_id=zone_id, evaluate_target_health=True),

@@ -1,10 +1,14 @@
-"""DnsStack: the zone, a health check per region and the records that split and fail over the API's traffic.
+"""DnsStack: the zone, each region's certificate and custom domains, health checks and the traffic records.
 
+Every name of the API lives here (`shared.api_names`), so the compute layer stays name-agnostic. Per region
+(`stacks.dns.custom_domain`): an ACM certificate for `api.<zone>` + `origin-<role>.api.<zone>`, validated by DNS
+in the zone, and a REGIONAL custom domain for each name mapping base path `v1` to the region's API stage.
 `dns-primary` owns the hosted zone (or looks up `dns.existing_zone_id`), the primary region's health check,
 the PRIMARY half of the primary leg and the primary's weighted entry record. `dns-secondary` reads the zone
-(and the primary's health check) from `dns-primary`'s outputs and owns everything that involves the
-secondary region: its health check, the SECONDARY half of the primary leg, the whole secondary leg and the
-secondary's weighted entry record. The record layout is explained in `stacks.dns.records`.
+(and the primary's health check and `api.<zone>` custom domain) from `dns-primary`'s outputs and owns
+everything that involves the secondary region: its health check, the SECONDARY half of the primary leg, the
+whole secondary leg and the secondary's weighted entry record. The record layout is explained in
+`stacks.dns.records`.
 
 The weight of each region is the stack's Terraform variable `traffic_weight` (0-100; the two stacks' weights
 add up to 100). Its default comes from `dns.primary_weight`; the ops tooling writes the current split into
@@ -17,16 +21,17 @@ from cdktf import TerraformVariable, TerraformVariableValidationConfig
 from constructs import Construct
 
 from config.settings import Role, Settings
+from shared.api_names import API_BASE_PATH, entry_name, leg_name, origin_name
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 from stacks.base import PlatformStack
 from stacks.compute.stack import ComputeStack
+from stacks.dns.custom_domain import RegionalCustomDomain, ValidatedCertificate
 from stacks.dns.records import (
     ApiHealthCheck,
+    ApiTarget,
     HostedZone,
-    api_host,
-    entry_name,
     failover_record,
-    leg_name,
+    origin_record,
     weighted_entry,
 )
 
@@ -37,8 +42,9 @@ def default_weight(settings: Settings, role: Role) -> int:
 
 
 class DnsStack(PlatformStack):
-    """Exposes `zone_id`, `zone_name`, `api_fqdn`, `health_check`, `health_check_id`, `api_host` and
-    `traffic_weight` (the variable's value; output `weight`)."""
+    """Exposes `zone_id`, `zone_name`, `api_fqdn`, `origin_fqdn`, `certificate_arn`, `api_target` (the
+    `api.<zone>` custom domain's alias target), `health_check`, `health_check_id` and `traffic_weight` (the
+    variable's value; output `weight`)."""
 
     layer = "dns"
 
@@ -56,10 +62,12 @@ class DnsStack(PlatformStack):
         self.primary = primary
         dns = settings.dns
         self.zone_name = dns.zone_name
-        self.api_fqdn = entry_name(dns.api_record, dns.zone_name)
-        self.leg_fqdn = leg_name(role, dns.api_record, dns.zone_name)
+        self.api_fqdn = entry_name(dns)
+        self.leg_fqdn = leg_name(dns, role)
+        self.origin_fqdn = origin_name(dns, role)
         self._weight_variable()
         self.zone_id: str = primary.zone_id if primary else self._zone()
+        self._custom_domains()
         self._health_check()
         self._records()
         self._outputs()
@@ -94,14 +102,46 @@ class DnsStack(PlatformStack):
             comment=f"{self.settings.project} {self.settings.environment}: payments API",
         ).zone_id
 
+    def _custom_domains(self) -> None:
+        self.certificate_arn = ValidatedCertificate(
+            self,
+            "certificate",
+            domain_name=self.api_fqdn,
+            alternative_names=[self.origin_fqdn],
+            zone_id=self.zone_id,
+            name=self.naming.name("api-certificate"),
+        ).certificate_arn
+        api, origin = (
+            RegionalCustomDomain(
+                self,
+                construct_id,
+                domain_name=fqdn,
+                certificate_arn=self.certificate_arn,
+                api_id=self.compute.api_id,
+                stage_name=self.compute.api_stage_name,
+                base_path=API_BASE_PATH,
+                name=self.naming.name(construct_id),
+            )
+            for construct_id, fqdn in (("api-domain", self.api_fqdn), ("origin-domain", self.origin_fqdn))
+        )
+        self.api_domain, self.origin_domain = api.domain, origin.domain
+        self.api_target = ApiTarget(self.api_domain.regional_domain_name, self.api_domain.regional_zone_id)
+        self.origin_record = origin_record(
+            self,
+            "origin",
+            zone_id=self.zone_id,
+            name=self.origin_fqdn,
+            target=ApiTarget(self.origin_domain.regional_domain_name, self.origin_domain.regional_zone_id),
+            after=[origin.mapping],  # the name (and its health check) appears once it serves /v1
+        )
+
     def _health_check(self) -> None:
-        self.api_host = api_host(self.compute.api_endpoint)
         self.health_check = ApiHealthCheck(
             self,
             "health",
             name=self.naming.name("api-health"),
-            host=self.api_host,
-            resource_path=f"/{self.compute.api_stage_name}{self.compute.health_path}",
+            host=self.origin_record.fqdn,  # a reference: the check starts once the name resolves
+            resource_path=f"/{API_BASE_PATH}{self.compute.health_path}",
         ).health_check
         self.health_check_id = self.health_check.id
 
@@ -113,7 +153,7 @@ class DnsStack(PlatformStack):
             name=self.leg_fqdn,
             leg=self.role,
             failover="PRIMARY",
-            target_host=self.api_host,
+            target=self.api_target,
             health_check_id=self.health_check_id,
         )
         if self.primary is not None:
@@ -130,15 +170,14 @@ class DnsStack(PlatformStack):
 
     def _backup_legs(self, primary: DnsStack) -> None:
         """The secondary region backs up the primary's leg, and the primary backs up the secondary's."""
-        dns = self.settings.dns
         failover_record(
             self,
             f"{primary.role}-leg-secondary",
             zone_id=self.zone_id,
-            name=leg_name(primary.role, dns.api_record, dns.zone_name),
+            name=leg_name(self.settings.dns, primary.role),
             leg=primary.role,
             failover="SECONDARY",
-            target_host=self.api_host,
+            target=self.api_target,
             health_check_id=self.health_check_id,
         )
         failover_record(
@@ -148,7 +187,7 @@ class DnsStack(PlatformStack):
             name=self.leg_fqdn,
             leg=self.role,
             failover="SECONDARY",
-            target_host=primary.health_check.fqdn,
+            target=primary.api_target,
             health_check_id=primary.health_check_id,
         )
 
@@ -160,6 +199,23 @@ class DnsStack(PlatformStack):
         self.export(
             "leg_fqdn", self.leg_fqdn, description="This region's failover pair (target of its weighted record)"
         )
+        self.export("origin_fqdn", self.origin_fqdn, description="This region's own name (never failed over)")
+        self.export("base_path", API_BASE_PATH, description="Base path every route sits under (custom domains)")
+        self.export("certificate_arn", self.certificate_arn, description="Validated ACM certificate of both names")
+        self.export(
+            "api_domain_regional_name",
+            self.api_target.name,
+            description="Regional API Gateway domain of this region's api.<zone> custom domain",
+        )
+        self.export(
+            "api_domain_regional_zone_id",
+            self.api_target.zone_id,
+            description="Route 53 zone id of that regional domain (alias target)",
+        )
+        self.export(
+            "origin_domain_regional_name",
+            self.origin_domain.regional_domain_name,
+            description="Regional API Gateway domain of this region's origin custom domain",
+        )
         self.export("health_check_id", self.health_check_id, description="HTTPS health check of this region's API")
-        self.export("api_host", self.api_host, description="Regional API Gateway host the records point to")
         self.export("weight", self.traffic_weight, description="This region's traffic weight (percent)")

@@ -21,6 +21,7 @@ from harness.platform import free_port
 from ops.core.paths import ROOT
 from ops.core.tool_env import clean_environ
 from ops.local import emulator
+from tests.conftest import AWS_ZONE
 from tests.support import write_ca_bundle
 
 pytestmark = pytest.mark.phase("checks")  # its own emulator: it changes nothing the shared deployment holds
@@ -44,6 +45,7 @@ def run_ops(endpoint: str, outdir: Path, *args: str, **settings: str) -> subproc
         PAYMENTS_DOTENV="none",
         PAYMENTS_TARGET="aws",
         PAYMENTS_AWS_ACCOUNT_ID=ACCOUNT,
+        PAYMENTS_DNS_ZONE_NAME=AWS_ZONE,
         PAYMENTS_OUTDIR=str(outdir),
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="test",

@@ -21,6 +21,7 @@ import pytest
 from harness.payments import pay
 from harness.platform import Platform
 from ops.local import postgres
+from shared import api_names
 
 pytestmark = pytest.mark.phase("traffic")
 
@@ -54,8 +55,8 @@ def current_release(platform: Platform, stack: str) -> dict[str, Any]:
 
 
 def entry_name(platform: Platform) -> str:
-    dns = platform.settings.dns
-    return f"{dns.api_record}.{dns.zone_name}."
+    """The entry as Route 53 lists it (fully qualified, trailing dot)."""
+    return api_names.entry_name(platform.settings.dns) + "."
 
 
 def route53_weights(route53: Any, zone_id: str, name: str) -> Weights:

@@ -11,6 +11,7 @@ import pytest
 from ops.build.synth import synth_app
 from ops.core.paths import TF_CLI_CONFIG
 from ops.core.tool_env import QUIET_TOOLING, clean_environ
+from tests.conftest import AWS_ZONE
 from tests.support import ROOT
 
 
@@ -72,6 +73,7 @@ def test_unknown_stack_lists_the_valid_names(tmp_path: Path) -> None:
         PAYMENTS_OUTDIR=str(tmp_path / "out"),
         PAYMENTS_TARGET="aws",
         PAYMENTS_AWS_ACCOUNT_ID="111122223333",
+        PAYMENTS_DNS_ZONE_NAME=AWS_ZONE,
     )
     assert result.returncode != 0
     assert "unknown stack 'network-tertiary'; valid stacks: compute-primary, compute-secondary" in result.stderr

@@ -26,6 +26,7 @@ from ops.core.aws_clients import client
 from ops.core.aws_errors import REJECTED_CREDENTIALS, AwsAccessError, explain_response
 from ops.core.tool_env import clean_environ
 from ops.terraform.runner import StackTerraform, TerraformError
+from tests.conftest import AWS_ZONE
 from tests.support import ROOT
 
 CONFIGURED = "111122223333"
@@ -50,6 +51,7 @@ def aws_environ(**extra: str) -> dict[str, str]:
         "PAYMENTS_DOTENV": "none",
         "PAYMENTS_TARGET": "aws",
         "PAYMENTS_AWS_ACCOUNT_ID": CONFIGURED,
+        "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
         **extra,
     }
 

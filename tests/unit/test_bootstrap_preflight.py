@@ -23,6 +23,7 @@ from ops.deploy.synth_facts import AuroraInstance, AuroraVersion, read_facts
 from ops.state import account_settings, bootstrap
 from ops.state.bootstrap_key import Caller, ensure_key
 from shared.local_target import GAPS_BY_KEY
+from tests.conftest import AWS_ZONE
 from tests.support import Synth, write_ca_bundle
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -32,7 +33,12 @@ CALLER = Caller(account_id=ACCOUNT, partition="aws")
 @pytest.fixture
 def settings() -> Settings:
     return load_settings(
-        environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": ACCOUNT}
+        environ={
+            "PAYMENTS_DOTENV": "none",
+            "PAYMENTS_TARGET": "aws",
+            "PAYMENTS_AWS_ACCOUNT_ID": ACCOUNT,
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+        }
     )
 
 
@@ -190,7 +196,12 @@ def test_backup_region_settings_set_only_what_differs_and_are_skipped_by_name_on
 
 def test_bootstrap_refuses_credentials_of_another_account(moto: None) -> None:
     other = load_settings(
-        environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"}
+        environ={
+            "PAYMENTS_DOTENV": "none",
+            "PAYMENTS_TARGET": "aws",
+            "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+        }
     )
     with pytest.raises(RefusedError, match=r"is account 123456789012, but aws\.account_id is 111122223333"):
         bootstrap.caller_identity(other)
@@ -428,6 +439,7 @@ def test_an_aws_deploy_stops_before_any_change_when_preflight_fails(
         "PAYMENTS_DOTENV": "none",
         "PAYMENTS_TARGET": "aws",
         "PAYMENTS_AWS_ACCOUNT_ID": ACCOUNT,
+        "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
     }.items():
         monkeypatch.setenv(name, value)
     ran: list[str] = []

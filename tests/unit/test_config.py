@@ -9,6 +9,7 @@ import pytest
 
 from config import ConfigError, available_environments, load_settings
 from config.schema import AURORA_ENGINE_VERSIONS, FIELDS
+from tests.conftest import AWS_ZONE
 
 NO_DOTENV = {"PAYMENTS_DOTENV": "none"}
 
@@ -60,7 +61,7 @@ def test_dotenv_file_overrides_toml_and_process_environment_overrides_dotenv(tmp
 def test_state_names_derive_from_project_and_suffix() -> None:
     s = settings_with(PAYMENTS_ENVIRONMENT_SUFFIX="pr-42")
     assert (s.state.bucket, s.state.lock_table) == ("payments-pr-42-tfstate", "payments-pr-42-tflock")
-    aws = settings_with(PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID="111122223333")
+    aws = settings_with(PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID="111122223333", PAYMENTS_DNS_ZONE_NAME=AWS_ZONE)
     assert aws.state.bucket == "payments-dev-tfstate-111122223333"
 
 
@@ -100,7 +101,7 @@ INVALID = [
     ({"PAYMENTS_COMPUTE_ALLOWED_CURRENCIES": "usd,EUR"}, "compute.allowed_currencies"),
     ({"PAYMENTS_COMPUTE_API_THROTTLE_BURST_LIMIT": "10"}, "compute.api_throttle_burst_limit"),
     ({"PAYMENTS_AWS_ACCOUNT_ID": "12345"}, "aws.account_id"),
-    ({"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": ""}, "aws.account_id"),
+    ({"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "", "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE}, "aws.account_id"),
     ({"PAYMENTS_DATA_BACKUP_RETENTION_DAYS": "0"}, "data.backup_retention_days"),
     ({"PAYMENTS_DATA_BACKUP_COPY_TO_SECONDARY": "maybe"}, "data.backup_copy_to_secondary"),
     ({"PAYMENTS_DATA_AUDIT_OBJECT_LOCK_DAYS": "30"}, "data.audit_object_lock_days"),
@@ -129,7 +130,12 @@ INVALID = [
     ({"PAYMENTS_DNS_EXISTING_ZONE_ID": "abc"}, "dns.existing_zone_id"),
     ({"PAYMENTS_NETWORK_AZ_COUNTS": "2"}, "PAYMENTS_NETWORK_AZ_COUNTS"),
     (
-        {"PAYMENTS_ENV": "prod", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"},
+        {
+            "PAYMENTS_ENV": "prod",
+            "PAYMENTS_TARGET": "aws",
+            "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+        },
         "compute.alarm_email",
     ),
     ({"PAYMENTS_DOTENV": "/nonexistent/payments.env"}, "PAYMENTS_DOTENV"),
@@ -203,7 +209,12 @@ def test_a_configuration_whose_bucket_names_exceed_63_characters_is_refused(monk
 
 
 def test_prod_on_aws_needs_someone_to_notify_and_says_how() -> None:
-    aws_prod = {"PAYMENTS_ENV": "prod", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"}
+    aws_prod = {
+        "PAYMENTS_ENV": "prod",
+        "PAYMENTS_TARGET": "aws",
+        "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+        "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+    }
     [line] = errors_for(**aws_prod)
     assert line.startswith("compute.alarm_email is empty, but prod on the aws target must notify someone")
     assert (
@@ -216,7 +227,8 @@ def test_prod_on_aws_needs_someone_to_notify_and_says_how() -> None:
     assert ok.compute.alarm_email == "oncall@example.com"
     # dev, and prod rehearsed on the emulator, notify nobody real either way: no address needed there
     assert settings_with(PAYMENTS_ENV="prod").compute.alarm_email == ""
-    assert settings_with(PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID="111122223333").compute.alarm_email == ""
+    aws_dev = {"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333", "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE}
+    assert settings_with(**aws_dev).compute.alarm_email == ""
 
 
 def test_a_dotenv_file_that_is_not_there_is_an_error_and_none_reads_none(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from shared.local_target import GAPS_BY_KEY, clean_up_after_destroy
 from shared.naming import Naming
 from stacks.data.aurora import GLOBAL_MEMBER_IGNORES
 from stacks.data.stack import replication_role_name
-from tests.conftest import AWS_ACCOUNT, AWS_PROD_ALARM_EMAIL
+from tests.conftest import AWS_ACCOUNT, AWS_PROD_ALARM_EMAIL, AWS_ZONE
 from tests.support import Synth
 
 DATA_STACKS = ("data-primary", "data-secondary")
@@ -45,11 +45,12 @@ def settings_for(**overrides: str) -> Settings:
 
 
 LOCAL_DEV = settings_for()
-AWS_DEV = settings_for(PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT)
+AWS_DEV = settings_for(PAYMENTS_TARGET="aws", PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT, PAYMENTS_DNS_ZONE_NAME=AWS_ZONE)
 AWS_PROD = settings_for(
     PAYMENTS_ENV="prod",
     PAYMENTS_TARGET="aws",
     PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
+    PAYMENTS_DNS_ZONE_NAME=AWS_ZONE,
     PAYMENTS_COMPUTE_ALARM_EMAIL=AWS_PROD_ALARM_EMAIL,
 )
 

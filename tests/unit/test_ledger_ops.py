@@ -10,8 +10,14 @@ import pytest
 
 from config import load_settings
 from ops.ledger import admin_function, migrations, reconcile, status
+from tests.conftest import AWS_ZONE
 
-AWS = {"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333", "PAYMENTS_DOTENV": "none"}
+AWS = {
+    "PAYMENTS_TARGET": "aws",
+    "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+    "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+    "PAYMENTS_DOTENV": "none",
+}
 
 
 def _found(**ids: set[str]) -> reconcile.Found:

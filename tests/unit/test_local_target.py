@@ -9,6 +9,7 @@ from moto.core.responses import BaseResponse
 
 from config.loader import load_settings
 from shared.local_target import GAPS, GAPS_BY_KEY, ledger_tls_mode, ledger_writer_hosts
+from tests.conftest import AWS_ZONE
 from tests.support import ROOT
 
 
@@ -31,7 +32,12 @@ def test_the_emulator_default_region_is_read_from_its_source_as_its_package_answ
 def test_the_ledger_writer_is_the_global_endpoint_on_aws_and_both_local_instances_locally() -> None:
     local = load_settings(environ={"PAYMENTS_DOTENV": "none"})
     aws = load_settings(
-        environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"}
+        environ={
+            "PAYMENTS_DOTENV": "none",
+            "PAYMENTS_TARGET": "aws",
+            "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+        }
     )
     writer = "payments.global-abc.global.rds.amazonaws.com"
     assert ledger_writer_hosts(aws, writer, 5432) == f"{writer}:5432"

@@ -45,7 +45,9 @@ def test_building_the_app_loads_only_the_bindings_it_uses() -> None:
         check=True,
     )
     loaded = int(result.stdout.strip().splitlines()[-1])
-    assert 0 < loaded < 150, f"{loaded} binding modules loaded; the package has ~2,100"
+    # 156 with the DNS layer's certificates and custom domains (issue 15); the guard is against loading the package
+    # whole, so it leaves room for a few more resource types.
+    assert 0 < loaded < 200, f"{loaded} binding modules loaded; the package has ~2,100"
 
 
 def test_the_node_side_index_becomes_lazy_only_when_every_export_is_a_plain_require() -> None:

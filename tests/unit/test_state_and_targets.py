@@ -12,7 +12,7 @@ from config import load_settings
 from ops.core.aws_clients import client
 from ops.core.tool_env import tool_env
 from shared.local_target import LOCAL_ENDPOINT_SERVICES
-from tests.conftest import AWS_ACCOUNT, OPERATOR_PROFILE
+from tests.conftest import AWS_ACCOUNT, AWS_ZONE, OPERATOR_PROFILE
 from tests.support import STACKS, Synth
 
 SPEC_DEPENDENCIES = {
@@ -87,7 +87,7 @@ def test_local_target_points_every_provider_and_backend_at_the_emulator(local_de
 
 def test_every_resource_type_used_has_an_emulator_endpoint(local_dev: Synth) -> None:
     service_of = {
-        "aws_api_gateway": "apigateway", "aws_backup": "backup", "aws_cloudwatch_log": "logs",
+        "aws_acm": "acm", "aws_api_gateway": "apigateway", "aws_backup": "backup", "aws_cloudwatch_log": "logs",
         "aws_cloudwatch_event": "events", "aws_cloudwatch": "cloudwatch", "aws_dynamodb": "dynamodb",
         "aws_iam": "iam", "aws_kms": "kms", "aws_lambda": "lambda_", "aws_rds": "rds", "aws_db": "rds",
         "aws_route53": "route53", "aws_s3": "s3", "aws_secretsmanager": "secretsmanager", "aws_sns": "sns",
@@ -132,6 +132,7 @@ def test_the_configured_profile_reaches_terraform_and_boto3_through_the_environm
             "PAYMENTS_DOTENV": "none",
             "PAYMENTS_TARGET": "aws",
             "PAYMENTS_AWS_ACCOUNT_ID": AWS_ACCOUNT,
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
             "PAYMENTS_AWS_PROFILE": OPERATOR_PROFILE,
         }
     )
