@@ -26,10 +26,11 @@ import pytest
 
 from config.settings import ROLES, LocalTarget, Settings, other_role
 from harness.platform import Platform, free_port
-from ops.client import records
+from ops.client import records, smoke
 from ops.client.api_client import ApiClient
 from ops.client.gateway import Refusal, route
 from ops.client.resolve import Resolver
+from ops.core.errors import UsageError
 from ops.local import emulator
 from shared.api_names import API_BASE_PATH, entry_name, leg_name, origin_name
 
@@ -51,7 +52,15 @@ def handler(event: dict[str, Any], _context: object) -> dict[str, Any]:
     """A payment function: BEHAVIOUR=ok -> 201; redirect -> 307 to REDIRECT; fenced -> 503 the first FENCED_TIMES."""
     region = os.environ["AWS_REGION"]
     behaviour = os.environ.get("BEHAVIOUR", "ok")
-    body = {"region": region, "path": event["path"], "resource": event["resource"], "body": event["body"]}
+    key = (event["headers"] or {}).get("Idempotency-Key", "")
+    body = {
+        "region": region,
+        "path": event["path"],
+        "resource": event["resource"],
+        "body": event["body"],
+        "payment_id": f"pay_{key[-8:]}",
+        "created_at": f"2026-12-02T11:00:00Z-{region}",
+    }
     if behaviour == "redirect":
         return {"statusCode": 307, "headers": {"Location": os.environ["REDIRECT"]}, "body": ""}
     if behaviour == "fenced":
@@ -369,12 +378,10 @@ def test_a_payment_reaches_the_primary_function_through_the_custom_domain(deploy
     client = ApiClient(deployed.settings, deployed.regions["primary"].key_value, rng=seeded(3))
     answer = client.request("POST", client.url("/payments"), body='{"amount": "1.00"}')
     assert (answer.status, answer.role) == (201, "primary"), answer
-    assert answer.json() == {
-        "region": "us-east-1",
-        "path": "/v1/payments",
-        "resource": "/payments",
-        "body": '{"amount": "1.00"}',
-    }
+    seen = answer.json()
+    assert isinstance(seen, dict)
+    assert (seen["region"], seen["path"], seen["resource"]) == ("us-east-1", "/v1/payments", "/payments")
+    assert seen["body"] == '{"amount": "1.00"}'
     assert len(answer.trail) == 1
 
 
@@ -434,3 +441,57 @@ def test_a_fenced_503_is_retried_after_retry_after(deployed: Deployed) -> None:
         assert len(answer.trail) == 3
     finally:
         deployed.set_function_env("primary", "payment", BEHAVIOUR="ok")
+
+
+# -- make smoke ---------------------------------------------------------------------------------------------------
+
+
+def test_smoke_lines_name_the_region_and_never_the_key(deployed: Deployed, capsys: pytest.CaptureFixture[str]) -> None:
+    held = deployed.regions["primary"].key_value
+    api = ApiClient(deployed.settings, held, health_of=lambda _: True, rng=seeded(3))
+    sent = smoke.send(api, 7)
+    line = sent.line()
+    print(line, sent.response.trail)
+    assert (sent.response.status, sent.replayed) == (201, False)
+    assert line.split()[:5] == ["7", f"...{sent.idempotency_key[-6:]}", "201", "primary", "(us-east-1)"]
+    assert line.endswith("new")
+    assert held not in capsys.readouterr().out
+
+
+def test_smoke_counts_a_payment_id_created_twice_as_a_duplicate(deployed: Deployed) -> None:
+    """The payment id follows from the Idempotency-Key: one id with two creation times was created twice."""
+    tables = {}
+    for role in ROLES:
+        dynamodb = deployed.aws("dynamodb", role)
+        tables[role] = f"client-payments-{role}"
+        dynamodb.create_table(
+            TableName=tables[role],
+            KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "payment_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    api = ApiClient(deployed.settings, deployed.regions["primary"].key_value, health_of=lambda _: True, rng=seeded(3))
+    sent = [smoke.send(api, n) for n in (1, 2)]
+    for item, created in zip(sent, ("same", "other"), strict=True):
+        answered = item.payment
+        deployed.aws("dynamodb", "primary").put_item(
+            TableName=tables["primary"],
+            Item={"payment_id": {"S": answered["payment_id"]}, "created_at": {"S": answered["created_at"]}},
+        )
+        replica = answered["created_at"] if created == "same" else "2026-12-02T11:00:01Z-eu-west-1"
+        deployed.aws("dynamodb", "secondary").put_item(
+            TableName=tables["secondary"],
+            Item={"payment_id": {"S": answered["payment_id"]}, "created_at": {"S": replica}},
+        )
+    found = smoke.duplicates(deployed.settings, sent, tables)  # type: ignore[arg-type]
+    assert len(found) == 1, found
+    assert found[0].startswith(sent[1].payment["payment_id"])
+
+
+def test_smoke_refuses_a_count_that_is_not_a_positive_number() -> None:
+    for bad in ("0", "-1", "x", ""):
+        with pytest.raises(
+            UsageError, match=r"^smoke: N=.* is invalid: use a whole number of payments >= 1, e.g. N=20$"
+        ):
+            smoke.parse_count(bad)
+    assert smoke.parse_count("20") == 20
