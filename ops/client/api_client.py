@@ -23,6 +23,7 @@ from ops.client.resolve import HealthOf, Resolver
 from ops.client.transport import Answer
 from ops.core.errors import OpsError
 from shared.api_names import base_url, entry_name
+from shared.local_target import probes_health_checks_itself, runs_functions_in_process
 
 API_KEY_HEADER = "x-api-key"
 MAX_REDIRECTS = 3  # one redirect reaches the write home; more is a loop between two views of it
@@ -63,7 +64,9 @@ class ApiClient:
         self.regions = [settings.regions.of(role) for role in ROLES]
         self.zone_id = records.zone_id(settings)
         self.health_of = health_of or (
-            health.Prober(settings, self._probe) if settings.is_local else health.from_route53(settings)
+            health.Prober(settings, self._probe)
+            if probes_health_checks_itself(settings)
+            else health.from_route53(settings)
         )
 
     def url(self, route: str) -> str:
@@ -114,7 +117,7 @@ class ApiClient:
         outgoing = transport.Outgoing(method, path, sent, body)
         resolution = Resolver(records.zone_records(self.settings, self.zone_id), self.zone_id, self.health_of, self.rng)
         resolved = resolution.resolve(host)
-        if not self.settings.is_local:
+        if not runs_functions_in_process(self.settings):
             region, _ = gateway.find_domain(self.settings, resolved, self.regions)
             return transport.over_https(host, resolved.regional_domain_name, outgoing), region
         try:

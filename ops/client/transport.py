@@ -77,18 +77,22 @@ def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """Connects to `address` (the resolved regional domain) but speaks TLS for `host` (SNI, certificate check)."""
 
-    def __init__(self, host: str, address: str) -> None:
-        super().__init__(host, 443, timeout=HTTPS_TIMEOUT_SECONDS, context=ssl.create_default_context())
-        self._address = address
-        self._context = ssl.create_default_context()
+    def __init__(self, host: str, address: str, port: int = 443, context: ssl.SSLContext | None = None) -> None:
+        super().__init__(host, port, timeout=HTTPS_TIMEOUT_SECONDS)
+        self.address = address
+        self.tls = context or ssl.create_default_context()
 
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, 443), HTTPS_TIMEOUT_SECONDS)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+        raw = socket.create_connection((self.address, self.port), HTTPS_TIMEOUT_SECONDS)
+        self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
 
 
-def over_https(host: str, regional_domain_name: str, request: Outgoing) -> Answer:
-    connection = _PinnedHTTPSConnection(host, regional_domain_name)
+def over_https(
+    host: str, regional_domain_name: str, request: Outgoing, *, port: int = 443, context: ssl.SSLContext | None = None
+) -> Answer:
+    """`request` sent to `regional_domain_name`, TLS verified for `host` (`context`: the trust store; default the
+    system's)."""
+    connection = _PinnedHTTPSConnection(host, regional_domain_name, port, context)
     body = request.body.encode() if request.body is not None else None
     try:
         connection.request(request.method, request.path, body=body, headers=dict(request.headers))

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import random
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import pytest
 from config.settings import ROLES, LocalTarget, Settings, other_role
 from harness.platform import Platform, free_port
 from ops.client import records, smoke
-from ops.client.api_client import ApiClient
+from ops.client.api_client import MAX_RETRIES, ApiClient
 from ops.client.gateway import Refusal, route
 from ops.client.resolve import Resolver
 from ops.core.errors import UsageError
@@ -279,7 +280,11 @@ def _certificate(platform: Platform, settings: Settings, zone_id: str, role: str
             ]
         },
     )
-    return arn
+    for _ in range(100):  # issued after the emulator's MOTO_ACM_VALIDATION_WAIT
+        if acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED":
+            return arn
+        time.sleep(0.1)
+    pytest.fail(f"certificate {arn} was not issued within 10 s")
 
 
 # -- what Route 53 and API Gateway answer -------------------------------------------------------------------------
@@ -495,3 +500,16 @@ def test_smoke_refuses_a_count_that_is_not_a_positive_number() -> None:
         ):
             smoke.parse_count(bad)
     assert smoke.parse_count("20") == 20
+
+
+def test_a_503_that_lasts_is_returned_after_the_bounded_retries(deployed: Deployed) -> None:
+    deployed.set_function_env("primary", "payment", BEHAVIOUR="fenced", FENCED_TIMES="1000")
+    _calls.clear()
+    waits: list[float] = []
+    try:
+        key = deployed.regions["primary"].key_value
+        client = ApiClient(deployed.settings, key, health_of=lambda _: True, sleep=waits.append)
+        answer = client.request("POST", client.url("/payments"), body="{}")
+        assert (answer.status, len(waits), len(answer.trail)) == (503, MAX_RETRIES, MAX_RETRIES + 1)
+    finally:
+        deployed.set_function_env("primary", "payment", BEHAVIOUR="ok")
