@@ -114,7 +114,7 @@ class ApiClient:
         sent = {"Host": host, **(headers or {})}
         if key is not None:
             sent[API_KEY_HEADER] = key
-        outgoing = transport.Outgoing(method, path, sent, body)
+        outgoing = transport.Outgoing(method, path, sent, body, parts.query)
         resolution = Resolver(records.zone_records(self.settings, self.zone_id), self.zone_id, self.health_of, self.rng)
         resolved = resolution.resolve(host)
         if not runs_functions_in_process(self.settings):

@@ -21,6 +21,7 @@ def api_event(
     stage: str = "v1",
     domain_name: str | None = None,
     api_key_id: str | None = None,
+    query: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event (payload v1). Through a custom domain `path` keeps the base path mapping's
     prefix (`/v1/payments`) while `resource` is the API's template (`/payments`), as API Gateway sends them."""
@@ -37,7 +38,8 @@ def api_event(
         "httpMethod": method,
         "headers": dict(headers) if headers is not None else None,
         "multiValueHeaders": {k: [v] for k, v in headers.items()} if headers is not None else None,
-        "queryStringParameters": None,
+        "queryStringParameters": dict(query) if query else None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": dict(path_parameters) if path_parameters is not None else None,
         "stageVariables": None,
         "requestContext": context,

@@ -16,6 +16,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from config.settings import Settings
 from ops.client.api_events import api_event
@@ -34,6 +35,11 @@ class Outgoing:
     path: str
     headers: Mapping[str, str]
     body: str | None = None
+    query: str = ""  # the URL's query string, undecoded
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
         stage=target.stage,
         domain_name=target.domain_name,
         api_key_id=target.api_key_id,
+        query=dict(parse_qsl(request.query)),
     )
     response = local_lambda.run(settings, target.function_name, target.region, configuration["Handler"], event)
     text = response.get("body") or ""
@@ -95,7 +102,7 @@ def over_https(
     connection = _PinnedHTTPSConnection(host, regional_domain_name, port, context)
     body = request.body.encode() if request.body is not None else None
     try:
-        connection.request(request.method, request.path, body=body, headers=dict(request.headers))
+        connection.request(request.method, request.target, body=body, headers=dict(request.headers))
         response = connection.getresponse()
         return Answer(response.status, dict(response.getheaders()), response.read().decode())
     finally:

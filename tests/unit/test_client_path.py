@@ -59,6 +59,7 @@ def handler(event: dict[str, Any], _context: object) -> dict[str, Any]:
         "path": event["path"],
         "resource": event["resource"],
         "body": event["body"],
+        "query": event["queryStringParameters"],
         "payment_id": f"pay_{key[-8:]}",
         "created_at": f"2026-12-02T11:00:00Z-{region}",
     }
@@ -513,3 +514,11 @@ def test_a_503_that_lasts_is_returned_after_the_bounded_retries(deployed: Deploy
         assert (answer.status, len(waits), len(answer.trail)) == (503, MAX_RETRIES, MAX_RETRIES + 1)
     finally:
         deployed.set_function_env("primary", "payment", BEHAVIOUR="ok")
+
+
+def test_a_query_string_reaches_the_function_as_api_gateway_passes_it(deployed: Deployed) -> None:
+    client = ApiClient(deployed.settings, deployed.regions["primary"].key_value, health_of=lambda _: True)
+    answer = client.request("GET", client.url("/payments/pay_1?expand=ledger&x=a%20b"))
+    seen = answer.json()
+    assert isinstance(seen, dict)
+    assert (answer.status, seen["resource"], seen["query"]) == (201, "/payments/{id}", {"expand": "ledger", "x": "a b"})
