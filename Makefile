@@ -218,3 +218,10 @@ db-status: install ## per region: which database is the writer, which the standb
 
 reconcile: install ## payments in DynamoDB == ledger == audit objects == events, per region; exit 2 and a table if not
 	@$(OPS) reconcile
+
+# The client (ops/client/, docs/client.md): payments sent to api.<zone> the way a customer's client reaches them.
+N ?= 20
+.PHONY: smoke
+
+smoke: install ## N payments through the client (make smoke N=20): region per payment, totals, duplicates; exit 1 on any non-201
+	@$(OPS) smoke --count "$(N)"

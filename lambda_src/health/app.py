@@ -22,7 +22,8 @@ def _route_error(event: Any, request_id: str) -> dict[str, Any] | None:
     """404/405 for API Gateway events that are not GET /health; direct invocations are checked as-is."""
     if not isinstance(event, Mapping) or not event.get("httpMethod"):
         return None
-    path = event.get("path")
+    # `resource` is the API's own template; through a custom domain `path` carries the base path (`/v1/health`).
+    path = event.get("resource") or event.get("path")
     if isinstance(path, str) and path and not HEALTH_PATH.fullmatch(path):
         return error_response(404, "not_found", "no such route", request_id)
     if event.get("httpMethod") != "GET":

@@ -10,6 +10,7 @@ from config import ConfigError, load_settings
 from config.settings import ROLES, Role
 from ops.build import docs, graph, security
 from ops.build.synth import synth
+from ops.client import smoke
 from ops.core import interrupt
 from ops.core.aws_clients import client
 from ops.core.confirm import validate_confirm
@@ -279,6 +280,13 @@ def cmd_reconcile(_: argparse.Namespace) -> int:
     return reconcile.run(settings)
 
 
+def cmd_smoke(args: argparse.Namespace) -> int:
+    count = smoke.parse_count(args.count)
+    settings = load_settings()
+    engine.prepare(settings, synthesize=False)
+    return smoke.run(settings, count)
+
+
 def cmd_failover(args: argparse.Namespace) -> int:
     return _switch_region(args, "failover")
 
@@ -443,6 +451,11 @@ def _add_local_and_ledger_commands(sub: argparse._SubParsersAction[argparse.Argu
     sub.add_parser(
         "reconcile", help="payments in DynamoDB == ledger == audit objects == events; exit 2 and a table if not"
     ).set_defaults(func=cmd_reconcile)
+    sm = sub.add_parser(
+        "smoke", help="N payments through the client (api.<zone> as clients resolve it); exit 1 on a non-201"
+    )
+    sm.add_argument("--count", default="20", help="how many payments (N; default 20)")
+    sm.set_defaults(func=cmd_smoke)
 
 
 def _run_command(args: argparse.Namespace) -> int:

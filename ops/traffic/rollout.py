@@ -24,6 +24,7 @@ from ops.core.clock import utc_now
 from ops.core.console import Console, console
 from ops.core.errors import NotDeployedError, UsageError
 from ops.core.paths import stack_dir
+from ops.core.route53_health import is_healthy, succeeded
 from ops.deploy import engine, releases
 from ops.deploy.outputs import outputs_with
 from ops.state import locks, traffic_split
@@ -35,8 +36,6 @@ DEFAULT_STEPS = (10, 25, 50, 100)
 DEFAULT_BAKE_SECONDS = 300
 POLL_SECONDS = 5.0
 PROGRESS_EVERY_SECONDS = 30.0
-# Route 53 considers an endpoint healthy when more than 18% of its health checkers do.
-HEALTHY_CHECKER_SHARE = 0.18
 ALARM_STATE = "ALARM"
 
 
@@ -171,10 +170,8 @@ def _alarm_signal(settings: Settings, role: Role, name: str) -> Signal | None:
 def _health_check_signal(settings: Settings, role: Role, health_check_id: str) -> Signal | None:
     route53 = client(settings, "route53", settings.regions.primary)
     observations = route53.get_health_check_status(HealthCheckId=health_check_id)["HealthCheckObservations"]
-    if not observations:
-        return None  # a new health check has no observations yet
-    healthy = sum(1 for o in observations if o.get("StatusReport", {}).get("Status", "").startswith("Success"))
-    if healthy / len(observations) <= HEALTHY_CHECKER_SHARE:
+    if is_healthy(observations) is False:  # None: a new health check has no observations yet
+        healthy = succeeded(observations)
         return Signal(
             "health check",
             health_check_id,

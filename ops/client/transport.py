@@ -1,0 +1,109 @@
+"""The last hop: the request reaches the function behind the route.
+
+local target: the deployed function's handler runs in this process with its deployed environment (gap
+`lambda-invoke`, `ops.ledger.local_lambda`), given the proxy event API Gateway would send.
+aws target: a real HTTPS request to the regional domain the records resolved to, with SNI and Host set to the name
+the client called, so the certificate is verified against that name (what a resolver-following client does).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import socket
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from config.settings import Settings
+from ops.client.api_events import api_event
+from ops.client.gateway import Target
+from ops.core.aws_clients import client
+from ops.ledger import local_lambda
+
+HTTPS_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A request as it leaves the client: `path` is the URL's path (`/v1/payments`), headers include Host."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: str | None = None
+    query: str = ""  # the URL's query string, undecoded
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
+    """Run the integration's function as API Gateway's proxy integration would invoke it."""
+    configuration = client(settings, "lambda", target.region).get_function_configuration(
+        FunctionName=target.function_name
+    )
+    event = api_event(
+        request.method,
+        request.path,
+        body=request.body,
+        headers=request.headers,
+        resource=target.resource,
+        path_parameters=target.path_parameters or None,
+        stage=target.stage,
+        domain_name=target.domain_name,
+        api_key_id=target.api_key_id,
+        query=dict(parse_qsl(request.query)),
+    )
+    response = local_lambda.run(settings, target.function_name, target.region, configuration["Handler"], event)
+    text = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        text = base64.b64decode(text).decode()
+    return Answer(
+        int(response["statusCode"]), {str(k): str(v) for k, v in (response.get("headers") or {}).items()}, text
+    )
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to `address` (the resolved regional domain) but speaks TLS for `host` (SNI, certificate check)."""
+
+    def __init__(self, host: str, address: str, port: int = 443, context: ssl.SSLContext | None = None) -> None:
+        super().__init__(host, port, timeout=HTTPS_TIMEOUT_SECONDS)
+        self.address = address
+        self.tls = context or ssl.create_default_context()
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.address, self.port), HTTPS_TIMEOUT_SECONDS)
+        self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def over_https(
+    host: str, regional_domain_name: str, request: Outgoing, *, port: int = 443, context: ssl.SSLContext | None = None
+) -> Answer:
+    """`request` sent to `regional_domain_name`, TLS verified for `host` (`context`: the trust store; default the
+    system's)."""
+    connection = _PinnedHTTPSConnection(host, regional_domain_name, port, context)
+    body = request.body.encode() if request.body is not None else None
+    try:
+        connection.request(request.method, request.target, body=body, headers=dict(request.headers))
+        response = connection.getresponse()
+        return Answer(response.status, dict(response.getheaders()), response.read().decode())
+    finally:
+        connection.close()
