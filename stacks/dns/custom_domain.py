@@ -30,8 +30,8 @@ SECURITY_POLICY = "TLS_1_2"  # accepts TLS 1.2 and 1.3, rejects 1.0/1.1
 class ValidatedCertificate(Construct):
     """An ACM certificate for `domain_name` (+ SANs), validated by CNAME records in the zone.
 
-    The validation records are keyed by domain name from the certificate's `domain_validation_options`, as ACM
-    hands them out; `allow_overwrite` lets two names that share a validation record (a name and its wildcard)
+    The validation records are keyed by the certificate's names, each taking its record from the certificate's
+    `domain_validation_options`; `allow_overwrite` lets two names that share a validation record (a name and its wildcard)
     write the same record. Exposes `certificate` and `certificate_arn` (the validated certificate's ARN: using it
     waits until ACM has issued it).
     """
@@ -56,15 +56,17 @@ class ValidatedCertificate(Construct):
             tags={"Name": name},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),  # domains move to the new one first
         )
-        options = TerraformIterator.from_complex_list(self.certificate.domain_validation_options, "domain_name")
+        # Keyed by the names in this configuration, known at plan time: `domain_validation_options` itself is
+        # unknown until ACM creates the certificate, so keys taken from it fail the first plan.
+        names = TerraformIterator.from_list([domain_name, *alternative_names])
         records = Route53Record(
             self,
             "validation",
-            for_each=options,
+            for_each=names,
             zone_id=zone_id,
-            name=options.get_string("resource_record_name"),
-            type=options.get_string("resource_record_type"),
-            records=[options.get_string("resource_record_value")],
+            name=self._option("resource_record_name"),
+            type=self._option("resource_record_type"),
+            records=[self._option("resource_record_value")],
             ttl=VALIDATION_RECORD_TTL_SECONDS,
             allow_overwrite=True,
         )
@@ -75,6 +77,11 @@ class ValidatedCertificate(Construct):
             validation_record_fqdns=Token.as_list(TerraformIterator.from_resources(records).pluck_property("fqdn")),
         )
         self.certificate_arn: str = validation.certificate_arn
+
+    def _option(self, attribute: str) -> str:
+        """`attribute` of the validation option ACM gives for the record's name (`each.key`)."""
+        options = f"aws_acm_certificate.{self.certificate.friendly_unique_id}.domain_validation_options"
+        return f"${{one([for o in {options} : o.{attribute} if o.domain_name == each.key])}}"
 
 
 class RegionalCustomDomain(Construct):
