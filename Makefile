@@ -215,3 +215,11 @@ db-status: install ## per region: which database is the writer, which the standb
 
 reconcile: install ## payments in DynamoDB == ledger == audit objects == events, per region; exit 2 and a table if not
 	@$(OPS) reconcile
+
+# The API keys of the payment routes (one secret, replicated; ops/keys/): docs/security.md#api-keys.
+RETIRE ?=
+.PHONY: rotate-api-key
+
+rotate-api-key: install ## add an API key and make it current, old key kept (RETIRE=yes: drop the previous key)
+	@test -z "$(RETIRE)" -o "$(RETIRE)" = yes || { echo "error: RETIRE must be yes or empty, e.g. make rotate-api-key RETIRE=yes"; exit 2; }
+	@$(OPS) rotate-api-key $(if $(RETIRE),--retire,)

@@ -238,6 +238,13 @@ GAPS: tuple[Gap, ...] = (
         "preflight's engine-version and instance-class checks are skipped on an emulator endpoint, with a line "
         "naming this gap; unit tests run the instance-class check against the emulator's catalogue",
     ),
+    Gap(
+        "secretsmanager-replica-kms-key",
+        "ReplicateSecretToRegions ignores the replica's KmsKeyId: DescribeSecret reports every replica encrypted "
+        "with aws/secretsmanager (the replica shares the primary's value and is InSync at once)",
+        "ops.keys replicates the API key secret with the secondary's region key as on AWS but checks the replica's "
+        "key only on the aws target",
+    ),
     # The emulator process itself.
     Gap(
         "dynamodb-atomicity",
@@ -257,6 +264,11 @@ def is_local(settings: Settings) -> bool:
 
 def supports_dynamodb_replicas(settings: Settings) -> bool:
     """Gap `dynamodb-replica`."""
+    return not is_local(settings)
+
+
+def reports_replica_kms_key(settings: Settings) -> bool:
+    """Gap `secretsmanager-replica-kms-key`: whether a secret replica's reported KmsKeyId is the one requested."""
     return not is_local(settings)
 
 
