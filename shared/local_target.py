@@ -240,8 +240,9 @@ GAPS: tuple[Gap, ...] = (
     ),
     Gap(
         "secretsmanager-replica-kms-key",
-        "ReplicateSecretToRegions ignores the replica's KmsKeyId: DescribeSecret reports every replica encrypted "
-        "with aws/secretsmanager (the replica shares the primary's value and is InSync at once)",
+        "ReplicateSecretToRegions ignores the replica's KmsKeyId: the primary's ReplicationStatus reports every "
+        "replica encrypted with aws/secretsmanager and DescribeSecret in the replica's region the primary's key "
+        "(the replica shares the primary's value, nothing is encrypted, and it is InSync at once)",
         "ops.keys replicates the API key secret with the secondary's region key as on AWS but checks the replica's "
         "key only on the aws target",
     ),

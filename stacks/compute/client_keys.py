@@ -30,7 +30,7 @@ class ClientKeys(Construct):
         secret = DataAwsSecretsmanagerSecretVersion(self, "secret", secret_id=secret_name)
         keys = Fn.lookup(Fn.jsondecode(secret.secret_string), "keys")
         self.ids = Fn.nonsensitive(Fn.keys(keys))
-        each = TerraformIterator.from_list(self.ids)
+        each = TerraformIterator.from_list(Token.as_list(self.ids))
         key_id = Token.as_string(each.value)
         self.api_keys = ApiGatewayApiKey(
             self,
