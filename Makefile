@@ -105,8 +105,8 @@ drift: install ## refresh-only plans of every deployed stack, concurrently; exit
 outputs: install ## write outputs/<env>.json (mode 0600) from every deployed stack and print it; sensitive ones masked
 	@$(OPS) outputs
 
-output: install ## print one output's value, sensitive ones too: make output STACK=compute-primary NAME=api_key_value
-	@test -n "$(STACK)" -a -n "$(NAME)" || { echo "error: STACK and NAME are required, e.g. make output STACK=compute-primary NAME=api_key_value"; exit 2; }
+output: install ## print one output's value, sensitive ones too: make output STACK=compute-primary NAME=api_endpoint
+	@test -n "$(STACK)" -a -n "$(NAME)" || { echo "error: STACK and NAME are required, e.g. make output STACK=compute-primary NAME=api_endpoint"; exit 2; }
 	@$(OPS) output $(STACK) $(NAME)
 
 # The local target's databases are PostgreSQL 15 (ops/local/postgres.py). Missing binaries are installed from the
