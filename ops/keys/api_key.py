@@ -5,9 +5,11 @@ The secret (created by data-primary, no Terraform-managed value) holds
 rotation's overlap window, the previous one. compute-R creates one API Gateway key per entry, reading the secret in
 its own region (the primary's secret, the secondary's replica), so the same values open both regions.
 
-- `ensure` (before compute-primary plans): writes the first key when the secret has none.
+- `ensure` (before either compute stack plans): writes the first key when the secret has none.
 - `replicate` (before compute-secondary plans): the secret is replicated to the secondary region, encrypted with
-  data-secondary's region key (a replica's key must be a key of the replica's region), and the replica is InSync.
+  data-secondary's region key (a replica's key must be a key of the replica's region), and the replica is InSync
+  and holds the secret's keys.
+- `unreplicate` (before data-primary or data-secondary is destroyed): the replica is removed.
 - `rotate` adds a key and makes it current, keeping the previous one (the overlap); `retire` drops every key but
   the current one. Both leave re-applying compute-primary and compute-secondary to the caller.
 - `current` / `accepted` read a region's copy, for clients and checks.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +49,9 @@ REPLICA_POLL_SECONDS = 1.0
 COMPUTE_STACKS = {StackId("compute", role).name: role for role in ROLES}
 DATA_PRIMARY = StackId("data", "primary").name
 DATA_SECONDARY = StackId("data", "secondary").name
+# compute-primary and compute-secondary may plan concurrently (neither depends on the other): their hooks take
+# turns, so the first key is written once and the replica is checked after it.
+_hook_lock = threading.Lock()
 
 
 class ApiKeyError(OpsError):
@@ -189,6 +195,14 @@ def replicate(
     if status is None or status.get("Status") != IN_SYNC:
         detail = "no replica" if status is None else f"{status.get('Status')}: {status.get('StatusMessage', '')}"
         raise ApiKeyError(f"replica of {where.secret_name} in {secondary} is not in sync ({detail.strip()})")
+    # A new value reaches the replica asynchronously: compute-secondary must not plan with the previous keys.
+    while _read(settings, where, "secondary") != _read(settings, where, "primary"):
+        if time.monotonic() >= deadline:
+            raise ApiKeyError(
+                f"replica of {where.secret_name} in {secondary} still holds other keys than the secret after "
+                f"{wait_seconds:.0f} s: run the deploy again"
+            )
+        sleep(REPLICA_POLL_SECONDS)
     if reports_replica_kms_key(settings) and status.get("KmsKeyId") != where.replica_key_arn:
         raise ApiKeyError(
             f"replica of {where.secret_name} in {secondary} is encrypted with {status.get('KmsKeyId')}, not the "
@@ -198,7 +212,8 @@ def replicate(
 
 
 def unreplicate(settings: Settings) -> str | None:
-    """Remove the secondary's replica (before data-primary is destroyed: a secret with replicas cannot be deleted)."""
+    """Remove the secondary's replica: before data-primary is destroyed (a secret with replicas cannot be deleted)
+    and before data-secondary is (the replica is encrypted with its key; a redeploy replicates under the new key)."""
     try:
         where = locate(settings)
         status = _replication(settings, where)
@@ -277,12 +292,13 @@ def check_ready(settings: Settings, stack: str) -> None:
 def before_stack(settings: Settings, stack: str, destroy: bool) -> list[str]:
     """The deploy engine's hook: what the API keys need before `stack` plans. One line per thing done."""
     if destroy:
-        line = unreplicate(settings) if stack == DATA_PRIMARY else None
+        line = unreplicate(settings) if stack in (DATA_PRIMARY, DATA_SECONDARY) else None
         return [line] if line else []
-    role = COMPUTE_STACKS.get(stack)
-    if role == "primary":
-        created = ensure(settings)
-        return [f"API key secret: first key {created} written (value not shown)"] if created else []
-    if role == "secondary":
-        return [replicate(settings)]
-    return []
+    if stack not in COMPUTE_STACKS:
+        return []
+    with _hook_lock:
+        created = ensure(settings)  # compute-secondary may come first: its replica needs the first key too
+        lines = [f"API key secret: first key {created} written (value not shown)"] if created else []
+        if COMPUTE_STACKS[stack] == "secondary":
+            lines.append(replicate(settings))
+        return lines

@@ -309,6 +309,44 @@ def test_ensure_replicate_rotate_retire_round_trip(
     assert not any(value in out.out + out.err for value in seen)
 
 
+def test_compute_secondary_first_writes_the_first_key_and_destroying_data_secondary_removes_the_replica(
+    platform: Platform,
+) -> None:
+    """compute-primary and compute-secondary do not depend on each other: either may be planned first."""
+    settings = platform.settings
+    platform.deploy_data("primary", "secondary")
+    created, replicated = api_key.before_stack(settings, "compute-secondary", False)
+    assert re.fullmatch(r"API key secret: first key k\d{8}T\d{6}Z written \(value not shown\)", created)
+    assert replicated.endswith(f"replicated to {platform.regions['secondary']} (InSync)")
+    assert api_key.before_stack(settings, "compute-primary", False) == []
+    assert platform.ring("secondary") == platform.ring("primary")
+    # The replica is encrypted with data-secondary's key: it goes when that key's stack goes.
+    assert api_key.before_stack(settings, "data-secondary", True) == [
+        f"API key secret {platform.name}: replica in {platform.regions['secondary']} removed"
+    ]
+    assert api_key.before_stack(settings, "compute-secondary", True) == []
+    with pytest.raises(api_key.ApiKeyError, match="the replica"):
+        api_key.accepted(settings, "secondary")
+
+
+def test_a_replica_behind_the_secret_is_waited_for_then_refused(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new value reaches a replica asynchronously on AWS: compute-secondary must not plan with the old keys."""
+    platform.deploy_data("primary", "secondary")
+    api_key.before_stack(platform.settings, "compute-secondary", False)
+    real = api_key._read
+    stale = api_key.KeyRing({"k20261202T100000Z": "x" * 40}, "k20261202T100000Z")
+    monkeypatch.setattr(api_key, "_read", lambda s, w, role: stale if role == "secondary" else real(s, w, role))
+    waits: list[float] = []
+    with pytest.raises(api_key.ApiKeyError) as behind:
+        api_key.replicate(platform.settings, wait_seconds=0.0, sleep=waits.append)
+    assert str(behind.value) == (
+        f"replica of {platform.name} in {platform.regions['secondary']} still holds other keys than the secret "
+        "after 0 s: run the deploy again"
+    )
+
+
 def test_a_value_that_is_not_a_key_ring_is_named_with_the_fix(platform: Platform) -> None:
     platform.deploy_data("primary")
     platform.client("secretsmanager", "primary").put_secret_value(
@@ -365,7 +403,7 @@ def test_rotate_api_key_command_and_make_target() -> None:
     assert parser().parse_args(["rotate-api-key", "--retire"]).retire is True
     environ = clean_environ(PAYMENTS_DOTENV="none", PAYMENTS_LOCAL_PORT="9")
     bad = subprocess.run(
-        ["make", "-s", "rotate-api-key", "RETIRE=no"],
+        ["make", "-s", "-o", "install", "rotate-api-key", "RETIRE=no"],  # -o install: never (re)install here
         check=False,
         cwd=ROOT,
         env=environ,
@@ -377,7 +415,7 @@ def test_rotate_api_key_command_and_make_target() -> None:
     assert bad.stdout == "error: RETIRE must be yes or empty, e.g. make rotate-api-key RETIRE=yes\n"
     for variables, command in (([], "rotate-api-key \n"), (["RETIRE=yes"], "rotate-api-key --retire\n")):
         dry = subprocess.run(
-            ["make", "-n", "rotate-api-key", *variables],
+            ["make", "-n", "-o", "install", "rotate-api-key", *variables],
             cwd=ROOT,
             env=environ,
             capture_output=True,
