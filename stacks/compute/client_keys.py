@@ -41,12 +41,13 @@ class ClientKeys(Construct):
             enabled=True,
             value=Fn.lookup(keys, key_id),
         )
-        planned = TerraformIterator.from_resources(self.api_keys)
+        # Keyed by the same ids (not by the keys themselves, whose sensitive values for_each would refuse).
+        planned = TerraformIterator.from_list(Token.as_list(self.ids))
         ApiGatewayUsagePlanKey(
             self,
             "usage-plan-key",
             for_each=planned,
-            key_id=planned.get_string("id"),
+            key_id=f"${{{self.api_keys.fqn}[each.value].id}}",
             key_type="API_KEY",
             usage_plan_id=usage_plan_id,
         )

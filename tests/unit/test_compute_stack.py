@@ -590,9 +590,10 @@ def test_usage_plan_throttles_and_quotas_the_api_key_from_config(
         ]
         key = at(synth, role, "aws_api_gateway_usage_plan_key", "api/keys/usage-plan-key")  # one per key id
         assert key["key_type"] == "API_KEY"
-        api_keys = ref(synth, role, "aws_api_gateway_api_key", "api/keys/api-key", "id").removesuffix(".id}") + "}"
-        assert key["for_each"] == api_keys
-        assert key["key_id"] == "${each.value.id}"
+        api_keys = at(synth, role, "aws_api_gateway_api_key", "api/keys/api-key")
+        assert key["for_each"] == api_keys["for_each"]  # the key ids of the API key secret
+        key_ref = ref(synth, role, "aws_api_gateway_api_key", "api/keys/api-key", "id")
+        assert key["key_id"] == key_ref.replace(".id}", "[each.value].id}")  # this id's API key
         assert key["usage_plan_id"] == ref(synth, role, "aws_api_gateway_usage_plan", "api/usage-plan", "id")
         assert at(synth, role, "aws_api_gateway_api_key", "api/keys/api-key")["enabled"] is True
 

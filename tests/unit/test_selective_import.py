@@ -45,7 +45,9 @@ def test_building_the_app_loads_only_the_bindings_it_uses() -> None:
         check=True,
     )
     loaded = int(result.stdout.strip().splitlines()[-1])
-    assert 0 < loaded < 150, f"{loaded} binding modules loaded; the package has ~2,100"
+    # One module per resource or data source type the stacks use (150 with the API key secret's data source): the
+    # bound is headroom for new types, the point is a small fraction of the ~2,100.
+    assert 0 < loaded < 200, f"{loaded} binding modules loaded; the package has ~2,100"
 
 
 def test_the_node_side_index_becomes_lazy_only_when_every_export_is_a_plain_require() -> None:
