@@ -195,8 +195,9 @@ def replicate(
     if status is None or status.get("Status") != IN_SYNC:
         detail = "no replica" if status is None else f"{status.get('Status')}: {status.get('StatusMessage', '')}"
         raise ApiKeyError(f"replica of {where.secret_name} in {secondary} is not in sync ({detail.strip()})")
-    # A new value reaches the replica asynchronously: compute-secondary must not plan with the previous keys.
-    while _read(settings, where, "secondary") != _read(settings, where, "primary"):
+    # A new value (or a new replica) reaches the secondary asynchronously: compute-secondary must not plan with
+    # the previous keys, or fail on a replica that is not readable yet.
+    while not _replica_matches(settings, where):
         if time.monotonic() >= deadline:
             raise ApiKeyError(
                 f"replica of {where.secret_name} in {secondary} still holds other keys than the secret after "
@@ -209,6 +210,13 @@ def replicate(
             f"region key {where.replica_key_arn}: remove the replica (RemoveRegionsFromReplication) and deploy again"
         )
     return f"API key secret {where.secret_name} {action} to {secondary} ({IN_SYNC})"
+
+
+def _replica_matches(settings: Settings, where: Location) -> bool:
+    try:
+        return _read(settings, where, "secondary") == _read(settings, where, "primary")
+    except ApiKeyError:  # not readable in the secondary yet
+        return False
 
 
 def unreplicate(settings: Settings) -> str | None:
