@@ -105,8 +105,8 @@ drift: install ## refresh-only plans of every deployed stack, concurrently; exit
 outputs: install ## write outputs/<env>.json (mode 0600) from every deployed stack and print it; sensitive ones masked
 	@$(OPS) outputs
 
-output: install ## print one output's value, sensitive ones too: make output STACK=compute-primary NAME=api_key_value
-	@test -n "$(STACK)" -a -n "$(NAME)" || { echo "error: STACK and NAME are required, e.g. make output STACK=compute-primary NAME=api_key_value"; exit 2; }
+output: install ## print one output's value, sensitive ones too: make output STACK=compute-primary NAME=api_endpoint
+	@test -n "$(STACK)" -a -n "$(NAME)" || { echo "error: STACK and NAME are required, e.g. make output STACK=compute-primary NAME=api_endpoint"; exit 2; }
 	@$(OPS) output $(STACK) $(NAME)
 
 # The local target's databases are PostgreSQL 15 (ops/local/postgres.py). Missing binaries are installed from the
@@ -225,3 +225,11 @@ N ?= 20
 
 smoke: install ## N payments through the client (make smoke N=20): region per payment, totals, duplicates; exit 1 on any non-201
 	@$(OPS) smoke --count "$(N)"
+
+# The API keys of the payment routes (one secret, replicated; ops/keys/): docs/security.md#api-keys.
+RETIRE ?=
+.PHONY: rotate-api-key
+
+rotate-api-key: install ## add an API key and make it current, old key kept (RETIRE=yes: drop the previous key)
+	@test -z "$(RETIRE)" -o "$(RETIRE)" = yes || { echo "error: RETIRE must be yes or empty, e.g. make rotate-api-key RETIRE=yes"; exit 2; }
+	@$(OPS) rotate-api-key $(if $(RETIRE),--retire,)

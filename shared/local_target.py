@@ -262,6 +262,14 @@ GAPS: tuple[Gap, ...] = (
         f"{ACM_VALIDATION_WAIT_SECONDS} (`emulator_environment`); the validation records are created in the zone "
         "as on AWS",
     ),
+    Gap(
+        "secretsmanager-replica-kms-key",
+        "ReplicateSecretToRegions ignores the replica's KmsKeyId: the primary's ReplicationStatus reports every "
+        "replica encrypted with aws/secretsmanager and DescribeSecret in the replica's region the primary's key "
+        "(the replica shares the primary's value, nothing is encrypted, and it is InSync at once)",
+        "ops.keys replicates the API key secret with the secondary's region key as on AWS but checks the replica's "
+        "key only on the aws target",
+    ),
     # The emulator process itself.
     Gap(
         "dynamodb-atomicity",
@@ -291,6 +299,11 @@ def probes_health_checks_itself(settings: Settings) -> bool:
 
 def supports_dynamodb_replicas(settings: Settings) -> bool:
     """Gap `dynamodb-replica`."""
+    return not is_local(settings)
+
+
+def reports_replica_kms_key(settings: Settings) -> bool:
+    """Gap `secretsmanager-replica-kms-key`: whether a secret replica's reported KmsKeyId is the one requested."""
     return not is_local(settings)
 
 

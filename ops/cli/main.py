@@ -19,11 +19,12 @@ from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
 from ops.core.tool_env import shell_exports
 from ops.deploy import drift, engine, outputs, preflight, releases, rollback
+from ops.keys import api_key
 from ops.ledger import migrations as ledger_migrations
 from ops.ledger import reconcile
 from ops.ledger import status as ledger_status
 from ops.local import target as local_target
-from ops.state import admin, traffic_split
+from ops.state import admin, store, traffic_split
 from ops.state.bootstrap import bootstrap_lines
 from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
@@ -116,6 +117,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     stack = graph.require_stack(args.stack)
     engine.prepare(settings)
     traffic_split.write_stack_tfvars(settings, stack)  # DNS stacks plan with the persisted traffic split
+    api_key.check_ready(settings, stack)  # a diff writes nothing: the first key is written by a deploy
     if not args.refresh and engine.is_unchanged(settings, stack):
         console.say(engine.UNCHANGED_DIFF.format(stack=stack))
         return 0
@@ -160,6 +162,23 @@ def cmd_destroy(args: argparse.Namespace) -> int:
         for line in clean_up_after_destroy(settings, lambda service, region: client(settings, service, region)):
             console.say(f"--> {line}")
     return _summary(args, results)
+
+
+def cmd_rotate_api_key(args: argparse.Namespace) -> int:
+    """Add a key (or retire the previous one), then re-apply the deployed compute stacks: their synth is unchanged,
+    only the secret they read changed, so they are applied with force."""
+    settings = load_settings()
+    engine.prepare(settings)
+    if args.retire:
+        ring, retired = api_key.retire(settings)
+        console.say(f"--> retired {', '.join(retired)}" if retired else "--> nothing to retire: one key only")
+    else:
+        ring = api_key.rotate(settings)
+        console.say(f"--> new current key {ring.current}; the previous key stays accepted until RETIRE=yes")
+    console.say(f"--> keys: {', '.join(ring.ids)}; current: {ring.current} (values not shown)")
+    compute = [stack for stack in graph.stacks_of(ROLES) if StackId.parse(stack).layer == "compute"]
+    deployed = [stack for stack in compute if store.managed_resource_count(store.read_state(settings, stack))]
+    return _summary(args, engine.run_stacks(settings, deployed, force=True))
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
@@ -457,6 +476,12 @@ def _add_local_and_ledger_commands(sub: argparse._SubParsersAction[argparse.Argu
     sm.add_argument("--count", default="20", help="how many payments (N; default 20)")
     sm.set_defaults(func=cmd_smoke)
 
+    k = _with_json(
+        sub.add_parser("rotate-api-key", help="add an API key and make it current (--retire: drop the previous)")
+    )
+    k.add_argument("--retire", action="store_true", help="drop every key but the current one instead")
+    k.set_defaults(func=cmd_rotate_api_key)
+
 
 def _run_command(args: argparse.Namespace) -> int:
     """The command; once a signal interrupted it, whatever it ended with is reported as that interruption."""
@@ -474,6 +499,7 @@ def _run_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    engine.register_before_stack(api_key.before_stack)  # the API key secret's value and replica, per stack
     console.json_mode = bool(getattr(args, "json", False))
     try:
         with interrupt.handled():

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from config.settings import Role, Settings
 from ops.client.api_client import ApiClient, Response
-from ops.client.key_source import KeySource, deployed_key
 from ops.core.aws_clients import client
 from ops.core.console import console
 from ops.core.errors import UsageError
 from ops.deploy.outputs import layer_outputs
+from ops.keys import api_key
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 PAYMENT = {"amount": "10.00", "currency": "USD", "customer_id": "cus_Smoke0001", "payment_method": "pm_Card4242"}
@@ -75,9 +75,9 @@ def duplicates(settings: Settings, sent: list[Sent], tables: dict[Role, str]) ->
     return found
 
 
-def run(settings: Settings, count: int, key_source: KeySource = deployed_key) -> int:
+def run(settings: Settings, count: int) -> int:
     tables = {role: data["table_name"] for role, data in layer_outputs(settings, "data", "smoke reads both").items()}
-    api = ApiClient(settings, key_source(settings, "primary"))
+    api = ApiClient(settings, api_key.current(settings, "primary"))
     console.say(f"--> {count} payment(s) to {api.url('/payments')} (API key held: not shown)")
     console.say(f"{'n':>4}  {'key':<9}  {'status'}  {'answered by':<24} result")
     sent = []

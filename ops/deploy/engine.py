@@ -4,6 +4,10 @@ A stack is skipped as unchanged only when both hold: its synthesized
 configuration (JSON and assets) is byte-identical to what its last successful
 apply applied, and its remote state is still the (lineage, serial) that apply
 left. Anything else plans and applies normally; `force` applies everything.
+
+Before a stack is planned (or destroyed), every registered `before_stack` hook runs: a layer above this one (the
+CLI) registers what must exist outside Terraform first (the API key secret's value and replica, `ops.keys`), so
+this layer imports none of it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from ops.core import interrupt
 from ops.core.aws_access import verify_access
 from ops.core.clock import utc_now
 from ops.core.console import Console, console
-from ops.core.errors import RefusedError, UsageError
+from ops.core.errors import OpsError, RefusedError, UsageError
 from ops.core.paths import stack_dir
 from ops.core.revision import git_revision
 from ops.deploy import releases
@@ -35,6 +39,27 @@ from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import explain_lock_error
 
 DEFAULT_PARALLELISM = 2  # sized for a 2-core machine: each apply runs a provider process per region
+
+# (settings, stack, destroy) -> lines to show; raises OpsError to fail the stack before Terraform runs.
+BeforeStack = Callable[[Settings, str, bool], list[str]]
+_before_stack: list[BeforeStack] = []
+
+
+def register_before_stack(hook: BeforeStack) -> None:
+    """Run `hook` before each stack's plan/apply or destroy (registering the same hook twice runs it once)."""
+    if hook not in _before_stack:
+        _before_stack.append(hook)
+
+
+def _run_before_stack(settings: Settings, stack: str, *, destroy: bool, out: Console) -> str | None:
+    """Every hook for `stack`; the error's one line when one refuses."""
+    try:
+        for hook in _before_stack:
+            for line in hook(settings, stack, destroy):
+                out.say(f"    [{stack}] {line}")
+    except OpsError as error:
+        return str(error)
+    return None
 
 
 @dataclass
@@ -138,6 +163,10 @@ def _after_apply(settings: Settings, stack: str, out: Console) -> None:
 def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out: Console) -> StackResult:
     traffic_split.write_stack_tfvars(settings, stack)
     started = time.monotonic()
+    refused = _run_before_stack(settings, stack, destroy=destroy, out=out)
+    if refused is not None:
+        out.say(f"==> {stack}: {refused}")
+        return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
     if not destroy and not force and is_unchanged(settings, stack):
         out.say(f"==> {stack}: unchanged since its last apply (configuration, state serial and inputs match); skipped")
         return StackResult(stack, "unchanged", seconds=time.monotonic() - started)

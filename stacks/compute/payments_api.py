@@ -9,6 +9,8 @@ table redeploys the stage (the deployment's trigger is a digest of the routes).
 API Gateway writes those logs with the account's CloudWatch role, an account-and-region setting
 (`aws_api_gateway_account`) that `make bootstrap` sets once per account and region: no stack owns it,
 so environments sharing an account cannot overwrite each other's.
+
+The API keys come from the API key secret (`ClientKeys`): one API Gateway key per key in it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
@@ -37,7 +38,6 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
     ApiGatewayUsagePlanQuotaSettings,
     ApiGatewayUsagePlanThrottleSettings,
 )
-from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
@@ -45,6 +45,7 @@ from constructs import Construct
 
 from shared.checkov import skip
 from shared.naming import Naming
+from stacks.compute.client_keys import ClientKeys
 
 LOG_RETENTION_REASON = "retention is compute.log_retention_days (30 days by spec); audit records live in the S3 bucket"
 NO_CACHE_REASON = "payment responses must never be cached: POST is not idempotent without its key, reads must be fresh"
@@ -110,7 +111,7 @@ class UsageLimits:
 
 class PaymentsApi(Construct):
     """Exposes `rest_api` (`id`, `name`, `execution_arn`), `stage` (`stage_name`, `invoke_url`),
-    `api_key` (`id`, `value`), `usage_plan` and `access_log_group`."""
+    `api_keys` (`ClientKeys`), `usage_plan` and `access_log_group`."""
 
     def __init__(
         self,
@@ -123,6 +124,7 @@ class PaymentsApi(Construct):
         limits: UsageLimits,
         kms_key_arn: str,
         log_retention_days: int,
+        api_key_secret_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.rest_api = ApiGatewayRestApi(
@@ -257,11 +259,8 @@ class PaymentsApi(Construct):
             ),
             quota_settings=ApiGatewayUsagePlanQuotaSettings(limit=limits.quota_per_day, period="DAY"),
         )
-        self.api_key = ApiGatewayApiKey(
-            self, "api-key", name=naming.name("api-key"), description="Payments API client key", enabled=True
-        )
-        ApiGatewayUsagePlanKey(
-            self, "usage-plan-key", key_id=self.api_key.id, key_type="API_KEY", usage_plan_id=self.usage_plan.id
+        self.api_keys = ClientKeys(
+            self, "keys", naming=naming, secret_name=api_key_secret_name, usage_plan_id=self.usage_plan.id
         )
 
     def _resource(self, path: str, resources: dict[str, ApiGatewayResource]) -> str:

@@ -322,6 +322,7 @@ class ComputeStack(PlatformStack):
             ),
             kms_key_arn=self.data.key_arn,
             log_retention_days=compute.log_retention_days,
+            api_key_secret_name=self.data.api_key_secret_name,
         )
         self.api_id = self.api.rest_api.id
         self.api_endpoint = self.api.stage.invoke_url
@@ -394,20 +395,24 @@ class ComputeStack(PlatformStack):
                 "max-amount": compute.max_amount,
                 "allowed-currencies": ",".join(compute.allowed_currencies),
             },
-            secrets={"api-key": self.api.api_key.value},
+            secrets={},  # the API keys live in the API key secret only (stacks/compute/client_keys.py)
             kms_key_arn=self.data.key_arn,
         )
 
     # -- outputs ----------------------------------------------------------------------------------------------
 
     def _outputs(self) -> None:
-        api_key = self.api.api_key
+        api_keys = self.api.api_keys
         self.export("region", self.region, description="AWS region of this stack")
         self.export("api_endpoint", self.api_endpoint, description="Invoke URL of the API stage")
         self.export("api_id", self.api_id, description="REST API id")
         self.export("api_stage_name", self.api_stage_name, description="REST API stage")
-        self.export("api_key_id", api_key.id, description="API key of the payment routes")
-        self.export("api_key_value", api_key.value, description="API key value", sensitive=True)
+        self.export("api_key_ids", api_keys.ids, description="Ids of the API keys this region accepts (no values)")
+        self.export(
+            "api_key_secret_name",
+            api_keys.secret_name,
+            description="The secret this region reads its API keys from (make rotate-api-key)",
+        )
         self.export(
             "payment_function_name", self.payment_function.function.function_name, description="Payment API function"
         )

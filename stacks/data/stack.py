@@ -26,6 +26,7 @@ from shared.local_target import (
 )
 from shared.naming import Naming
 from stacks.base import PlatformStack
+from stacks.data.api_key_secret import API_KEY_COMPONENT, ApiKeySecret
 from stacks.data.audit_bucket import AuditBucket
 from stacks.data.aurora import GLOBAL_MEMBER_IGNORES, AuroraCluster, AuroraGlobalDatabase, MasterUser
 from stacks.data.backup import (
@@ -60,7 +61,9 @@ class DataStack(PlatformStack):
     the secondary), `global_cluster_identifier`, `database_secret_arn`, `backup_vault_name` and `backup_plan_id`;
     each is also an output of the same name, beside `key_alias`. And `global_writer_endpoint`, the global
     database's writer endpoint (it follows the writer across switchover and failover; the secondary passes on the
-    primary's, so only secondary stacks reference primary ones): an attribute only, for the compute layer."""
+    primary's, so only secondary stacks reference primary ones): an attribute only, for the compute layer. And
+    `api_key_secret_name` (both regions: the secret in the primary, its replica in the secondary; an output of
+    data-primary only, which creates the secret)."""
 
     layer = "data"
 
@@ -78,8 +81,12 @@ class DataStack(PlatformStack):
         self.primary = primary
         self._key()
         self._audit_bucket()
+        # The secret's name in its region and in the replica's: a plain name, so compute-R reads its own region's
+        # copy without referencing data-primary.
+        self.api_key_secret_name = shared_name(self.naming, API_KEY_COMPONENT)
         if primary is None:
             self._primary_table()
+            self._api_key_secret()
             self._global_database()
             self._cluster(writer=True)
         else:
@@ -164,6 +171,17 @@ class DataStack(PlatformStack):
                 tags=selection_tags(self.naming),
             ).table
             self.table_arn = table.arn
+
+    # -- API keys (primary; ops.keys replicates it) -----------------------------------------------------------
+
+    def _api_key_secret(self) -> None:
+        self.api_key_secret = ApiKeySecret(
+            self,
+            "api-key-secret",
+            name=self.api_key_secret_name,
+            kms_key_arn=self.key_arn,
+            force_delete=self.protection.force_destroy,
+        ).secret
 
     # -- Aurora -----------------------------------------------------------------------------------------------
 
@@ -323,6 +341,11 @@ class DataStack(PlatformStack):
         self.export("table_arn", self.table_arn, description="Payments table in this region")
         if self.primary is None:
             self.export("table_stream_arn", self.table_stream_arn, description="Payments table stream")
+            self.export(
+                "api_key_secret_name",
+                self.api_key_secret.name,
+                description="Secret of the API keys (value and replica owned by ops: make rotate-api-key)",
+            )
         self.export(
             "database_secret_arn",
             self.database_secret_arn,

@@ -31,9 +31,9 @@ class ValidatedCertificate(Construct):
     """An ACM certificate for `domain_name` (+ SANs), validated by CNAME records in the zone.
 
     The validation records are keyed by the certificate's names, each taking its record from the certificate's
-    `domain_validation_options`; `allow_overwrite` lets two names that share a validation record (a name and its wildcard)
-    write the same record. Exposes `certificate` and `certificate_arn` (the validated certificate's ARN: using it
-    waits until ACM has issued it).
+    `domain_validation_options`; `allow_overwrite` lets two names that share a validation record (a name and its
+    wildcard) write the same record. Exposes `certificate` and `certificate_arn` (the validated certificate's ARN:
+    using it waits until ACM has issued it).
     """
 
     def __init__(

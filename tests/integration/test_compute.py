@@ -238,15 +238,24 @@ def test_stage_traces_and_logs_to_an_encrypted_group(
     assert group["kmsKeyId"] == data["key_arn"]
 
 
-def test_api_key_is_enabled_and_under_the_usage_plan(platform: Platform, role: str, outputs: dict[str, Any]) -> None:
+def test_api_keys_are_the_secrets_enabled_and_under_the_usage_plan(
+    platform: Platform, role: str, outputs: dict[str, Any]
+) -> None:
+    """One API Gateway key per key of the API key secret, read in this region (the secondary's is the replica)."""
+    assert {"api_key_id", "api_key_value"}.isdisjoint(outputs)  # no key value in any output: the secret holds them
+    secret_name = outputs["api_key_secret_name"]
+    rings = {
+        r: json.loads(platform.client("secretsmanager", r).get_secret_value(SecretId=secret_name)["SecretString"])
+        for r in ROLES
+    }
+    ring = rings[role]
+    assert rings["primary"] == rings["secondary"]  # the replica holds the same keys
+    assert ring["current"] in ring["keys"]
+    assert outputs["api_key_ids"] == sorted(ring["keys"])
     client = platform.client("apigateway", role)
-    key = client.get_api_key(apiKey=outputs["api_key_id"], includeValue=True)
-    assert key["enabled"] is True
-    assert outputs["api_key_value"] == "<sensitive>"  # never in clear in the outputs file
-    assert key["value"] == platform.output(f"compute-{role}", "api_key_value")
     [plan] = [
         p
-        for p in client.get_usage_plans(keyId=outputs["api_key_id"])["items"]
+        for p in client.get_usage_plans()["items"]
         if {"apiId": outputs["api_id"], "stage": outputs["api_stage_name"]} in p["apiStages"]
     ]
     compute = platform.settings.compute
@@ -256,8 +265,11 @@ def test_api_key_is_enabled_and_under_the_usage_plan(platform: Platform, role: s
     }
     assert plan["quota"]["limit"] == compute.api_quota_per_day
     assert plan["quota"]["period"] == "DAY"
-    keys = client.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
-    assert [k["id"] for k in keys] == [outputs["api_key_id"]]
+    members = client.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+    keys = [client.get_api_key(apiKey=m["id"], includeValue=True) for m in members]
+    assert all(k["enabled"] for k in keys)
+    name = f"{platform.settings.project}-{platform.settings.environment_suffix}-{role}-api-key-"
+    assert {k["name"].removeprefix(name): k["value"] for k in keys} == ring["keys"]
 
 
 def test_payment_created_events_are_routed_to_the_events_queue(
@@ -306,13 +318,8 @@ def test_runtime_parameters(platform: Platform, role: str, outputs: dict[str, An
     assert parameters["table-name"]["Value"] == data["table_name"]
     assert parameters["event-bus"]["Value"] == outputs["event_bus_name"]
     assert parameters["retry-queue-url"]["Value"] == outputs["retry_queue_url"]
-    assert all(p["Type"] == "String" for name, p in parameters.items() if name != "api-key")
-    assert parameters["api-key"]["Type"] == "SecureString"
-    assert parameters["api-key"]["Value"] == platform.output(f"compute-{role}", "api_key_value")
-    [described] = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [f"{path}/api-key"]}])[
-        "Parameters"
-    ]
-    assert described["KeyId"] == data["key_arn"]
+    assert all(p["Type"] == "String" for p in parameters.values())
+    assert "api-key" not in parameters  # the API keys live in their secret only
 
 
 def test_alarms_notify_the_encrypted_topic(

@@ -121,7 +121,7 @@ def strict_emulator() -> Iterator[str]:
         ("apply", "network-primary"),
         ("destroy", "primary", "--confirm", "dev"),
         ("outputs",),
-        ("output", "compute-primary", "api_key_value"),
+        ("output", "compute-primary", "api_endpoint"),
         ("drift",),
         ("state-versions", "network-primary"),
         ("releases", "network-primary"),

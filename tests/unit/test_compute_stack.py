@@ -59,8 +59,8 @@ TRACING_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 OUTPUTS = {
     "api_endpoint",
     "api_id",
-    "api_key_id",
-    "api_key_value",
+    "api_key_ids",
+    "api_key_secret_name",
     "payment_function_name",
     "health_function_name",
     "retry_function_name",
@@ -591,11 +591,14 @@ def test_usage_plan_throttles_and_quotas_the_api_key_from_config(
                 "stage": ref(synth, role, "aws_api_gateway_stage", "api/stage", "stage_name"),
             }
         ]
-        key = at(synth, role, "aws_api_gateway_usage_plan_key", "api/usage-plan-key")
+        key = at(synth, role, "aws_api_gateway_usage_plan_key", "api/keys/usage-plan-key")  # one per key id
         assert key["key_type"] == "API_KEY"
-        assert key["key_id"] == ref(synth, role, "aws_api_gateway_api_key", "api/api-key", "id")
+        api_keys = at(synth, role, "aws_api_gateway_api_key", "api/keys/api-key")
+        assert key["for_each"] == api_keys["for_each"]  # the key ids of the API key secret
+        key_ref = ref(synth, role, "aws_api_gateway_api_key", "api/keys/api-key", "id")
+        assert key["key_id"] == key_ref.replace(".id}", "[each.value].id}")  # this id's API key
         assert key["usage_plan_id"] == ref(synth, role, "aws_api_gateway_usage_plan", "api/usage-plan", "id")
-        assert at(synth, role, "aws_api_gateway_api_key", "api/api-key")["enabled"] is True
+        assert at(synth, role, "aws_api_gateway_api_key", "api/keys/api-key")["enabled"] is True
 
 
 # --- queues and events ----------------------------------------------------------------------------------------
@@ -681,7 +684,7 @@ def test_undeliverable_events_are_retried_then_dead_lettered(aws_dev: Synth, rol
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_runtime_parameters_plain_and_secret(aws_dev: Synth, role: str) -> None:
+def test_runtime_parameters_are_plain_and_hold_no_api_key(aws_dev: Synth, role: str) -> None:
     parameters = {p["name"]: p for p in aws_dev.resources(stack_of(role), "aws_ssm_parameter").values()}
     prefix = f"/payments/dev/{role}/config/"
     outside = {name for name in parameters if not name.startswith(prefix)}
@@ -697,10 +700,7 @@ def test_runtime_parameters_plain_and_secret(aws_dev: Synth, role: str) -> None:
         "max-amount",
         "allowed-currencies",
     }
-    secret = parameters[prefix + "api-key"]
-    assert secret["type"] == "SecureString"
-    assert key_arn(secret["key_id"], role)
-    assert secret["value"] == ref(aws_dev, role, "aws_api_gateway_api_key", "api/api-key", "value")
+    assert [p["type"] for p in parameters.values() if p["type"] != "String"] == []  # the API keys: their secret only
     assert parameters[prefix + "max-amount"]["value"] == "100000.00"
 
 
@@ -917,8 +917,7 @@ def test_outputs_for_tests_dns_and_rollout(request: pytest.FixtureRequest, synth
     for role in ROLES:
         outputs = {k: v for k, v in synth.outputs(stack_of(role)).items() if not k.startswith("cross-stack-output-")}
         assert set(outputs) >= OUTPUTS
-        assert outputs["api_key_value"]["sensitive"] is True
-        assert all(not v.get("sensitive") for k, v in outputs.items() if k != "api_key_value")
+        assert [k for k, v in outputs.items() if v.get("sensitive")] == []  # no key value: the secret holds them
         assert outputs["api_endpoint"]["value"] == ref(synth, role, "aws_api_gateway_stage", "api/stage", "invoke_url")
         assert "dlq_url" not in outputs
         assert outputs["region_unhealthy_alarm_name"]["value"].endswith(f"-{role}-region-unhealthy")

@@ -156,8 +156,10 @@ def test_global_database_members_do_not_use_rds_managed_master_passwords(aws: Sy
     assert len(writers) == 1
     ((stack, writer),) = writers
     assert writer["master_password_wo"].startswith("${ephemeral.")
-    (secret,) = aws.resources(stack, "aws_secretsmanager_secret").values()
-    assert secret["kms_key_id"].startswith("${aws_kms_key.")
     (version,) = aws.resources(stack, "aws_secretsmanager_secret_version").values()
+    (secret,) = [  # the master password's (the API key secret beside it has no Terraform-managed version)
+        s for name, s in aws.resources(stack, "aws_secretsmanager_secret").items() if name in version["secret_id"]
+    ]
+    assert secret["kms_key_id"].startswith("${aws_kms_key.")
     assert "secret_string" not in version
     assert version["secret_string_wo_version"] == writer["master_password_wo_version"]
