@@ -158,14 +158,19 @@ class Replicator:
         described: dict[str, dict[str, str]] = {}  # table -> region -> stream ARN
         names = [set(self._table_names(region)) for region in self.regions]
         for name in sorted(names[0] & names[1]):
-            arns = {region: arn for region in self.regions if (arn := self._stream_arn(region, name))}
-            if len(arns) == len(self.regions):
-                described[name] = arns
+            found = {region: self._describe(region, name) for region in self.regions}
+            arns = {region: both[0] for region, both in found.items() if both}
+            if len(arns) == len(self.regions) and len({both[1] for both in found.values() if both}) == 1:
+                described[name] = arns  # same key schema on both sides
         streams: dict[tuple[str, str], _Stream] = {}
         for name, arns in described.items():
             for region, arn in arns.items():
                 known = self.streams.get((region, name))
                 streams[(region, name)] = known if known is not None and known.arn == arn else _Stream(arn)
+        changed = {
+            key[1] for key in self.streams.keys() | streams.keys() if self.streams.get(key) is not streams.get(key)
+        }
+        self._forget_tables(changed)  # a re-created table (or emulator) starts with nothing remembered
         self.streams = streams
         self.tables = sorted(described)
         self._discovered_at = time.monotonic()
@@ -174,16 +179,17 @@ class Replicator:
         pages = self._dynamodb[region].get_paginator("list_tables").paginate()
         return [name for page in pages for name in page["TableNames"]]
 
-    def _stream_arn(self, region: str, table: str) -> str | None:
+    def _describe(self, region: str, table: str) -> tuple[str, str] | None:
+        """The table's stream ARN and key schema when its stream can be replicated; None otherwise."""
         try:
             description = self._dynamodb[region].describe_table(TableName=table)["Table"]
         except self._dynamodb[region].exceptions.ResourceNotFoundException:
             return None  # deleted between the listing and now
         spec = description.get("StreamSpecification") or {}
-        if not spec.get("StreamEnabled") or spec.get("StreamViewType") != REPLICATED_VIEW:
-            return None
         arn = description.get("LatestStreamArn")
-        return str(arn) if arn else None
+        if not spec.get("StreamEnabled") or spec.get("StreamViewType") != REPLICATED_VIEW or not arn:
+            return None
+        return str(arn), json.dumps(description["KeySchema"], sort_keys=True)
 
     # -- reading ------------------------------------------------------------------------------------------------
 
@@ -299,6 +305,11 @@ class Replicator:
                     found[str(_canonical({name: item[name] for name in key_names}))] = item
                 pending = answer.get("UnprocessedKeys") or {}
         return found
+
+    def _forget_tables(self, tables: set[str]) -> None:
+        self._winners = {ident: w for ident, w in self._winners.items() if ident[0] not in tables}
+        self._echoes = {key: pending for key, pending in self._echoes.items() if key[1][0] not in tables}
+        self._repairs = {repair for repair in self._repairs if repair[1][0] not in tables}
 
     def _forget(self) -> None:
         horizon = time.monotonic() - MEMORY_SECONDS

@@ -185,15 +185,28 @@ def test_concurrent_writes_on_both_sides_converge_on_one_writer(local: LocalTarg
 
 
 def test_only_tables_in_both_regions_with_new_and_old_images_are_replicated(local: LocalTarget) -> None:
-    """Global tables (version 2019.11.21) replicate through a stream of new and old images; a table with another
-    view, or in one region only, is left alone."""
-    one_side, keys_only = f"one-{uuid.uuid4().hex[:8]}", f"keys-{uuid.uuid4().hex[:8]}"
+    """Global tables (version 2019.11.21) replicate through a stream of new and old images, between replicas with
+    the same name and primary key schema ("All replicas have the same table name and the same primary key
+    schema": developerguide/globaltables_HowItWorks.html); a table with another view, another key, or in one
+    region only, is left alone."""
+    paired, one_side, keys_only, other_key = (f"{k}-{uuid.uuid4().hex[:8]}" for k in ("pair", "one", "keys", "other"))
+    _create(local, paired)
     _create(local, one_side, regions=(PRIMARY,))
     _create(local, keys_only, StreamEnabled=True, StreamViewType="KEYS_ONLY")
+    _create(local, other_key, regions=(PRIMARY,))
+    _client(local)("dynamodb", SECONDARY).create_table(
+        TableName=other_key,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": REPLICATED_VIEW},
+    )
     replicator = Replicator(_client(local), (PRIMARY, SECONDARY))
     replicator.discover()
+    assert paired in replicator.tables
     assert one_side not in replicator.tables
     assert keys_only not in replicator.tables
+    assert other_key not in replicator.tables  # a replica has the same key schema
 
 
 def test_tables_appearing_and_disappearing_are_followed(local: LocalTarget) -> None:
