@@ -123,10 +123,10 @@ postgres-binaries: install
 	  fi; \
 	  $(PG_FOUND) || { $(PY) -c "from ops.local.postgres import INSTALL_HINT; print('error: ' + INSTALL_HINT)"; exit 1; }; }
 
-local-up: install postgres-binaries ## start the local emulator (moto) and PostgreSQL (writer + hot standby) on 127.0.0.1; bootstrap remote state
+local-up: install postgres-binaries ## start the local emulator (moto), its table replication and PostgreSQL (writer + hot standby) on 127.0.0.1; bootstrap remote state
 	@$(OPS) local-up
 
-local-down: install ## stop the emulator and PostgreSQL started by local-up (all their data is lost)
+local-down: install ## stop the emulator, the table replication and PostgreSQL started by local-up (all their data is lost)
 	@$(OPS) local-down
 
 # pytest exits 5 when it selected no test: a lane that runs nothing fails, unless PYTEST_ARGS narrowed it on purpose.

@@ -73,7 +73,20 @@ GAPS: tuple[Gap, ...] = (
         "dynamodb-replica",
         "no DynamoDB global tables: replica requests are ignored and Terraform waits forever",
         "data-secondary creates a regional table with the same name, key schema, GSIs, stream, PITR and TTL, "
-        "encrypted with the secondary region's key, instead of the replica",
+        "encrypted with the secondary region's key, instead of the replica; gap `dynamodb-global-replication` "
+        "keeps the two in step",
+    ),
+    Gap(
+        "dynamodb-global-replication",
+        "no replication between regions: the same-name tables of gap `dynamodb-replica` are independent, so a "
+        "write in one region is never seen in the other",
+        "the local target runs a replication process beside the emulator (ops/local/table_replication.py; started "
+        "by `make local-up` and every local deploy, stopped by `make local-down`; pid, log and stats under "
+        ".local/replication-<port>.*): every table with the same name in both regions and a NEW_AND_OLD_IMAGES "
+        "stream is replicated both ways from its streams, polled every 100 ms (500 ms after 10 s without a "
+        "write), last writer wins by "
+        "ApproximateCreationDateTime, its own writes never replicated back; measured lag of 500 writes at 50/s "
+        "p50 ~35 ms, p99 ~140 ms (details in docs/emulator-gaps.md)",
     ),
     Gap(
         "backup-selection",

@@ -1,19 +1,22 @@
-"""The local target's processes: the emulator and the PostgreSQL instances that stand in for Aurora."""
+"""The local target's processes: the emulator, the table replication between its two regions, and the PostgreSQL
+instances that stand in for Aurora."""
 
 from __future__ import annotations
 
 from config.settings import Settings
-from ops.local import emulator, postgres
+from ops.local import emulator, postgres, replication
 
 
 def up(settings: Settings) -> list[str]:
-    """Start (or find running) the emulator and both PostgreSQL instances; one line per thing done or found."""
+    """Start (or find running) the emulator, the table replication and both PostgreSQL instances; one line per thing
+    done or found."""
     return [
         emulator.up(settings.local),
+        replication.up(settings.local, (settings.regions.primary, settings.regions.secondary)),
         *postgres.up(settings.local, settings.data.database_name, settings.data.database_master_username),
     ]
 
 
 def down(settings: Settings) -> list[str]:
-    """Stop both; everything they held is gone."""
-    return [*postgres.down(settings.local), emulator.down(settings.local)]
+    """Stop them all; everything they held is gone."""
+    return [replication.down(settings.local), *postgres.down(settings.local), emulator.down(settings.local)]

@@ -1,0 +1,97 @@
+"""The local table replication process (gap `dynamodb-global-replication`): start it beside the emulator, stop
+exactly what we started. Pid, log and stats files are under .local/, named by the emulator's port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from config.settings import LocalTarget
+from ops.core.errors import ToolError
+from ops.core.paths import LOCAL_DIR, ROOT, VENV_BIN
+from ops.local.table_replication import stats_file
+
+START_TIMEOUT_SECONDS = 15
+
+
+def pid_file(local: LocalTarget) -> Path:
+    return LOCAL_DIR / f"replication-{local.port}.pid"
+
+
+def log_file(local: LocalTarget) -> Path:
+    return LOCAL_DIR / f"replication-{local.port}.log"
+
+
+def running_pid(local: LocalTarget) -> int | None:
+    path = pid_file(local)
+    if not path.exists():
+        return None
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child (a test started it): reap it
+            return False
+    except ChildProcessError:
+        pass  # started by another process (make local-up): not ours to reap
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def up(local: LocalTarget, regions: tuple[str, str]) -> str:
+    """Start the replicator between `regions` unless it runs; returns what happened."""
+    pid = running_pid(local)
+    if pid is not None:
+        return f"table replication already running (pid {pid})"
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    stats = stats_file(local)
+    stats.unlink(missing_ok=True)
+    command = [str(VENV_BIN / "python"), "-m", "ops.local.replication_server", "--endpoint", local.endpoint]
+    command += ["--regions", *regions, "--stats", str(stats)]
+    with log_file(local).open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # survives the make/pytest process that started it
+        )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline and process.poll() is None and not stats.exists():
+        time.sleep(0.1)  # the first stats file: it has finished its first round
+    if process.poll() is not None:
+        raise ToolError(f"table replication exited with code {process.returncode}; see {log_file(local)}")
+    if not stats.exists():
+        process.terminate()
+        raise ToolError(f"table replication did not start within {START_TIMEOUT_SECONDS}s; see {log_file(local)}")
+    pid_file(local).write_text(str(process.pid))
+    return f"table replication {' <-> '.join(regions)} started (pid {process.pid}, log {log_file(local)})"
+
+
+def down(local: LocalTarget) -> str:
+    pid = running_pid(local)
+    if pid is None:
+        return f"no table replication started by this project on port {local.port}"
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    pid_file(local).unlink(missing_ok=True)
+    return f"table replication (pid {pid}) stopped"
