@@ -183,12 +183,13 @@ bench-load: install ## 1,000 concurrent payments through the handler, then check
 TO ?=
 STEPS ?=
 BAKE ?=
+HOLD ?=
 RELEASE ?=
 UNPLANNED ?=
 .PHONY: rollout failover failback write-home releases rollback
 
-rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (re-run resumes)
-	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)"
+rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (re-run resumes; HOLD=yes: stop at a last step below 100)
+	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)" --hold "$(HOLD)"
 
 failover: install ## Aurora switchover + all traffic to the secondary (BAKE=60; UNPLANNED=yes: failover, may lose data)
 	@$(OPS) failover --bake "$(BAKE)" --unplanned "$(UNPLANNED)"

@@ -248,7 +248,7 @@ def cmd_output(args: argparse.Namespace) -> int:
 
 def cmd_rollout(args: argparse.Namespace) -> int:
     to = rollout.parse_to(args.to)
-    steps = rollout.parse_steps(args.steps)
+    steps = rollout.parse_steps(args.steps, hold=rollout.parse_hold(args.hold))
     bake = rollout.parse_bake(args.bake)
     settings = load_settings()
     engine.prepare(settings)
@@ -360,6 +360,7 @@ def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.A
     ro.add_argument("--to", default="", help="primary | secondary (TO)")
     ro.add_argument("--steps", default="", help="percents for TO, e.g. 10,25,50,100 (STEPS; the default)")
     ro.add_argument("--bake", default="", help="seconds to watch each step (BAKE; default 300)")
+    ro.add_argument("--hold", default="", help="yes: STEPS may end below 100, the split stays there (HOLD)")
     ro.set_defaults(func=cmd_rollout)
     for name, func, where in (("failover", cmd_failover, "secondary"), ("failback", cmd_failback, "primary")):
         f = sub.add_parser(name, help=f"Aurora global switchover to the {where} region, then all traffic to it")

@@ -38,6 +38,7 @@ class Response:
     body: str
     region: str  # the region whose function answered (or whose API Gateway refused)
     role: Role | None
+    entered: Role | None  # the region the first attempt reached (DNS's choice); `role` differs after a 307
     trail: tuple[str, ...]  # one line per attempt: method, URL, region, status
 
     def header(self, name: str) -> str | None:
@@ -83,8 +84,10 @@ class ApiClient:
         its Retry-After (bounded)."""
         trail: list[str] = []
         redirects = retries = 0
+        entered: Role | None = None
         while True:
             answer, region = self.send(method, url, body=body, headers=headers, key=self.key)
+            entered = entered or self.role_of(region)
             trail.append(f"{method} {url} -> {self.role_of(region) or '?'} ({region}) {answer.status}")
             location = answer.header("Location")
             if answer.status == 307 and location and redirects < MAX_REDIRECTS:
@@ -95,7 +98,9 @@ class ApiClient:
                 retries += 1
                 self.sleep(min(_seconds(retry_after), MAX_RETRY_AFTER_SECONDS))
                 continue
-            return Response(answer.status, answer.headers, answer.body, region, self.role_of(region), tuple(trail))
+            return Response(
+                answer.status, answer.headers, answer.body, region, self.role_of(region), entered, tuple(trail)
+            )
 
     def send(
         self,

@@ -42,8 +42,12 @@ class Sent:
 
     def line(self) -> str:
         where = f"{self.response.role or '?'} ({self.response.region})"
+        entered = self.response.entered or "?"
         status = "replayed" if self.replayed else "new" if self.response.status == 201 else self.response.body[:60]
-        return f"{self.n:>4}  ...{self.idempotency_key[-KEY_SHOWN:]}  {self.response.status}  {where:<24} {status}"
+        return (
+            f"{self.n:>4}  ...{self.idempotency_key[-KEY_SHOWN:]}  {entered:<9}  {self.response.status}  "
+            f"{where:<24} {status}"
+        )
 
 
 def parse_count(value: str) -> int:
@@ -79,17 +83,19 @@ def run(settings: Settings, count: int) -> int:
     tables = {role: data["table_name"] for role, data in layer_outputs(settings, "data", "smoke reads both").items()}
     api = ApiClient(settings, api_key.current(settings, "primary"))
     console.say(f"--> {count} payment(s) to {api.url('/payments')} (API key held: not shown)")
-    console.say(f"{'n':>4}  {'key':<9}  {'status'}  {'answered by':<24} result")
+    console.say(f"{'n':>4}  {'key':<9}  {'entered':<9}  {'status'}  {'answered by':<24} result")
     sent = []
     for n in range(1, count + 1):
         sent.append(send(api, n))
         console.say(sent[-1].line())
+    entered = Counter(s.response.entered or "?" for s in sent)
     by_region = Counter(f"{s.response.role or '?'} ({s.response.region})" for s in sent)
     failed = [s for s in sent if s.response.status != 201]
     doubled = duplicates(settings, sent, tables)
     console.say("")
+    console.say("entered (DNS's choice): " + ", ".join(f"{role} {entered[role]}" for role in sorted(entered)))
     for where in sorted(by_region):
-        console.say(f"{where}: {by_region[where]}")
+        console.say(f"answered by {where}: {by_region[where]}")
     console.say(f"201: {count - len(failed)} of {count}; duplicates: {len(doubled)}")
     for line in doubled:
         console.say(f"  duplicate {line}")

@@ -11,10 +11,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,6 +25,7 @@ from config.settings import Settings
 from ops.client.api_events import api_event
 from ops.client.gateway import Target
 from ops.core.aws_clients import client
+from ops.core.paths import LOCAL_DIR
 from ops.ledger import local_lambda
 
 HTTPS_TIMEOUT_SECONDS = 30
@@ -55,6 +59,20 @@ class Answer:
         return json.loads(self.body) if self.body else None
 
 
+def function_log(settings: Settings) -> Path:
+    """Where the in-process functions' log lines go (CloudWatch Logs' stand-in): one file per local emulator."""
+    return LOCAL_DIR / f"function-logs-{settings.local.port}.log"
+
+
+@contextmanager
+def _function_logs(settings: Settings) -> Iterator[None]:
+    """The functions log JSON lines to stdout, as on Lambda; a client's own output is not the place for them."""
+    path = function_log(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as log, redirect_stdout(log):
+        yield
+
+
 def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
     """Run the integration's function as API Gateway's proxy integration would invoke it."""
     configuration = client(settings, "lambda", target.region).get_function_configuration(
@@ -72,7 +90,8 @@ def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
         api_key_id=target.api_key_id,
         query=dict(parse_qsl(request.query)),
     )
-    response = local_lambda.run(settings, target.function_name, target.region, configuration["Handler"], event)
+    with _function_logs(settings):
+        response = local_lambda.run(settings, target.function_name, target.region, configuration["Handler"], event)
     text = response.get("body") or ""
     if response.get("isBase64Encoded"):
         text = base64.b64decode(text).decode()

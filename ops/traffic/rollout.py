@@ -56,8 +56,9 @@ def parse_to(value: str, command: str = "rollout") -> Role:
     return parse_role(text)
 
 
-def parse_steps(value: str, command: str = "rollout") -> list[int]:
-    """`10,25,50,100` -> [10, 25, 50, 100]: whole percents 1-100, strictly increasing, ending at 100."""
+def parse_steps(value: str, command: str = "rollout", *, hold: bool = False) -> list[int]:
+    """`10,25,50,100` -> [10, 25, 50, 100]: whole percents 1-100, strictly increasing, ending at 100 unless the
+    rollout is to hold its last step (`HOLD=yes`: a split such as 50/50 kept until the next rollout)."""
     text = value.strip()
     if not text:
         return list(DEFAULT_STEPS)
@@ -70,9 +71,17 @@ def parse_steps(value: str, command: str = "rollout") -> list[int]:
         raise fail_argument(command, "STEPS", value, "each step is a percent from 1 to 100", example)
     if any(b <= a for a, b in itertools.pairwise(steps)):
         raise fail_argument(command, "STEPS", value, "steps must be strictly increasing", example)
-    if steps[-1] != 100:
-        raise fail_argument(command, "STEPS", value, "the last step must be 100 (a rollout ends complete)", example)
+    if steps[-1] != 100 and not hold:
+        problem = "the last step must be 100 (a rollout ends complete), or add HOLD=yes to stay at the last step"
+        raise fail_argument(command, "STEPS", value, problem, example)
     return steps
+
+
+def parse_hold(value: str, command: str = "rollout") -> bool:
+    text = value.strip()
+    if text not in ("", "yes"):
+        raise fail_argument(command, "HOLD", value, "use yes or leave it empty", "yes")
+    return text == "yes"
 
 
 def parse_bake(value: str, command: str = "rollout", default: int = DEFAULT_BAKE_SECONDS) -> int:
