@@ -10,16 +10,20 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import uuid4
 
 import boto3
 import pytest
 
 from harness.payments import pay
 from harness.platform import Platform
+from ops.client.api_client import ApiClient
+from ops.keys import api_key
 from ops.local import postgres
 from shared import api_names
 
@@ -137,6 +141,18 @@ def set_alarm(platform: Platform, role: str, state: str) -> str:
     return name
 
 
+def client_payments(client: ApiClient, count: int) -> Counter[tuple[int, str | None]]:
+    """`count` new payments to `https://api.<zone>/v1/payments`: (status, role that answered) of each."""
+    headers = {"Content-Type": "application/json"}
+    payment = {"amount": "5.00", "currency": "USD", "customer_id": "cus_Client01", "payment_method": "pm_Card4242"}
+    body = json.dumps(payment)
+    answers = [
+        client.request("POST", client.url("/payments"), body=body, headers={**headers, "Idempotency-Key": uuid4().hex})
+        for _ in range(count)
+    ]
+    return Counter((a.status, a.role) for a in answers)
+
+
 def back_to_primary(platform: Platform) -> None:
     platform.must("rollout", "--to", "primary", "--steps", "100", "--bake", "0")
 
@@ -246,6 +262,8 @@ def test_failover_and_failback_move_traffic_and_the_database_writer(
     assert re.search(r"^\s+FAIL\s+secondary region health: alarm .* in ALARM", refused.stdout, re.M)
     assert "refusing to start the failover: a pre-check failed (nothing was changed)" in refused.stdout
     assert dns() == (100, 0)
+    client = ApiClient(platform.settings, api_key.current(platform.settings, "primary"))  # one client, one key
+    assert client_payments(client, 5) == {(201, "primary"): 5}
 
     log = platform.must("failover", "--bake", "0")
     assert re.search(r"^\s+note\s+replica lag: no datapoints of AuroraGlobalDBReplicationLag .*\(emulator\)", log, re.M)
@@ -276,6 +294,8 @@ def test_failover_and_failback_move_traffic_and_the_database_writer(
     assert postgres.query(found["secondary"], row, database=database, id=payment_id) == [["eu-west-1"]]
     postgres.wait_for_replay(found["primary"], found["secondary"])
     assert postgres.query(found["primary"], row, database=database, id=payment_id) == [["eu-west-1"]]
+    assert client_payments(client, 5) == {(201, "secondary"): 5}
+    assert "201: 20 of 20; duplicates: 0" in platform.must("smoke", "--count", "20")
 
     log = platform.must("failback", "--bake", "0")
     assert "the writer is already payments-dev-primary-aurora: nothing to switch" in log
@@ -286,6 +306,7 @@ def test_failover_and_failback_move_traffic_and_the_database_writer(
     assert "writer: the primary region (us-east-1)" in platform.must("db-status")
     assert "write home: the primary region (us-east-1)" in platform.must("write-home")
     assert postgres.query(found["primary"], row, database=database, id=payment_id) == [["eu-west-1"]]
+    assert client_payments(client, 5) == {(201, "primary"): 5}
 
 
 def test_rollback_of_compute_primary_restores_its_previous_release(

@@ -30,6 +30,7 @@ from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from shared.naming import Naming
 from stacks.data.api_key_secret import API_KEY_COMPONENT
 from stacks.data.stack import shared_name
+from tests.conftest import AWS_ZONE
 from tests.support import ROOT, Synth
 from tests.unit.test_aws_errors import start_emulator
 
@@ -81,10 +82,15 @@ def test_data_primary_creates_the_secret_under_its_region_key_without_a_value(
 def _environ(synth_name: str) -> dict[str, str]:
     return {
         "local_dev": {},
-        "aws_dev": {"PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": "111122223333"},
+        "aws_dev": {
+            "PAYMENTS_TARGET": "aws",
+            "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+        },
         "aws_prod": {
             "PAYMENTS_TARGET": "aws",
             "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
             "PAYMENTS_ENV": "prod",
             "PAYMENTS_COMPUTE_ALARM_EMAIL": "payments-oncall@example.com",
         },

@@ -459,7 +459,7 @@ def test_smoke_lines_name_the_region_and_never_the_key(deployed: Deployed, capsy
     line = sent.line()
     print(line, sent.response.trail)
     assert (sent.response.status, sent.replayed) == (201, False)
-    assert line.split()[:5] == ["7", f"...{sent.idempotency_key[-6:]}", "201", "primary", "(us-east-1)"]
+    assert line.split()[:6] == ["7", f"...{sent.idempotency_key[-6:]}", "primary", "201", "primary", "(us-east-1)"]
     assert line.endswith("new")
     assert held not in capsys.readouterr().out
 

@@ -146,13 +146,14 @@ def test_one_certificate_per_region_for_the_entry_and_the_origin_name_validated_
     assert certificate["validation_method"] == "DNS"
     assert certificate["lifecycle"]["create_before_destroy"] is True
     assert certificate["tags"]["Name"] == f"payments-dev-{role}-api-certificate"
-    # Validation records come from what ACM hands out, keyed by domain name.
+    # Validation records keyed by the certificate's names (known at plan time), each taking what ACM hands out.
     record = validation_records(local_dev, stack)
-    options = f"tolist(aws_acm_certificate.{key}.domain_validation_options)"
-    assert record["for_each"] == f"${{{{ for key, val in {options}: val.domain_name => val }}}}"
-    assert record["name"] == "${each.value.resource_record_name}"
-    assert record["type"] == "${each.value.resource_record_type}"
-    assert record["records"] == ["${each.value.resource_record_value}"]
+    assert record["for_each"] == f'${{toset(["{ENTRY}", "{origin_name(DNS, role)}"])}}'
+    options = f"aws_acm_certificate.{key}.domain_validation_options"
+    chosen = "${one([for o in " + options + " : o.%s if o.domain_name == each.key])}"
+    assert record["name"] == chosen % "resource_record_name"
+    assert record["type"] == chosen % "resource_record_type"
+    assert record["records"] == [chosen % "resource_record_value"]
     assert record["ttl"] == 60
     assert record["allow_overwrite"] is True
     assert record["zone_id"] == records(local_dev, stack)["entry"]["zone_id"]

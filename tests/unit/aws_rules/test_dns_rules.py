@@ -49,10 +49,12 @@ def test_certificates_are_validated_through_dns_records_in_the_zone(aws: Synth) 
     for stack, key, certificate in certificates:
         assert certificate["validation_method"] == "DNS"
         [record] = [r for r in aws.resources(stack, "aws_route53_record").values() if "for_each" in r]
-        assert f"aws_acm_certificate.{key}.domain_validation_options" in record["for_each"]
+        names = [certificate["domain_name"], *certificate["subject_alternative_names"]]
+        assert record["for_each"] == "${toset([" + ", ".join(f'"{n}"' for n in names) + "])}"
+        options = f"aws_acm_certificate.{key}.domain_validation_options"
         assert (record["type"], record["records"]) == (
-            "${each.value.resource_record_type}",
-            ["${each.value.resource_record_value}"],
+            f"${{one([for o in {options} : o.resource_record_type if o.domain_name == each.key])}}",
+            [f"${{one([for o in {options} : o.resource_record_value if o.domain_name == each.key])}}"],
         )
         [validation] = aws.resources(stack, "aws_acm_certificate_validation").values()
         assert validation["certificate_arn"] == f"${{aws_acm_certificate.{key}.arn}}"
