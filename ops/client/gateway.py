@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.settings import Settings
+from ops.client.aws import client
 from ops.client.certificates import covers
 from ops.client.resolve import Resolution, ResolveError
-from ops.core.aws_clients import client
 
 NO_BASE_PATH = "(none)"  # how API Gateway lists a mapping of the whole domain
 

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 
 from config.settings import Settings
+from ops.client.aws import client
 from ops.client.resolve import HealthOf
-from ops.core.aws_clients import client
 from ops.core.route53_health import is_healthy
 
 Probe = Callable[[str, str], int]  # (host, path) -> HTTP status of a GET through the client

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.settings import Settings
-from ops.core.aws_clients import client
+from ops.client.aws import client
 from ops.core.errors import NotDeployedError
 
 ADDRESS_TYPES = ("A", "AAAA", "CNAME")  # what a client's lookup of a host name can meet

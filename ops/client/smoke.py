@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from config.settings import Role, Settings
 from ops.client.api_client import ApiClient, Response
-from ops.core.aws_clients import client
+from ops.client.aws import client
 from ops.core.console import console
 from ops.core.errors import UsageError
 from ops.deploy.outputs import layer_outputs

@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl
 
 from config.settings import Settings
 from ops.client.api_events import api_event
+from ops.client.aws import client
 from ops.client.gateway import Target
-from ops.core.aws_clients import client
 from ops.core.paths import LOCAL_DIR
 from ops.ledger import local_lambda
 
