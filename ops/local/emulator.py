@@ -14,6 +14,7 @@ from pathlib import Path
 from config.settings import LocalTarget
 from ops.core.errors import ToolError
 from ops.core.paths import LOCAL_DIR, ROOT, VENV_BIN
+from ops.local import pidfile
 from shared.local_target import emulator_environment
 
 START_TIMEOUT_SECONDS = 30
@@ -37,16 +38,7 @@ def is_answering(local: LocalTarget, timeout: float = 3.0) -> bool:
 
 
 def _running_pid(local: LocalTarget) -> int | None:
-    path = pid_file(local)
-    if not path.exists():
-        return None
-    try:
-        pid = int(path.read_text().strip())
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError, PermissionError):
-        path.unlink(missing_ok=True)
-        return None
-    return pid
+    return pidfile.running_pid(pid_file(local))
 
 
 def _wait_until_answering(local: LocalTarget, alive: Callable[[], bool]) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from config.settings import LocalTarget
 from ops.core.errors import ToolError
 from ops.core.paths import LOCAL_DIR, ROOT, VENV_BIN
+from ops.local import pidfile
 from ops.local.table_replication import stats_file
 
 START_TIMEOUT_SECONDS = 15
@@ -26,16 +27,7 @@ def log_file(local: LocalTarget) -> Path:
 
 
 def running_pid(local: LocalTarget) -> int | None:
-    path = pid_file(local)
-    if not path.exists():
-        return None
-    try:
-        pid = int(path.read_text().strip())
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError, PermissionError):
-        path.unlink(missing_ok=True)
-        return None
-    return pid
+    return pidfile.running_pid(pid_file(local))
 
 
 def _alive(pid: int) -> bool:
