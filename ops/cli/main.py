@@ -457,10 +457,10 @@ def parser() -> argparse.ArgumentParser:
 
 def _add_local_and_ledger_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub.add_parser(
-        "local-up", help="start the emulator and the local PostgreSQL instances; bootstrap remote state"
+        "local-up", help="start the emulator, its table replication and the local PostgreSQL instances; bootstrap state"
     ).set_defaults(func=cmd_local_up)
     sub.add_parser(
-        "local-down", help="stop the emulator and the local PostgreSQL instances (their data goes)"
+        "local-down", help="stop the emulator, its table replication and the local PostgreSQL instances (data goes)"
     ).set_defaults(func=cmd_local_down)
     sub.add_parser(
         "db-migrate", help="apply the ledger's SQL migrations on the writer (deploys run them too)"

@@ -1,8 +1,9 @@
 """`make reconcile`: every payment is in DynamoDB, in the ledger, in the audit bucket and announced, exactly once.
 
 Sources, per region and in total:
-- DynamoDB: each region's payments table (on AWS both replicas of the global table hold every payment; locally each
-  region has its own table, gap `dynamodb-replica`); a payment's region is the one its item names;
+- DynamoDB: each region's payments table (both replicas of the global table hold every payment; locally two
+  regional tables kept in step by the local table replication, gap `dynamodb-global-replication`); a payment's
+  region is the one its item names;
 - the ledger: the payment ids on the writer (the ledger-admin function's summary), plus its own balance check;
 - audit objects: `audit/payments/.../<payment_id>.json` in each region's audit bucket;
 - events: payments whose item says the `payment.created` event was published (`event_status` done); the events
