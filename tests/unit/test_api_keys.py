@@ -410,7 +410,7 @@ def test_rotate_api_key_command_and_make_target() -> None:
     assert parser().parse_args(["rotate-api-key", "--retire"]).retire is True
     environ = clean_environ(PAYMENTS_DOTENV="none", PAYMENTS_LOCAL_PORT="9")
     bad = subprocess.run(
-        ["make", "-s", "-o", "install", "rotate-api-key", "RETIRE=no"],  # -o install: never (re)install here
+        ["make", "-s", "--no-print-directory", "-o", "install", "rotate-api-key", "RETIRE=no"],  # -o: no (re)install
         check=False,
         cwd=ROOT,
         env=environ,
@@ -422,7 +422,7 @@ def test_rotate_api_key_command_and_make_target() -> None:
     assert bad.stdout == "error: RETIRE must be yes or empty, e.g. make rotate-api-key RETIRE=yes\n"
     for variables, command in (([], "rotate-api-key \n"), (["RETIRE=yes"], "rotate-api-key --retire\n")):
         dry = subprocess.run(
-            ["make", "-n", "-o", "install", "rotate-api-key", *variables],
+            ["make", "-n", "--no-print-directory", "-o", "install", "rotate-api-key", *variables],
             cwd=ROOT,
             env=environ,
             capture_output=True,
