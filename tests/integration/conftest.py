@@ -80,3 +80,12 @@ def deploy_logs(platform: Platform) -> dict[str, dict[str, Any]]:
 def deployed(platform: Platform, deploy_logs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The outputs file written by the deploys: {stack: {output: value}}."""
     return platform.outputs()
+
+
+@pytest.fixture
+def ops_here(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    """For ops code a test calls in its own process (the client, `ops.keys`): that code finds the synthesized
+    stacks and the outputs file through the environment, so point it at this session's platform."""
+    for name in ("PAYMENTS_OUTDIR", "PAYMENTS_OUTPUTS_DIR", "PAYMENTS_LOCAL_PORT", "PAYMENTS_DOTENV"):
+        monkeypatch.setenv(name, platform.env[name])
+    return platform

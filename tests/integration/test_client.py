@@ -60,12 +60,13 @@ def post(client: ApiClient, url: str, key: str, customer: str) -> Attempt:
 
 
 @pytest.fixture
-def split_50_50(platform: Platform, deployed: dict[str, Any]) -> Iterator[None]:
-    platform.must("rollout", "--to", "secondary", "--steps", "50", "--bake", "0", "--hold", "yes")
+def split_50_50(ops_here: Platform, deployed: dict[str, Any]) -> Iterator[None]:
+    """A 50/50 split held for the test; ops code the test calls in-process finds this platform (`ops_here`)."""
+    ops_here.must("rollout", "--to", "secondary", "--steps", "50", "--bake", "0", "--hold", "yes")
     try:
         yield
     finally:
-        platform.must("rollout", "--to", "primary", "--steps", "100", "--bake", "0")
+        ops_here.must("rollout", "--to", "primary", "--steps", "100", "--bake", "0")
 
 
 def table_items(platform: Platform, role: Role, customer: str) -> dict[str, list[dict[str, Any]]]:

@@ -169,7 +169,9 @@ def test_the_deployed_records_carry_the_configured_split(
         )["HealthCheck"]["HealthCheckConfig"]
         assert check["Type"] == "HTTPS"
         assert check["ResourcePath"] == "/v1/health"
-        assert check["FullyQualifiedDomainName"] == deployed[f"compute-{role}"]["api_endpoint"].split("/")[2]
+        # The path clients use: the region's own name behind its custom domain, not the execute-api host.
+        assert check["FullyQualifiedDomainName"] == api_names.origin_name(platform.settings.dns, role)
+        assert deployed[f"dns-{role}"]["origin_fqdn"] == api_names.origin_name(platform.settings.dns, role)
 
 
 def test_a_full_ramp_to_the_secondary_and_back_is_visible_in_route53(
@@ -250,6 +252,7 @@ def test_an_alarm_at_step_2_reverts_to_the_last_good_split(platform: Platform, d
     assert persisted(platform)["status"] == "stable"
 
 
+@pytest.mark.usefixtures("ops_here")
 def test_failover_and_failback_move_traffic_and_the_database_writer(
     platform: Platform, dns: Callable[[], Weights]
 ) -> None:
