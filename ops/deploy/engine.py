@@ -5,9 +5,10 @@ configuration (JSON and assets) is byte-identical to what its last successful
 apply applied, and its remote state is still the (lineage, serial) that apply
 left. Anything else plans and applies normally; `force` applies everything.
 
-Before a stack is planned (or destroyed), every registered `before_stack` hook runs: a layer above this one (the
-CLI) registers what must exist outside Terraform first (the API key secret's value and replica, `ops.keys`), so
-this layer imports none of it.
+Before a stack is planned (or destroyed), every registered `before_stack` hook runs (not for a stack skipped as
+unchanged, which plans nothing, so a no-op deploy makes no extra calls): a layer above this one (the CLI)
+registers what must exist outside Terraform first (the API key secret's value and replica, `ops.keys`), so this
+layer imports none of it.
 """
 
 from __future__ import annotations
@@ -163,13 +164,13 @@ def _after_apply(settings: Settings, stack: str, out: Console) -> None:
 def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out: Console) -> StackResult:
     traffic_split.write_stack_tfvars(settings, stack)
     started = time.monotonic()
-    refused = _run_before_stack(settings, stack, destroy=destroy, out=out)
-    if refused is not None:
-        out.say(f"==> {stack}: {refused}")
-        return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
     if not destroy and not force and is_unchanged(settings, stack):
         out.say(f"==> {stack}: unchanged since its last apply (configuration, state serial and inputs match); skipped")
         return StackResult(stack, "unchanged", seconds=time.monotonic() - started)
+    refused = _run_before_stack(settings, stack, destroy=destroy, out=out)  # a skipped stack plans nothing
+    if refused is not None:
+        out.say(f"==> {stack}: {refused}")
+        return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
     out.say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
     try:
         summary = StackTerraform(stack, settings, out).apply(destroy=destroy, on_event=_progress(stack, out))
