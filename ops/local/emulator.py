@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 import urllib.error
@@ -85,14 +84,5 @@ def down(local: LocalTarget) -> str:
     pid = _running_pid(local)
     if pid is None:
         return f"no emulator started by this project on port {local.port}"
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(pid, signal.SIGKILL)
-    pid_file(local).unlink(missing_ok=True)
+    pidfile.stop(pid, pid_file(local))
     return f"emulator (pid {pid}) stopped; everything it held is gone"

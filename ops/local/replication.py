@@ -3,8 +3,6 @@ exactly what we started. Pid, log and stats files are under .local/, named by th
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -28,19 +26,6 @@ def log_file(local: LocalTarget) -> Path:
 
 def running_pid(local: LocalTarget) -> int | None:
     return pidfile.running_pid(pid_file(local))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child (a test started it): reap it
-            return False
-    except ChildProcessError:
-        pass  # started by another process (make local-up): not ours to reap
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def up(local: LocalTarget, regions: tuple[str, str]) -> str:
@@ -78,12 +63,5 @@ def down(local: LocalTarget) -> str:
     pid = running_pid(local)
     if pid is None:
         return f"no table replication started by this project on port {local.port}"
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(50):
-        if not _alive(pid):
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(pid, signal.SIGKILL)
-    pid_file(local).unlink(missing_ok=True)
+    pidfile.stop(pid, pid_file(local))
     return f"table replication (pid {pid}) stopped"
