@@ -196,8 +196,9 @@ FIELDS: tuple[Field, ...] = (
         "state.bucket",
         str,
         _pattern(
-            r"([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?",
-            "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), or empty for the default",
+            r"([a-z0-9][a-z0-9.-]{1,53}[a-z0-9])?",
+            "an S3 bucket name of 3-55 lowercase letters, digits, dots, hyphens (its replica in the secondary region "
+            "adds -replica), or empty for the default",
         ),
     ),
     Field(

@@ -96,11 +96,15 @@ class AwsTarget:
     account_id: str
 
 
+STATE_REPLICA_SUFFIX = "-replica"
+
+
 @dataclass(frozen=True)
 class State:
-    bucket: str
-    lock_table: str
+    bucket: str  # the state home in the primary region; its replica: `Settings.state_bucket_of("secondary")`
+    lock_table: str  # the same name in both regions (a global table on AWS)
     lock_timeout_seconds: int
+    home: Role = "primary"  # which copy ops reads and writes: chosen per command by `ops.state.home`
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,17 @@ class Settings:
         """The KMS key `make bootstrap` creates in each region: remote state, the lock table and RDSOSMetrics use it."""
         return f"alias/{self.project}-{self.environment_suffix}-bootstrap"
 
+    def state_bucket_of(self, role: Role) -> str:
+        """The remote-state bucket kept in `role`'s region: the home in the primary, its replica in the secondary."""
+        return self.state.bucket if role == "primary" else f"{self.state.bucket}{STATE_REPLICA_SUFFIX}"
+
+    @property
+    def state_bucket(self) -> str:
+        """The bucket of the state copy in use (`state.home`)."""
+        return self.state_bucket_of(self.state.home)
+
     @property
     def state_region(self) -> str:
-        """Remote state lives beside the primary region, which never depends on the secondary."""
-        return self.regions.primary
+        """The region of the state copy in use: the primary's (which never depends on the secondary) unless
+        `ops.state.home` found it unreachable and chose the replica."""
+        return self.regions.of(self.state.home)
