@@ -186,16 +186,19 @@ BAKE ?=
 HOLD ?=
 RELEASE ?=
 UNPLANNED ?=
-.PHONY: rollout failover failback write-home releases rollback
+.PHONY: rollout failover failback rejoin write-home releases rollback
 
 rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (re-run resumes; HOLD=yes: stop at a last step below 100)
 	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)" --hold "$(HOLD)"
 
-failover: install ## Aurora switchover + all traffic to the secondary (BAKE=60; UNPLANNED=yes: failover, may lose data)
+failover: install ## Aurora switchover + all traffic to the secondary (BAKE=60; UNPLANNED=yes: the primary region is lost, nothing calls it, may lose data)
 	@$(OPS) failover --bake "$(BAKE)" --unplanned "$(UNPLANNED)"
 
 failback: install ## the way back: Aurora switchover + all traffic to the primary (BAKE, UNPLANNED as for failover)
 	@$(OPS) failback --bake "$(BAKE)" --unplanned "$(UNPLANNED)"
+
+rejoin: install ## after an unplanned failover, once the lost region answers: its database, write home and DNS follow the survivor
+	@$(OPS) rejoin
 
 write-home: install ## each region's view of the write home, the one region taking payments (exit 1: none agreed)
 	@$(OPS) write-home

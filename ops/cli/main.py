@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from config import ConfigError, load_settings
 from config.settings import ROLES, Role
@@ -29,7 +29,7 @@ from ops.state.bootstrap import bootstrap_lines
 from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import unlock
-from ops.traffic import failover, rollout, write_home
+from ops.traffic import failover, rejoin, rollout, write_home
 from shared.local_target import clean_up_after_destroy
 from shared.stack_id import StackId, UnknownStackError
 
@@ -261,12 +261,16 @@ def _switch_region(args: argparse.Namespace, command: str) -> int:
         raise rollout.fail_argument(command, "--max-lag-ms", args.max_lag_ms, "use whole milliseconds >= 1", "1000")
     if args.unplanned not in {"", "yes"}:
         raise rollout.fail_argument(command, "UNPLANNED", args.unplanned, "use yes (or leave it empty)", "yes")
+    to: Role = "secondary" if command == "failover" else "primary"
+    unplanned = args.unplanned == "yes"
     settings = load_settings()
-    engine.prepare(settings)
+    if unplanned:  # the other region is lost: the survivor's copy of the control plane, and nothing started
+        settings = replace(settings, state=replace(settings.state, home=to))
+    engine.prepare(settings, converge=not unplanned)
     return failover.run(
         settings,
-        to="secondary" if command == "failover" else "primary",
-        unplanned=args.unplanned == "yes",
+        to=to,
+        unplanned=unplanned,
         max_lag_ms=int(args.max_lag_ms),
         bake_seconds=bake,
     )
@@ -304,6 +308,12 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine.prepare(settings, synthesize=False)
     return smoke.run(settings, count)
+
+
+def cmd_rejoin(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine.prepare(settings)
+    return rejoin.run(settings)
 
 
 def cmd_failover(args: argparse.Namespace) -> int:
@@ -368,6 +378,9 @@ def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.A
         f.add_argument("--max-lag-ms", default="1000", help="largest replica lag accepted (default 1000)")
         f.add_argument("--bake", default="", help="seconds to watch the traffic switch (BAKE; default 60)")
         f.set_defaults(func=func)
+    sub.add_parser(
+        "rejoin", help="after an unplanned failover: the region that is back follows the survivor (data, DNS, home)"
+    ).set_defaults(func=cmd_rejoin)
     sub.add_parser(
         "write-home", help="each region's view of the write home (the region taking payments); exit 1 if none"
     ).set_defaults(func=cmd_write_home)

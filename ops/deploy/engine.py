@@ -84,10 +84,13 @@ def parallelism() -> int:
     return int(value)
 
 
-def prepare(settings: Settings, *, synthesize: bool = True) -> None:
+def prepare(settings: Settings, *, synthesize: bool = True, converge: bool = True) -> None:
     """Start and bootstrap the emulator when the target is local; on aws, check the credentials, the account and the
-    state bucket before anything else; synthesize when sources changed."""
-    if settings.is_local:
+    state bucket before anything else; synthesize when sources changed. `converge=False` starts and bootstraps
+    nothing (a region is lost: the local target stays as the outage left it, and no region is sent a request)."""
+    if not converge:
+        pass
+    elif settings.is_local:
         for line in local_target.up(settings):
             console.say(f"--> {line}")
         for line in bootstrap_state(settings):

@@ -1,14 +1,15 @@
-"""Switch the whole platform to the other region (`make failover`) and back (`make failback`).
+"""Switch the whole platform to the other region (`make failover`) and back (`make failback`), both regions up.
+
+With `--unplanned` (UNPLANNED=yes) the region left behind is lost: `ops.traffic.region_loss` does that failover,
+and never calls it.
 
 1. Pre-checks: both Aurora clusters available, both members of the global cluster, the replica's
    `AuroraGlobalDBReplicationLag` below the threshold, and the target region's `region-unhealthy` alarm
    not firing. Any failure stops here, before anything changes.
 2. Write home and database: the write home is fenced (no region takes payments; `ops.traffic.write_home`), then
    Aurora global *switchover* to the target region's cluster (planned: no data loss, the old
-   writer becomes a replica). Only with `--unplanned`: global *failover* with `AllowDataLoss`, for when the
-   writer's region is down; writes not yet replicated are lost (Aurora's RPO is the replication lag,
-   typically under a second, with no guarantee). Then the write home opens in the target region and the old
-   home redirects to it (docs/write-home.md); if the database did not switch, the fence is undone.
+   writer becomes a replica). Then the write home opens in the target region and the old home redirects to it
+   (docs/write-home.md); if the database did not switch, the fence is undone.
 3. Traffic: 100% to the target region, the same way a rollout applies a step (DNS stacks only), then baked
    while the target region's alarm and health check are watched.
 4. Post-checks: the writer is now in the target region, both regions name it as the write home and the split
@@ -23,7 +24,6 @@ stand in for the clusters are switched with the same pre- and post-checks (`ops.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -34,49 +34,19 @@ from ops.core.console import console
 from ops.ledger.aurora import Cluster, clusters, describe_global, global_region, writer_role
 from ops.state import locks, traffic_split
 from ops.state.traffic_split import Split
-from ops.traffic import local_database, rollout, write_home
-from ops.traffic.checks import Check
+from ops.traffic import local_database, region_loss, rollout, write_home
+from ops.traffic.checks import LAG_METRIC, Check, cluster_status, degraded, max_replica_lag_ms, report
 
 DEFAULT_MAX_LAG_MS = 1000
 DEFAULT_BAKE_SECONDS = 60
-LAG_METRIC = "AuroraGlobalDBReplicationLag"
-LAG_WINDOW = timedelta(minutes=5)
 SWITCH_TIMEOUT_SECONDS = 1800
 SWITCH_POLL_SECONDS = 15
 
 
-def _degraded(settings: Settings, name: str, what: str) -> Check:
-    """A check the emulator cannot answer: a note locally, a failure on AWS."""
-    if settings.is_local:
-        return Check(name, "note", f"{what} (emulator); continuing on the local target only")
-    return Check(name, "FAIL", what)
-
-
-def _cluster_status(settings: Settings, cluster: Cluster) -> Check:
-    try:
-        described = client(settings, "rds", cluster.region).describe_db_clusters(DBClusterIdentifier=cluster.identifier)
-    except (ClientError, BotoCoreError) as error:
-        return Check(f"{cluster.role} cluster", "FAIL", f"{cluster.identifier} cannot be described: {error}")
-    status = described["DBClusters"][0]["Status"]
-    return Check(
-        f"{cluster.role} cluster", "ok" if status == "available" else "FAIL", f"{cluster.identifier} is {status}"
-    )
-
-
 def _replica_lag(settings: Settings, replica: Cluster, max_lag_ms: int) -> Check:
-    end = datetime.now(UTC)
-    datapoints = client(settings, "cloudwatch", replica.region).get_metric_statistics(
-        Namespace="AWS/RDS",
-        MetricName=LAG_METRIC,
-        Dimensions=[{"Name": "DBClusterIdentifier", "Value": replica.identifier}],
-        StartTime=end - LAG_WINDOW,
-        EndTime=end,
-        Period=60,
-        Statistics=["Maximum"],
-    )["Datapoints"]
-    if not datapoints:
-        return _degraded(settings, "replica lag", f"no datapoints of {LAG_METRIC} for {replica.identifier}")
-    lag = max(float(d["Maximum"]) for d in datapoints)
+    lag = max_replica_lag_ms(settings, replica)
+    if lag is None:
+        return degraded(settings, "replica lag", f"no datapoints of {LAG_METRIC} for {replica.identifier}")
     return Check(
         "replica lag",
         "ok" if lag < max_lag_ms else "FAIL",
@@ -85,12 +55,11 @@ def _replica_lag(settings: Settings, replica: Cluster, max_lag_ms: int) -> Check
 
 
 def pre_checks(
-    settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role, max_lag_ms: int, *, unplanned: bool
+    settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role, max_lag_ms: int
 ) -> list[Check]:
-    """What must hold before anything changes. For an unplanned failover the old writer's region is presumed
-    down: its checks (and the replica lag it can no longer report) are shown but do not stop the failover."""
+    """What must hold before anything changes."""
     source = other_role(to)
-    checks = [_cluster_status(settings, found[to]), _cluster_status(settings, found[source])]
+    checks = [cluster_status(settings, found[to]), cluster_status(settings, found[source])]
 
     members = describe_global(settings, global_id).get("GlobalClusterMembers", [])
     arns = {m["DBClusterArn"] for m in members}
@@ -100,7 +69,7 @@ def pre_checks(
             checks.append(Check(f"{role} membership", "ok", f"{cluster.identifier} is in {global_id}"))
         else:
             checks.append(
-                _degraded(settings, f"{role} membership", f"{cluster.identifier} is not a member of {global_id}")
+                degraded(settings, f"{role} membership", f"{cluster.identifier} is not a member of {global_id}")
             )
     writer = writer_role(members, found)
     checks.append(
@@ -110,44 +79,29 @@ def pre_checks(
     )
     checks.append(_replica_lag(settings, found[to] if writer != to else found[source], max_lag_ms))
     if settings.is_local:
-        checks.append(local_database.lag_check(settings, to, max_lag_ms, unplanned=unplanned))
+        checks.append(local_database.lag_check(settings, to, max_lag_ms))
 
     watch = rollout.Watch.of(settings, [to])
     signal = watch.check()
     checks.append(Check(f"{to} region health", "FAIL" if signal else "ok", str(signal) if signal else watch.describe()))
-    if unplanned:
-        ignorable = {f"{source} cluster", f"{source} membership", "replica lag"}
-        checks = [
-            Check(c.name, "note", f"{c.detail} (ignored for an unplanned failover)")
-            if c.outcome == "FAIL" and c.name in ignorable
-            else c
-            for c in checks
-        ]
     return checks
 
 
-def switch_database(
-    settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role, *, unplanned: bool
-) -> Check:
+def switch_database(settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role) -> Check:
     target = found[to]
     writer = writer_role(describe_global(settings, global_id).get("GlobalClusterMembers", []), found)
     if writer == to:
         return Check("database", "ok", f"the writer is already {target.identifier}: nothing to switch")
     rds = client(settings, "rds", global_region(settings, target.region))
-    action = "FailoverGlobalCluster (AllowDataLoss)" if unplanned else "SwitchoverGlobalCluster"
+    action = "SwitchoverGlobalCluster"
     console.say(f"    {action}: {global_id} -> {target.arn}")
     try:
-        if unplanned:
-            rds.failover_global_cluster(
-                GlobalClusterIdentifier=global_id, TargetDbClusterIdentifier=target.arn, AllowDataLoss=True
-            )
-        else:
-            rds.switchover_global_cluster(GlobalClusterIdentifier=global_id, TargetDbClusterIdentifier=target.arn)
+        rds.switchover_global_cluster(GlobalClusterIdentifier=global_id, TargetDbClusterIdentifier=target.arn)
     except (ClientError, BotoCoreError, ResponseParserError) as error:  # the emulator answers an HTML 500
         what = f"{action} failed: {error}"
         if settings.is_local:
             what = f"{action} is not implemented (HTTP 500, {type(error).__name__}); the writer stays in {writer}"
-        return _degraded(settings, "database", what)
+        return degraded(settings, "database", what)
     deadline = time.monotonic() + SWITCH_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         described = describe_global(settings, global_id)
@@ -163,7 +117,7 @@ def post_checks(settings: Settings, found: dict[Role, Cluster], global_id: str, 
     checks = [
         Check("writer", "ok", f"{found[to].identifier} is the writer")
         if writer == to
-        else _degraded(settings, "writer", f"the writer is still in the {writer} region, not in {to}")
+        else degraded(settings, "writer", f"the writer is still in the {writer} region, not in {to}")
     ]
     if settings.is_local:
         checks.extend(local_database.post_checks(settings, to))
@@ -173,52 +127,38 @@ def post_checks(settings: Settings, found: dict[Role, Cluster], global_id: str, 
     return checks
 
 
-def _report(checks: list[Check]) -> bool:
-    for check in checks:
-        console.say(str(check))
-    return all(c.outcome != "FAIL" for c in checks)
-
-
-def _move_writes(
-    settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role, *, unplanned: bool, verb: str
-) -> bool:
+def _move_writes(settings: Settings, found: dict[Role, Cluster], global_id: str, to: Role, *, verb: str) -> bool:
     """Fence the write home, switch the database, open the write home in `to` (a re-run skips a done home)."""
     done = write_home.already(settings, to)
-    if done is None and not _report(write_home.fence(settings, to, unplanned=unplanned)):
+    if done is None and not report(write_home.fence(settings, to, unplanned=False)):
         console.say(f"{verb} stopped: the write home could not be fenced; nothing else was changed")
         return False
-    switched = [switch_database(settings, found, global_id, to, unplanned=unplanned)]
+    switched = [switch_database(settings, found, global_id, to)]
     if settings.is_local:
         switched.append(local_database.switch(settings, to))
-    if not _report(switched):
+    if not report(switched):
         if done is None:
-            _report([write_home.unfence(settings, to)])
+            report([write_home.unfence(settings, to)])
         console.say(f"{verb} stopped: the database did not switch; traffic is unchanged")
         return False
-    if not _report([done] if done is not None else write_home.open_home(settings, to, unplanned=unplanned)):
+    if not report([done] if done is not None else write_home.open_home(settings, to, unplanned=False)):
         console.say(f"{verb} stopped: the write home did not open in {to}; run `make {verb}` again")
         return False
     return True
 
 
 def run(settings: Settings, *, to: Role, unplanned: bool, max_lag_ms: int, bake_seconds: int) -> int:
-    verb = "failover" if to == "secondary" else "failback"
     if unplanned:
-        console.say(
-            "WARNING: an unplanned failover (UNPLANNED=yes, --unplanned) uses Aurora global *failover* with "
-            "AllowDataLoss: writes the old writer had not yet replicated are lost. Aurora's RPO is the replication "
-            "lag (typically under 1 second, not guaranteed). Use it only when the writer's region is down; "
-            "otherwise use the planned switchover."
-        )
+        return region_loss.run(settings, to=to, bake_seconds=bake_seconds)
+    verb = "failover" if to == "secondary" else "failback"
     with locks.traffic_locked(settings, f"{verb} to {to}"):
         found, global_id = clusters(settings)
         console.say(f"[1/4] pre-checks: {verb} to the {to} region ({settings.regions.of(to)})")
-        if not _report(pre_checks(settings, found, global_id, to, max_lag_ms, unplanned=unplanned)):
+        if not report(pre_checks(settings, found, global_id, to, max_lag_ms)):
             console.say(f"refusing to start the {verb}: a pre-check failed (nothing was changed)")
             return 1
-        kind = "unplanned failover" if unplanned else "planned switchover"
-        console.say(f"[2/4] database: Aurora global {kind} of {global_id} to {found[to].identifier}")
-        if not _move_writes(settings, found, global_id, to, unplanned=unplanned, verb=verb):
+        console.say(f"[2/4] database: Aurora global planned switchover of {global_id} to {found[to].identifier}")
+        if not _move_writes(settings, found, global_id, to, verb=verb):
             return 1
         console.say(f"[3/4] traffic: 100% to {to}")
         code = rollout.execute(settings, to=to, steps=[100], bake_seconds=bake_seconds, reason=verb, watch_roles=[to])
@@ -229,7 +169,7 @@ def run(settings: Settings, *, to: Role, unplanned: bool, max_lag_ms: int, bake_
             )
             return code
         console.say("[4/4] post-checks")
-        if not _report(post_checks(settings, found, global_id, to)):
+        if not report(post_checks(settings, found, global_id, to)):
             return 1
     console.say(f"{verb} complete: the {to} region ({settings.regions.of(to)}) serves all traffic")
     return 0

@@ -12,10 +12,10 @@ import time
 
 from config.settings import Role, Settings, other_role
 from ops.local import postgres
-from ops.traffic.checks import Check, Outcome
+from ops.traffic.checks import Check
 
 
-def lag_check(settings: Settings, to: Role, max_lag_ms: int, *, unplanned: bool) -> Check:
+def lag_check(settings: Settings, to: Role, max_lag_ms: int) -> Check:
     found = postgres.instances(settings.local)
     writer = postgres.writer(settings.local)
     name = "local replication"
@@ -25,14 +25,11 @@ def lag_check(settings: Settings, to: Role, max_lag_ms: int, *, unplanned: bool)
         return Check(name, "ok", f"the {to} region's instance is already the writer")
     replication = postgres.replication(found[writer], found[to])
     if replication.state != "streaming":
-        outcome: Outcome = "note" if unplanned else "FAIL"
-        return Check(
-            name, outcome, f"the {to} region's instance is not streaming from the writer ({replication.state})"
-        )
+        return Check(name, "FAIL", f"the {to} region's instance is not streaming from the writer ({replication.state})")
     lag_ms = replication.replay_lag_ms or 0.0
     return Check(
         name,
-        "ok" if lag_ms < max_lag_ms or unplanned else "FAIL",
+        "ok" if lag_ms < max_lag_ms else "FAIL",
         f"{to} standby {replication.lag_bytes} bytes and {lag_ms:.1f} ms behind (threshold {max_lag_ms} ms)",
     )
 

@@ -36,7 +36,7 @@ from shared.write_home import FENCED, SENTINEL_ID
 
 DEFAULT_REPLICATION_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.2
-_UNREACHABLE = (ClientError, BotoCoreError, AwsAccessError)
+UNREACHABLE = (ClientError, BotoCoreError, AwsAccessError)
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,14 @@ def _put(settings: Settings, role: Role, value: str) -> None:
 def _set(settings: Settings, role: Role, value: str, name: str, *, unplanned: bool) -> Check:
     try:
         _put(settings, role, value)
-    except _UNREACHABLE as error:
+    except UNREACHABLE as error:
         return Check(name, "note" if unplanned else "FAIL", f"{role} parameter not set to {value!r}: {error}")
     return Check(name, "ok", f"{role} region's write home = {value!r}")
+
+
+def set_view(settings: Settings, role: Role, value: str, name: str) -> Check:
+    """Set one region's view and nothing else (a lost region's failover touches only the survivor's)."""
+    return _set(settings, role, value, name, unplanned=False)
 
 
 def tables_of(settings: Settings) -> dict[Role, str]:
@@ -114,7 +119,7 @@ def _replicated(settings: Settings, to: Role, tables: Mapping[Role, str], timing
     name = "write home replication"
     try:
         token = _write_sentinel(settings, old, tables[old])
-    except _UNREACHABLE as error:
+    except UNREACHABLE as error:
         return Check(name, "note" if unplanned else "FAIL", f"no sentinel written in the {old} table: {error}")
     started = time.monotonic()
     while True:
@@ -161,7 +166,7 @@ def unfence(settings: Settings, to: Role) -> Check:
     old = other_role(to)
     try:
         _put(settings, old, old)
-    except _UNREACHABLE as error:
+    except UNREACHABLE as error:
         what = f"the {old} region is still fenced: {error}; `make write-home` shows each region's view"
         return Check("write home unfence", "FAIL", what)
     return Check("write home unfence", "ok", f"the {old} region takes writes again")
@@ -202,7 +207,7 @@ def already(settings: Settings, to: Role) -> Check | None:
     try:
         if home(settings) == to:
             return Check("write home", "ok", f"both regions already name {to}: nothing to switch")
-    except (*_UNREACHABLE, ValueError):
+    except (*UNREACHABLE, ValueError):
         pass  # a region that cannot be read (or holds garbage) is what the steps repair or note
     return None
 
@@ -210,7 +215,7 @@ def already(settings: Settings, to: Role) -> Check | None:
 def post_check(settings: Settings, to: Role) -> Check:
     try:
         views = read(settings)
-    except _UNREACHABLE as error:
+    except UNREACHABLE as error:
         return Check("write home", "FAIL", f"cannot read both regions' write home: {error}")
     ok = all(value == to for value in views.values())
     detail = ", ".join(f"{role}: {value}" for role, value in views.items())
@@ -224,7 +229,7 @@ def status_lines(settings: Settings) -> tuple[list[str], Role | None]:
         try:
             value = view(settings, role)
             homes.add(write_home.parse(value))
-        except (*_UNREACHABLE, ValueError) as error:
+        except (*UNREACHABLE, ValueError) as error:
             value, homes = f"unreadable ({error})", {*homes, None}
         lines.append(f"{role:<10} {settings.regions.of(role):<15} {value}")
     agreed = homes.pop() if len(homes) == 1 else None

@@ -217,12 +217,12 @@ def failover_parts(platform: Settings, monkeypatch: pytest.MonkeyPatch) -> list[
 
 def test_failover_fences_before_the_database_and_opens_after_it(platform: Settings, failover_parts: list[str]) -> None:
     with replicator(platform, "primary", "secondary"):
-        moved = failover._move_writes(platform, {}, "global", "secondary", unplanned=False, verb="failover")
+        moved = failover._move_writes(platform, {}, "global", "secondary", verb="failover")
     assert moved
     assert failover_parts == ["database while {'primary': 'fenced', 'secondary': 'primary'}"]
     assert write_home.home(platform) == "secondary"
     # A re-run (the traffic step failed, say) keeps the home open: no second fence.
-    assert failover._move_writes(platform, {}, "global", "secondary", unplanned=False, verb="failover")
+    assert failover._move_writes(platform, {}, "global", "secondary", verb="failover")
     assert failover_parts[-1] == "database while {'primary': 'secondary', 'secondary': 'secondary'}"
 
 
@@ -231,7 +231,7 @@ def test_a_failed_database_switch_reopens_the_old_home(
 ) -> None:
     monkeypatch.setattr(failover, "switch_database", lambda *_, **__: Check("database", "FAIL", "no switchover"))
     with replicator(platform, "primary", "secondary"):
-        moved = failover._move_writes(platform, {}, "global", "secondary", unplanned=False, verb="failover")
+        moved = failover._move_writes(platform, {}, "global", "secondary", verb="failover")
     assert not moved
     assert write_home.read(platform) == {"primary": "primary", "secondary": "primary"}
 
