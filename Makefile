@@ -186,7 +186,7 @@ BAKE ?=
 HOLD ?=
 RELEASE ?=
 UNPLANNED ?=
-.PHONY: rollout failover failback rejoin write-home releases rollback
+.PHONY: rollout failover failback drill rejoin write-home releases rollback
 
 rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (re-run resumes; HOLD=yes: stop at a last step below 100)
 	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)" --hold "$(HOLD)"
@@ -196,6 +196,9 @@ failover: install ## Aurora switchover + all traffic to the secondary (BAKE=60; 
 
 failback: install ## the way back: Aurora switchover + all traffic to the primary (BAKE, UNPLANNED as for failover)
 	@$(OPS) failback --bake "$(BAKE)" --unplanned "$(UNPLANNED)"
+
+drill: install ## lose the primary region on a private deployment and recover: RTO, RPO, duplicates (MODE=refuse|timeout|503, BAKE=10)
+	@$(OPS) drill --private --mode "$(or $(MODE),refuse)" --bake "$(BAKE)"
 
 rejoin: install ## after an unplanned failover, once the lost region answers: its database, write home and DNS follow the survivor
 	@$(OPS) rejoin

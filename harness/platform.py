@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,39 +13,8 @@ import boto3
 
 from config import Settings, load_settings
 from ops.core.paths import ROOT
+from ops.core.ports import free_port  # noqa: F401  # re-exported: the tests take ports from the harness
 from ops.core.tool_env import clean_environ
-
-EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
-LOWEST_PORT = 10000
-
-
-def _ephemeral_start() -> int:
-    """Where the kernel's range of ports for outgoing connections starts (Linux's default when unreadable)."""
-    try:
-        return int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def free_port(count: int = 1) -> int:
-    """The first of `count` consecutive loopback ports free now, below the ephemeral range: a port the kernel
-    hands out for outgoing connections (Terraform and boto3 open thousands) could be taken before a server
-    binds it. A private emulator takes three: its own and its two PostgreSQL instances' (local.port + 1, + 2)."""
-    top = _ephemeral_start() - count
-    for _ in range(500):
-        port = random.randrange(LOWEST_PORT, top)  # noqa: S311  # a port number, not a secret
-        if all(_bindable(candidate) for candidate in range(port, port + count)):
-            return port
-    raise RuntimeError(f"no {count} consecutive free loopback ports between {LOWEST_PORT} and {top}")
 
 
 @dataclass

@@ -19,6 +19,8 @@ from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
 from ops.core.tool_env import shell_exports
 from ops.deploy import drift, engine, outputs, preflight, releases, rollback
+from ops.drill import private as drill_private
+from ops.drill import run as drill
 from ops.keys import api_key
 from ops.ledger import migrations as ledger_migrations
 from ops.ledger import reconcile
@@ -310,6 +312,21 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     return smoke.run(settings, count)
 
 
+DRILL_MODES = ("refuse", "timeout", "503")
+DRILL_BAKE_SECONDS = 10
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    if args.mode not in DRILL_MODES:
+        raise rollout.fail_argument("drill", "MODE", args.mode, f"use one of {', '.join(DRILL_MODES)}", "refuse")
+    bake = rollout.parse_bake(args.bake, "drill", DRILL_BAKE_SECONDS)
+    if args.private:
+        return drill_private.run(["--mode", args.mode, "--bake", str(bake)])
+    settings = load_settings()
+    engine.prepare(settings, synthesize=False)
+    return drill.run(settings, mode=args.mode, bake_seconds=bake)
+
+
 def cmd_rejoin(_: argparse.Namespace) -> int:
     settings = load_settings()
     engine.prepare(settings)
@@ -378,6 +395,11 @@ def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.A
         f.add_argument("--max-lag-ms", default="1000", help="largest replica lag accepted (default 1000)")
         f.add_argument("--bake", default="", help="seconds to watch the traffic switch (BAKE; default 60)")
         f.set_defaults(func=func)
+    dr = sub.add_parser("drill", help="lose the write home's region on purpose and recover; RTO, RPO, duplicates")
+    dr.add_argument("--private", action="store_true", help="on a private deployment of its own (make drill)")
+    dr.add_argument("--mode", default="refuse", help="how the lost region fails: refuse | timeout | 503 (MODE)")
+    dr.add_argument("--bake", default="", help=f"seconds each traffic move is watched (default {DRILL_BAKE_SECONDS})")
+    dr.set_defaults(func=cmd_drill)
     sub.add_parser(
         "rejoin", help="after an unplanned failover: the region that is back follows the survivor (data, DNS, home)"
     ).set_defaults(func=cmd_rejoin)

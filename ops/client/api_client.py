@@ -65,7 +65,7 @@ class ApiClient:
         self.regions = [settings.regions.of(role) for role in ROLES]
         self.zone_id = records.zone_id(settings)
         self.health_of = health_of or (
-            health.Prober(settings, self._probe)
+            health.Prober(settings, self.probe)
             if probes_health_checks_itself(settings)
             else health.from_route53(settings)
         )
@@ -134,7 +134,7 @@ class ApiClient:
             return refused, resolved.region
         return transport.in_process(self.settings, target, outgoing), target.region
 
-    def _probe(self, host: str, path: str) -> int:
+    def probe(self, host: str, path: str) -> int:
         """A health checker's GET: no key, no redirects followed; an unreachable target is a failure."""
         try:
             answer, _ = self.send("GET", f"https://{host}{path}")

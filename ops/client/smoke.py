@@ -62,12 +62,12 @@ def send(api: ApiClient, n: int) -> Sent:
     return Sent(n, key, api.request("POST", api.url("/payments"), body=json.dumps(PAYMENT), headers=headers))
 
 
-def duplicates(settings: Settings, sent: list[Sent], tables: dict[Role, str]) -> list[str]:
+def duplicates(settings: Settings, answers: list[dict[str, str]], tables: dict[Role, str]) -> list[str]:
     """Payment ids created more than once: the answer's and both tables' `created_at` disagree."""
     found = []
-    for item in (s for s in sent if s.payment.get("payment_id")):
-        payment_id = item.payment["payment_id"]
-        created = {item.payment.get("created_at")}
+    for answer in (a for a in answers if a.get("payment_id")):
+        payment_id = answer["payment_id"]
+        created = {answer.get("created_at")}
         for role, table in tables.items():
             stored = client(settings, "dynamodb", settings.regions.of(role)).get_item(
                 TableName=table, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True
@@ -91,7 +91,7 @@ def run(settings: Settings, count: int) -> int:
     entered = Counter(s.response.entered or "?" for s in sent)
     by_region = Counter(f"{s.response.role or '?'} ({s.response.region})" for s in sent)
     failed = [s for s in sent if s.response.status != 201]
-    doubled = duplicates(settings, sent, tables)
+    doubled = duplicates(settings, [s.payment for s in sent], tables)
     console.say("")
     console.say("entered (DNS's choice): " + ", ".join(f"{role} {entered[role]}" for role in sorted(entered)))
     for where in sorted(by_region):

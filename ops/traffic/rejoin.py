@@ -121,6 +121,9 @@ def _dns(settings: Settings) -> Check:
 
 
 def run(settings: Settings) -> int:
+    console.say("rejoin: waiting for the two copies of the control plane to agree (replication after the outage)")
+    if not report([control_plane_in_step(settings)]):
+        return 1
     role = returning_role(settings)
     home = other_role(role)
     console.say(f"rejoin: the {role} region ({settings.regions.of(role)}) comes back as a replica of {home}")
@@ -132,7 +135,6 @@ def run(settings: Settings) -> int:
             return 1
         database = _local_database if settings.is_local else _aurora
         steps: list[tuple[str, Callable[[], Check]]] = [
-            ("control plane", lambda: control_plane_in_step(settings)),
             (
                 f"write home: the {role} region redirects to {home}",
                 lambda: write_home.set_view(settings, role, home, "write home redirect"),

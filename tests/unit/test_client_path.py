@@ -489,7 +489,7 @@ def test_smoke_counts_a_payment_id_created_twice_as_a_duplicate(deployed: Deploy
             TableName=tables["secondary"],
             Item={"payment_id": {"S": answered["payment_id"]}, "created_at": {"S": replica}},
         )
-    found = smoke.duplicates(deployed.settings, sent, tables)  # type: ignore[arg-type]
+    found = smoke.duplicates(deployed.settings, [s.payment for s in sent], tables)  # type: ignore[arg-type]
     assert len(found) == 1, found
     assert found[0].startswith(sent[1].payment["payment_id"])
 
