@@ -40,10 +40,10 @@ def document(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def assume_role_policy(service: str, *, source_account: str, source_arn: str | None = None) -> str:
-    """A service's trust, limited to requests made for our account (and our resource, where the service
-    sends `aws:SourceArn`): the confused-deputy guard."""
+def assume_role_policy(service: str, *, source_account: str, source_arn: str | Sequence[str] | None = None) -> str:
+    """A service's trust, limited to requests made for our account (and our resources, where the service
+    sends `aws:SourceArn`; any of several): the confused-deputy guard."""
     conditions: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": source_account}}
     if source_arn is not None:
-        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn if isinstance(source_arn, str) else list(source_arn)}
     return document(statement("Allow", ["sts:AssumeRole"], principals={"Service": service}, conditions=conditions))

@@ -37,7 +37,7 @@ WITHOUT_SOURCE_ARN: dict[str, str] = {
 class ServiceRole:
     """Exposes `role` (`arn`, `id`) and `policy` (for `depends_on` when the service checks its grants at once).
 
-    `source_arn`: the ARN (wildcards allowed) of the resources the service assumes the role for; required
+    `source_arn`: the ARN (wildcards allowed), or ARNs, of the resources the service assumes the role for; required
     unless the service is in `WITHOUT_SOURCE_ARN`."""
 
     def __init__(
@@ -51,7 +51,7 @@ class ServiceRole:
         description: str | None = None,
         policy_name: str,
         statements: Sequence[dict[str, Any]],
-        source_arn: str | None = None,
+        source_arn: str | Sequence[str] | None = None,
     ) -> None:
         if source_arn is None and service not in WITHOUT_SOURCE_ARN:
             raise ValueError(f"role {name}: {service} sends aws:SourceArn; pass source_arn for its trust policy")

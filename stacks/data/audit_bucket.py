@@ -65,6 +65,11 @@ ABORT_MULTIPART_AFTER_DAYS = 7
 OBJECT_LOCK_MODE = "COMPLIANCE"  # GOVERNANCE could be bypassed by anyone with s3:BypassGovernanceRetention
 
 
+def audit_bucket_name(naming: Naming, account: str) -> str:
+    """The region's audit bucket: named before it exists (the region key's policy names it)."""
+    return naming.global_name("audit", account)
+
+
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     return iam.deny(
         ["s3:*"],
@@ -99,7 +104,7 @@ class AuditBucket(Construct):
         self.bucket = S3Bucket(
             self,
             "bucket",
-            bucket=naming.global_name("audit", account_id(self)),
+            bucket=audit_bucket_name(naming, account_id(self)),
             force_destroy=force_destroy,
             object_lock_enabled=True if object_lock_days else None,
             lifecycle=lifecycle,
@@ -108,7 +113,7 @@ class AuditBucket(Construct):
             self.bucket, "CKV_AWS_18", "S3 access logs go only to SSE-S3 buckets; every store here uses the region CMK"
         )
         skip(self.bucket, "CKV2_AWS_62", "no consumer of bucket events: the writer also emits payment.created")
-        skip(self.bucket, "CKV_AWS_144", "replication primary -> secondary is owned by data-secondary (cross-stack)")
+        skip(self.bucket, "CKV_AWS_144", "replication both ways is owned by data-secondary (cross-stack)")
         S3BucketOwnershipControls(
             self,
             "ownership",

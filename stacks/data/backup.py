@@ -1,7 +1,7 @@
 """AWS Backup for one region: an encrypted vault, a daily plan and a selection of everything carrying its tag.
 
-The plan may copy each recovery point to a vault in another region (the
-secondary holds the primary's copies). The service role has an inline policy
+The plan may copy each recovery point to a vault in another region (each
+region holds the other's copies). The service role has an inline policy
 naming exactly what it backs up, its vaults and keys; the AWS-managed backup
 policy would grant every resource type in the account.
 

@@ -12,7 +12,9 @@ The key policy names who may use the key and nobody else:
   carry no `aws:SourceAccount` or `aws:SourceArn`, so the service principal is the only condition (as the
   SQS key-management guide shows); a condition it cannot satisfy would drop every event silently;
 - the S3 replication role, named explicitly (by `aws:PrincipalArn`, so the policy is valid before the
-  role exists: the secondary data stack creates it after the primary key).
+  role exists: the secondary data stack creates it after the primary key), only through S3 in this region and
+  only for this region's audit bucket (`kms:EncryptionContext:aws:s3:arn`): replication runs both ways, so the
+  role decrypts what it replicates out of the bucket and encrypts what it replicates into it, both with this key.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class RegionKey(Construct):
         partition: str,
         deletion_window_days: int,
         replication_role_arn: str,
+        replicated_bucket_arn: str,
         lifecycle: TerraformResourceLifecycle | None = None,
         services: Sequence[str] = KEY_USING_SERVICES,
     ) -> None:
@@ -155,6 +158,10 @@ class RegionKey(Construct):
                     conditions={
                         "ArnEquals": {"aws:PrincipalArn": replication_role_arn},
                         "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                        # Bucket keys use the bucket's ARN as context, objects without one their own ARN.
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:s3:arn": [replicated_bucket_arn, f"{replicated_bucket_arn}/*"]
+                        },
                     },
                 ),
             ),

@@ -3,10 +3,12 @@
 Both regions: the region key, the audit bucket, an Aurora cluster and the
 daily backup. The primary owns the `payments` table
 and the Aurora global cluster; the secondary owns every cross-region link
-(the table replica, the Aurora member cluster, S3 replication from the
-primary's audit bucket, created in the primary region through the provider
-alias) so the primary never depends on it. Where the local emulator cannot
-do what AWS does, `shared.local_target` decides what happens instead.
+(the table replica, the Aurora member cluster, S3 replication of the audit
+buckets both ways -- the primary bucket's configuration created in the primary
+region through the provider alias) so the primary never depends on it. Each
+region's backup plan copies its recovery points to the other region's vault.
+Where the local emulator cannot do what AWS does, `shared.local_target`
+decides what happens instead.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from shared.local_target import (
 from shared.naming import Naming
 from stacks.base import PlatformStack
 from stacks.data.api_key_secret import API_KEY_COMPONENT, ApiKeySecret
-from stacks.data.audit_bucket import AuditBucket
+from stacks.data.audit_bucket import AuditBucket, audit_bucket_name
 from stacks.data.aurora import GLOBAL_MEMBER_IGNORES, AuroraCluster, AuroraGlobalDatabase, MasterUser
 from stacks.data.backup import (
     CopyDestination,
@@ -38,7 +40,7 @@ from stacks.data.backup import (
 from stacks.data.kms_key import RegionKey
 from stacks.data.master_password import MasterPassword, MasterPasswordCopy
 from stacks.data.payments_table import PaymentsTable, PaymentsTableReplica, replica_managed_elsewhere
-from stacks.data.s3_replication import BucketReplication, ReplicatedBucket
+from stacks.data.s3_replication import BucketReplication, ReplicatedBucket, ReplicationDirection
 from stacks.network.stack import NetworkStack
 
 AURORA_BACKUP_RETENTION_DAYS = 7
@@ -111,6 +113,7 @@ class DataStack(PlatformStack):
             replication_role_arn=(
                 f"arn:{self.partition}:iam::{self.account_id}:role/{replication_role_name(self.settings)}"
             ),
+            replicated_bucket_arn=f"arn:{self.partition}:s3:::{audit_bucket_name(self.naming, self.account_id)}",
             lifecycle=self.protection.lifecycle(),
         )
         self.key_arn = self.key.key.arn
@@ -265,23 +268,34 @@ class DataStack(PlatformStack):
     # -- S3 replication (secondary) ---------------------------------------------------------------------------
 
     def _replicate_audit_bucket(self, primary: DataStack) -> None:
+        """Both ways: the primary's records reach the secondary, and what the secondary writes while it is the
+        current region reaches the primary. Both configurations are made here (the primary's through the
+        provider alias), so data-primary never depends on data-secondary; both buckets are versioned before
+        either configuration exists (the primary's by data-primary, deployed first)."""
+        primary_bucket = ReplicatedBucket(
+            bucket_id=primary.audit_bucket_name,
+            bucket_arn=primary.audit_bucket_arn,
+            kms_key_arn=primary.key_arn,
+            region=primary.region,
+            label="Primary",
+        )
+        secondary_bucket = ReplicatedBucket(
+            bucket_id=self.audit_bucket_name,
+            bucket_arn=self.audit_bucket_arn,
+            kms_key_arn=self.key_arn,
+            region=self.region,
+            label="Secondary",
+        )
         self.replication = BucketReplication(
             self,
             "audit-replication",
             role_name=replication_role_name(self.settings),
-            source=ReplicatedBucket(
-                bucket_id=primary.audit_bucket_name,
-                bucket_arn=primary.audit_bucket_arn,
-                kms_key_arn=primary.key_arn,
-                region=primary.region,
-            ),
-            destination=ReplicatedBucket(
-                bucket_id=self.audit_bucket_name,
-                bucket_arn=self.audit_bucket_arn,
-                kms_key_arn=self.key_arn,
-                region=self.region,
-            ),
-            source_provider=self.peer_provider,
+            directions=[
+                ReplicationDirection(
+                    "configuration", primary_bucket, secondary_bucket, source_provider=self.peer_provider
+                ),
+                ReplicationDirection("configuration-to-primary", secondary_bucket, primary_bucket),
+            ],
             replication_time_control=self.settings.data.replication_time_control,
             object_lock=self.settings.data.audit_object_lock_days > 0,  # both buckets: one setting
             depends_on=[self.audit.versioning],
@@ -296,8 +310,11 @@ class DataStack(PlatformStack):
     def _backup(self) -> None:
         settings = self.settings
         copy_to = None
-        if self.primary is None and settings.data.backup_copy_to_secondary:
-            # The secondary's vault and key come later (data-secondary): named here, never referenced.
+        # Both regions copy to the other's vault (`backup_copy_to_secondary` kept its name from when only the
+        # primary copied): whichever region is current has its recovery points copied out. The peer's vault and
+        # key are named here, never referenced: the secondary's come later, and the secondary's plan must not
+        # read the primary's state (the region it covers for may be gone).
+        if settings.data.backup_copy_to_secondary:
             peer = Naming.for_role(settings, self.peer_role)
             prefix = f"arn:{self.partition}"
             copy_to = CopyDestination(

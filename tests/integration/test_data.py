@@ -193,16 +193,19 @@ def test_audit_bucket_lifecycle_expires_old_versions(platform: Platform, data, r
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == expected_days
 
 
-def test_primary_audit_bucket_replicates_to_secondary_re_encrypted(platform: Platform, data) -> None:
-    """Only the stored configuration: the emulator never copies objects (gap `s3-replication-copy`)."""
-    config = platform.client("s3", "primary").get_bucket_replication(Bucket=data["primary"]["audit_bucket_name"])
+@pytest.mark.parametrize("role", ROLES)
+def test_audit_bucket_replicates_to_the_peer_re_encrypted(platform: Platform, data, role: str) -> None:
+    """Both ways (primary -> secondary, secondary -> primary), each configuration on its source bucket in its own
+    region. Only the stored configuration: the emulator never copies objects (gap `s3-replication-copy`)."""
+    peer = "secondary" if role == "primary" else "primary"
+    config = platform.client("s3", role).get_bucket_replication(Bucket=data[role]["audit_bucket_name"])
     configuration = config["ReplicationConfiguration"]
     assert configuration["Role"].endswith(f":role/{replication_role_name(platform.settings)}")
     (rule,) = configuration["Rules"]
     assert rule["Status"] == "Enabled"
     destination = rule["Destination"]
-    assert destination["Bucket"] == data["secondary"]["audit_bucket_arn"]
-    assert destination["EncryptionConfiguration"]["ReplicaKmsKeyID"] == data["secondary"]["key_arn"]
+    assert destination["Bucket"] == data[peer]["audit_bucket_arn"]
+    assert destination["EncryptionConfiguration"]["ReplicaKmsKeyID"] == data[peer]["key_arn"]
 
 
 def test_replication_role_is_least_privilege(platform: Platform, data) -> None:
@@ -218,6 +221,7 @@ def test_replication_role_is_least_privilege(platform: Platform, data) -> None:
     assert resources == {
         data["primary"]["audit_bucket_arn"],
         f"{data['primary']['audit_bucket_arn']}/*",
+        data["secondary"]["audit_bucket_arn"],
         f"{data['secondary']['audit_bucket_arn']}/*",
         data["primary"]["key_arn"],
         data["secondary"]["key_arn"],
@@ -324,7 +328,7 @@ def test_backup_vault_encrypted_with_region_key(platform: Platform, data, role: 
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_daily_backup_plan_retention_and_copy_to_secondary(platform: Platform, data, role: str) -> None:
+def test_daily_backup_plan_retention_and_copy_to_the_peer(platform: Platform, data, role: str) -> None:
     backup = platform.client("backup", role)
     vault_name = data[role]["backup_vault_name"]
     plan = backup.get_backup_plan(BackupPlanId=data[role]["backup_plan_id"])["BackupPlan"]
@@ -336,11 +340,12 @@ def test_daily_backup_plan_retention_and_copy_to_secondary(platform: Platform, d
     assert rule["Lifecycle"]["DeleteAfterDays"] == settings.data.backup_retention_days
     assert rule["RecoveryPointTags"] == selection_tags(Naming.for_role(settings, role))
     copies = rule.get("CopyActions", [])
-    if role == "primary" and settings.data.backup_copy_to_secondary:
-        secondary_vault = platform.client("backup", "secondary").describe_backup_vault(
-            BackupVaultName=data["secondary"]["backup_vault_name"]
+    if settings.data.backup_copy_to_secondary:  # both regions copy to the other's vault
+        peer = "secondary" if role == "primary" else "primary"
+        peer_vault = platform.client("backup", peer).describe_backup_vault(
+            BackupVaultName=data[peer]["backup_vault_name"]
         )
-        assert [c["DestinationBackupVaultArn"] for c in copies] == [secondary_vault["BackupVaultArn"]]
+        assert [c["DestinationBackupVaultArn"] for c in copies] == [peer_vault["BackupVaultArn"]]
         assert copies[0]["Lifecycle"]["DeleteAfterDays"] == settings.data.backup_retention_days
     else:
         assert copies == []

@@ -170,6 +170,10 @@ def test_key_policy_lets_the_account_services_and_replication_role_only(target, 
         f":role/{replication_role_name(settings)}"
     )
     assert replication["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{reg}.amazonaws.com"
+    bucket = "arn:${data.aws_partition.partition.partition}:s3:::" + naming(settings, stack).global_name(
+        "audit", "${data.aws_caller_identity.caller.account_id}"
+    )
+    assert replication["Condition"]["StringLike"] == {"kms:EncryptionContext:aws:s3:arn": [bucket, f"{bucket}/*"]}
     assert len(statements) == 7
 
 
@@ -300,61 +304,93 @@ def test_tls_only_statement_is_left_out_locally(local_dev: Synth, stack: str) ->
     assert "s3-tls-only-policy" in GAPS_BY_KEY
 
 
-def test_replication_primary_to_secondary_owned_by_secondary(target) -> None:
+PRIMARY_BUCKET_ARN = f"{PRIMARY_REF}cross-stack-output-aws_s3_bucketaudit_bucket_85D46CD8arn}}"
+PRIMARY_KEY_ARN = f"{PRIMARY_REF}cross-stack-output-aws_kms_keykey_F64E54E4arn}}"
+REPLICATION = "audit-replication_configuration_3A5D27C1"  # primary -> secondary (its state address since one-way)
+REVERSE_REPLICATION = "audit-replication_configuration-to-primary_1CE6BE5C"  # secondary -> primary
+
+
+def test_replication_both_ways_owned_by_secondary(target) -> None:
     synth, settings = target
     assert synth.resources("data-primary", "aws_s3_bucket_replication_configuration") == {}
-    config = synth.resource("data-secondary", "aws_s3_bucket_replication_configuration")
-    assert config["provider"] == "aws.primary"
-    assert config["bucket"].startswith(PRIMARY_REF)
-    assert config["role"] == "${aws_iam_role.audit-replication_role_70E3C071.arn}"
-    (rule,) = config["rule"]
-    assert rule["status"] == "Enabled"
-    assert rule["delete_marker_replication"] == {"status": "Enabled"}
-    assert rule["source_selection_criteria"] == {"sse_kms_encrypted_objects": {"status": "Enabled"}}
+    configs = synth.resources("data-secondary", "aws_s3_bucket_replication_configuration")
+    assert set(configs) == {REPLICATION, REVERSE_REPLICATION}
     rid, _ = audit_bucket(synth, settings, "data-secondary")
-    destination = rule["destination"]
-    assert destination["bucket"] == f"${{aws_s3_bucket.{rid}.arn}}"
-    assert destination["encryption_configuration"] == {"replica_kms_key_id": KEY_REF}
-    if settings.data.replication_time_control:
-        assert destination["replication_time"] == {"status": "Enabled", "time": {"minutes": 15}}
-        assert destination["metrics"] == {"status": "Enabled", "event_threshold": {"minutes": 15}}
-    else:
-        assert "replication_time" not in destination
-        assert "metrics" not in destination
+    forward, reverse = configs[REPLICATION], configs[REVERSE_REPLICATION]
+    assert forward["provider"] == "aws.primary"
+    assert forward["bucket"].startswith(PRIMARY_REF)
+    assert "provider" not in reverse  # the secondary's bucket, in the secondary's own region
+    assert reverse["bucket"] == f"${{aws_s3_bucket.{rid}.bucket}}"
     (versioning,) = synth.resources("data-secondary", "aws_s3_bucket_versioning")
-    assert f"aws_s3_bucket_versioning.{versioning}" in config["depends_on"]
+    destinations = {
+        REPLICATION: (f"${{aws_s3_bucket.{rid}.arn}}", KEY_REF),
+        REVERSE_REPLICATION: (PRIMARY_BUCKET_ARN, PRIMARY_KEY_ARN),
+    }
+    for name, config in configs.items():
+        assert config["role"] == "${aws_iam_role.audit-replication_role_70E3C071.arn}"
+        (rule,) = config["rule"]
+        assert rule["status"] == "Enabled"
+        assert rule["delete_marker_replication"] == {"status": "Enabled"}
+        assert rule["source_selection_criteria"] == {"sse_kms_encrypted_objects": {"status": "Enabled"}}
+        destination = rule["destination"]
+        bucket, key = destinations[name]
+        assert destination["bucket"] == bucket
+        assert destination["encryption_configuration"] == {"replica_kms_key_id": key}
+        if settings.data.replication_time_control:
+            assert destination["replication_time"] == {"status": "Enabled", "time": {"minutes": 15}}
+            assert destination["metrics"] == {"status": "Enabled", "event_threshold": {"minutes": 15}}
+        else:
+            assert "replication_time" not in destination
+            assert "metrics" not in destination
+        assert f"aws_s3_bucket_versioning.{versioning}" in config["depends_on"]
 
 
 def test_replication_time_control_follows_settings(aws_dev: Synth, aws_prod: Synth) -> None:
     assert AWS_DEV.data.replication_time_control is False
     assert AWS_PROD.data.replication_time_control is True
-    dev = aws_dev.resource("data-secondary", "aws_s3_bucket_replication_configuration")["rule"][0]["destination"]
-    prod = aws_prod.resource("data-secondary", "aws_s3_bucket_replication_configuration")["rule"][0]["destination"]
-    assert "replication_time" not in dev
-    assert prod["replication_time"]["status"] == "Enabled"
+    for name in (REPLICATION, REVERSE_REPLICATION):
+        dev = aws_dev.resources("data-secondary", "aws_s3_bucket_replication_configuration")[name]
+        prod = aws_prod.resources("data-secondary", "aws_s3_bucket_replication_configuration")[name]
+        assert "replication_time" not in dev["rule"][0]["destination"]
+        assert prod["rule"][0]["destination"]["replication_time"]["status"] == "Enabled"
 
 
 def test_replication_role_least_privilege(target) -> None:
     synth, settings = target
     role = by_name(synth, "data-secondary", "aws_iam_role", "name", replication_role_name(settings))
-    assert policy(role, "assume_role_policy")["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com"}
+    trust = policy(role, "assume_role_policy")["Statement"][0]
+    assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
+    rid, _ = audit_bucket(synth, settings, "data-secondary")
+    secondary_bucket = f"${{aws_s3_bucket.{rid}.arn}}"
+    assert sorted(trust["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted([PRIMARY_BUCKET_ARN, secondary_bucket])
     document = policy(synth.resources("data-secondary", "aws_iam_role_policy")["audit-replication_policy_37106649"])
     statements = {s["Sid"]: s for s in document["Statement"]}
     assert set(statements) == {
         "ReadSourceBucket",
         "ReadSourceObjects",
         "WriteReplicas",
-        "DecryptSource",
-        "EncryptReplicas",
+        "DecryptPrimarySource",
+        "DecryptSecondarySource",
+        "EncryptPrimaryReplicas",
+        "EncryptSecondaryReplicas",
     }
     assert all("*" not in r for s in document["Statement"] for r in s["Resource"] if not r.endswith("/*"))
-    assert statements["DecryptSource"]["Action"] == ["kms:Decrypt"]
-    assert statements["DecryptSource"]["Resource"][0].startswith(PRIMARY_REF)
-    assert statements["EncryptReplicas"]["Resource"] == [KEY_REF]
-    primary_region = region(settings, "data-primary")
-    assert statements["DecryptSource"]["Condition"]["StringEquals"] == {
-        "kms:ViaService": f"s3.{primary_region}.amazonaws.com"
-    }
+    for role_name, key, bucket in (
+        ("Primary", PRIMARY_KEY_ARN, PRIMARY_BUCKET_ARN),
+        ("Secondary", KEY_REF, secondary_bucket),
+    ):
+        reg = region(settings, f"data-{role_name.lower()}")
+        condition = {
+            "StringEquals": {"kms:ViaService": f"s3.{reg}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket, f"{bucket}/*"]},
+        }
+        decrypt, encrypt = statements[f"Decrypt{role_name}Source"], statements[f"Encrypt{role_name}Replicas"]
+        assert (decrypt["Action"], decrypt["Resource"], decrypt["Condition"]) == (["kms:Decrypt"], [key], condition)
+        assert (encrypt["Action"], encrypt["Resource"], encrypt["Condition"]) == (
+            ["kms:Encrypt", "kms:GenerateDataKey"],
+            [key],
+            condition,
+        )
 
 
 # -- Aurora -------------------------------------------------------------------------------------------------------
@@ -511,27 +547,35 @@ def test_backup_vault_and_daily_plan(target, stack: str) -> None:
     assert rule["recovery_point_tags"] == {"BackupPlan": naming(settings, stack).name("daily")}
 
 
-def test_primary_plan_copies_to_the_secondary_vault(target) -> None:
+@pytest.mark.parametrize("stack", DATA_STACKS)
+def test_each_plan_copies_to_the_peer_vault(target, stack: str) -> None:
     synth, settings = target
     assert settings.data.backup_copy_to_secondary is True
-    (rule,) = synth.resource("data-primary", "aws_backup_plan")["rule"]
+    (rule,) = synth.resource(stack, "aws_backup_plan")["rule"]
     (copy,) = rule["copy_action"]
-    secondary = naming(settings, "data-secondary")
-    assert copy["destination_vault_arn"].startswith("arn:${data.aws_partition.partition.partition}:backup:")
-    assert copy["destination_vault_arn"].endswith(
-        f":backup:{secondary.region}:${{data.aws_caller_identity.caller.account_id}}:backup-vault:{secondary.name('vault')}"
+    peer = naming(settings, "data-secondary" if stack == "data-primary" else "data-primary")
+    assert copy["destination_vault_arn"] == (
+        "arn:${data.aws_partition.partition.partition}:backup:"
+        f"{peer.region}:${{data.aws_caller_identity.caller.account_id}}:backup-vault:{peer.name('vault')}"
     )
     assert copy["lifecycle"] == {"delete_after": settings.data.backup_retention_days}
-    (secondary_rule,) = synth.resource("data-secondary", "aws_backup_plan")["rule"]
-    assert "copy_action" not in secondary_rule
+    statements = {
+        s["Sid"]: s
+        for s in policy(synth.resources(stack, "aws_iam_role_policy")["backup_policy_3CB714DA"])["Statement"]
+    }
+    assert copy["destination_vault_arn"] in statements["UseVaults"]["Resource"]
+    assert statements["UseCopyDestinationKey"]["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": peer.alias("data")}
+    }
 
 
 def test_no_copy_action_when_disabled(tmp_path) -> None:
     outdir = tmp_path / "cdktf.out"
     result = synth_app(outdir, PAYMENTS_DATA_BACKUP_COPY_TO_SECONDARY="false")
     assert result.returncode == 0, result.stderr
-    (rule,) = Synth(outdir).resource("data-primary", "aws_backup_plan")["rule"]
-    assert "copy_action" not in rule
+    for stack in DATA_STACKS:
+        (rule,) = Synth(outdir).resource(stack, "aws_backup_plan")["rule"]
+        assert "copy_action" not in rule, stack
 
 
 @pytest.mark.parametrize("stack", DATA_STACKS)
@@ -646,6 +690,25 @@ def test_every_local_ignore_is_a_listed_gap(local_dev: Synth) -> None:
         ("data-secondary", "aws_backup_plan", "tags_all"),
     }
     assert expected <= local_only
+
+
+@pytest.mark.parametrize("fixture", ["local_dev", "aws_dev"])
+def test_both_replication_directions_get_the_same_gap_ignores(request: pytest.FixtureRequest, fixture: str) -> None:
+    """Gaps `s3-replication-delete-markers` and `s3-replication-source-selection`: the emulator reads back every
+    configuration's rule the same way, so each direction ignores the same attributes locally, and none on AWS."""
+    synth: Synth = request.getfixturevalue(fixture)
+    expected = (
+        []
+        if fixture.startswith("aws")
+        else [
+            *GAPS_BY_KEY["s3-replication-delete-markers"].ignore_changes,
+            *GAPS_BY_KEY["s3-replication-source-selection"].ignore_changes,
+        ]
+    )
+    configs = synth.resources("data-secondary", "aws_s3_bucket_replication_configuration")
+    assert set(configs) == {REPLICATION, REVERSE_REPLICATION}
+    for name, config in configs.items():
+        assert lifecycle(config).get("ignore_changes", []) == expected, name
 
 
 def test_aws_output_has_no_emulator_specifics(aws_dev: Synth, aws_prod: Synth) -> None:

@@ -31,8 +31,8 @@ def service_trusts(synth: Synth, service: str | None = None, *, at_least: int = 
     return found
 
 
-def source_arn(statement: dict[str, Any]) -> str | None:
-    condition: str | None = statement.get("Condition", {}).get("ArnLike", {}).get("aws:SourceArn")
+def source_arn(statement: dict[str, Any]) -> str | list[str] | None:
+    condition: str | list[str] | None = statement.get("Condition", {}).get("ArnLike", {}).get("aws:SourceArn")
     return condition
 
 
@@ -68,13 +68,21 @@ def test_enhanced_monitoring_roles_trust_only_our_db_instances(aws: Synth) -> No
     )
 
 
-def test_replication_role_trusts_only_replication_from_the_source_bucket(aws: Synth) -> None:
-    """S3 replication sends the source bucket's ARN as aws:SourceArn.
+def test_replication_role_trusts_only_replication_from_the_source_buckets(aws: Synth) -> None:
+    """S3 replication sends the source bucket's ARN as aws:SourceArn. The audit buckets replicate both ways with
+    one role, so its trust names both buckets and nothing else.
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html"""
-    trusts = service_trusts(aws, "s3.amazonaws.com")
-    # The role lives beside the destination; the source bucket's ARN is read from the primary data stack.
-    arns = [str(source_arn(st)) for _, st in trusts]
-    assert all("aws_s3_bucketaudit_bucket" in arn and arn.endswith("arn}") for arn in arns), arns
+    (trust,) = service_trusts(aws, "s3.amazonaws.com")
+    arns = source_arn(trust[1])
+    assert isinstance(arns, list), arns
+    # The role lives beside the secondary's bucket; the primary bucket's ARN is read from the primary data stack.
+    assert sorted(arns) == sorted(
+        [
+            "${aws_s3_bucket.audit_bucket_85D46CD8.arn}",
+            "${data.terraform_remote_state.cross-stack-reference-input-data-primary.outputs."
+            "cross-stack-output-aws_s3_bucketaudit_bucket_85D46CD8arn}",
+        ]
+    )
 
 
 def test_services_that_send_no_source_arn_are_not_refused_by_one(aws: Synth) -> None:
