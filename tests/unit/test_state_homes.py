@@ -16,9 +16,10 @@ import pytest
 from config import Settings
 from config.settings import Role
 from ops.core.aws_clients import client
+from ops.local import replication
 from ops.local.bucket_replication import REPLICA_MARKER, BucketReplicator, Side
 from ops.local.replication_server import emulator_client
-from ops.local.table_replication import REPLICATED_VIEW, Replicator
+from ops.local.table_replication import REPLICATED_VIEW, Replicator, stats
 from ops.state import bootstrap
 from shared.local_target import GAPS_BY_KEY, replicates_state_buckets_itself
 from tests.unit.private_emulator import private_emulator
@@ -280,3 +281,18 @@ def test_missing_buckets_are_waited_for(settings: Settings) -> None:
         Side(settings.regions.secondary, "x-y-z"),
     )
     assert BucketReplicator(emulator_client(settings.local.endpoint), sides).poll_once() == 0
+
+
+def test_the_process_started_with_the_buckets_replicates_them(settings: Settings, bootstrapped: object) -> None:
+    """`make local-up` starts the process with both homes (`ops.local.target.up`): an object written in the
+    secondary's home reaches the primary's within the poll bound, and the stats name the buckets."""
+    buckets = (settings.state_bucket_of("primary"), settings.state_bucket_of("secondary"))
+    assert "started" in replication.up(settings.local, (settings.regions.primary, settings.regions.secondary), buckets)
+    try:
+        key = f"records/{uuid.uuid4().hex[:8]}.json"
+        _s3(settings, "secondary").put_object(Bucket=buckets[1], Key=key, Body=b"written during an outage")
+        _wait_for(lambda: _body(_s3(settings, "primary"), buckets[0], key) == b"written during an outage")
+        _wait_for(lambda: stats(settings.local).objects >= 1)
+        assert stats(settings.local).buckets == list(buckets)
+    finally:
+        assert "stopped" in replication.down(settings.local)
