@@ -96,7 +96,10 @@ class BucketReplicator:
                 in_step.add(key)
                 done += 1
         self._in_step = in_step
-        self._heads = {head: value for head, value in self._heads.items() if head[1] in left or head[1] in right}
+        current = {
+            (side, key, obj.etag, obj.modified) for side, objs in ((a, left), (b, right)) for key, obj in objs.items()
+        }
+        self._heads = {head: value for head, value in self._heads.items() if head in current}  # only live versions
         return done
 
     @staticmethod
