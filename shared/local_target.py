@@ -139,6 +139,18 @@ GAPS: tuple[Gap, ...] = (
         "secondary -> primary), not copied objects",
     ),
     Gap(
+        "s3-state-replication",
+        "S3 replication copies no objects (gap `s3-replication-copy`), so the remote state's replica home in the "
+        "secondary region would never receive the home's objects",
+        "bootstrap puts no replication configuration (nor its IAM role) on the two state buckets locally: a stored "
+        "configuration that copies nothing would only suggest a replication that is not there. The local "
+        "replication process (ops/local/bucket_replication.py, beside the table replication) copies them both ways "
+        "instead: both buckets listed every 300 ms (500 ms when idle), an object whose newest content is missing on "
+        "the other side is copied (newest LastModified wins), copies carry the metadata marker `payments-replica-of` "
+        "and are never copied back, and a key deleted on one side is deleted on the other "
+        "(`replicates_state_buckets_itself`)",
+    ),
+    Gap(
         "aurora-scaling-configuration",
         "aws_rds_cluster reads back a phantom scaling_configuration block",
         "ignore_changes on scaling_configuration locally",
@@ -314,6 +326,11 @@ def probes_health_checks_itself(settings: Settings) -> bool:
 def supports_dynamodb_replicas(settings: Settings) -> bool:
     """Gap `dynamodb-replica`."""
     return not is_local(settings)
+
+
+def replicates_state_buckets_itself(settings: Settings) -> bool:
+    """Gap `s3-state-replication`: the local replication process, not S3, copies the two state homes' objects."""
+    return is_local(settings)
 
 
 def reports_replica_kms_key(settings: Settings) -> bool:

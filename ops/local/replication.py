@@ -28,8 +28,9 @@ def running_pid(local: LocalTarget) -> int | None:
     return pidfile.running_pid(pid_file(local))
 
 
-def up(local: LocalTarget, regions: tuple[str, str]) -> str:
-    """Start the replicator between `regions` unless it runs; returns what happened."""
+def up(local: LocalTarget, regions: tuple[str, str], buckets: tuple[str, str] | None = None) -> str:
+    """Start the replicator between `regions` (and between `buckets`, the state homes of those regions in order)
+    unless it runs; returns what happened."""
     pid = running_pid(local)
     if pid is not None:
         return f"table replication already running (pid {pid})"
@@ -38,6 +39,8 @@ def up(local: LocalTarget, regions: tuple[str, str]) -> str:
     stats.unlink(missing_ok=True)
     command = [str(VENV_BIN / "python"), "-m", "ops.local.replication_server", "--endpoint", local.endpoint]
     command += ["--regions", *regions, "--stats", str(stats)]
+    if buckets:
+        command += ["--buckets", *buckets]
     with log_file(local).open("ab") as log:
         process = subprocess.Popen(
             command,

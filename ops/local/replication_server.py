@@ -1,7 +1,7 @@
 """The local table replication process (`ops.local.table_replication`), started and stopped with the emulator.
 
 python -m ops.local.replication_server --endpoint http://127.0.0.1:4566 --regions eu-west-1 eu-central-1 \
-    --stats .local/replication-4566.json
+    --stats .local/replication-4566.json [--buckets payments-state payments-state-replica]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ops.local.bucket_replication import BucketReplicator, Side
 from ops.local.table_replication import Replicator
 from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 
@@ -37,15 +38,26 @@ def emulator_client(endpoint: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Replicate DynamoDB tables between two emulator regions")
+    parser = argparse.ArgumentParser(
+        description="Replicate DynamoDB tables (and the state buckets) between two emulator regions"
+    )
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--regions", nargs=2, required=True, metavar="REGION")
     parser.add_argument("--stats", type=Path, required=True)
+    parser.add_argument("--buckets", nargs=2, metavar="BUCKET", help="the state buckets of the two regions, in order")
     args = parser.parse_args(argv)
     stopping: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    replicator = Replicator(emulator_client(args.endpoint), (args.regions[0], args.regions[1]), args.stats)
-    print(f"{datetime.now(UTC).isoformat()} replicating {' <-> '.join(args.regions)} on {args.endpoint}", flush=True)
+    client = emulator_client(args.endpoint)
+    buckets = None
+    if args.buckets:
+        sides = tuple(Side(region, bucket) for region, bucket in zip(args.regions, args.buckets, strict=True))
+        buckets = BucketReplicator(client, (sides[0], sides[1]))
+    replicator = Replicator(client, (args.regions[0], args.regions[1]), args.stats, buckets)
+    what = f" and buckets {' <-> '.join(args.buckets)}" if args.buckets else ""
+    print(
+        f"{datetime.now(UTC).isoformat()} replicating {' <-> '.join(args.regions)}{what} on {args.endpoint}", flush=True
+    )
     replicator.run(lambda: bool(stopping))
 
 

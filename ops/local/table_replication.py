@@ -12,6 +12,9 @@ write produces is recognised and never replicated back. A record that arrives af
 that overwrote a newer local write, make the replicator re-write the winner where it is missing (`_repairs`), so
 both sides converge on the winner.
 
+The same loop also drives the two-way replication of the state buckets (`ops.local.bucket_replication`, gap
+`s3-state-replication`) when it is given one.
+
 Tables are found every `DISCOVER_SECONDS` (ListTables + DescribeTable in both regions); a table that disappears is
 dropped, and a stream whose ARN changes (table re-created, emulator restarted) is read again from its start
 (TRIM_HORIZON), as is every stream when the process starts. Streams are polled every `POLL_SECONDS`. Lag (apply
@@ -34,6 +37,8 @@ from typing import Any
 from config.settings import LocalTarget
 from ops.core.errors import ToolError
 from ops.core.paths import LOCAL_DIR
+from ops.local.bucket_replication import POLL_SECONDS as BUCKET_POLL_SECONDS
+from ops.local.bucket_replication import BucketReplicator
 
 POLL_SECONDS = 0.1  # stream poll interval: a write is replicated within this plus one poll's work (see docs)
 # The emulator keeps every shard iterator it hands out (measured: +32 KB/s, ~115 MB an hour, for one table pair
@@ -67,6 +72,10 @@ class ReplicationStats:
     errors: int = 0
     last_error: str | None = None
     poll_seconds: float = POLL_SECONDS
+    buckets: list[str] = field(
+        default_factory=list
+    )  # the state buckets replicated both ways (gap s3-state-replication)
+    objects: int = 0  # copies and deletes made between them
 
 
 def stats(local: LocalTarget) -> ReplicationStats:
@@ -131,10 +140,18 @@ class _Winner:
 class Replicator:
     """Replicates every stream-enabled table pair between `regions` (two region names) through `client`."""
 
-    def __init__(self, client: ClientFactory, regions: tuple[str, str], stats_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        client: ClientFactory,
+        regions: tuple[str, str],
+        stats_path: Path | None = None,
+        buckets: BucketReplicator | None = None,
+    ) -> None:
         if regions[0] == regions[1]:
             raise ToolError(f"replication needs two different regions, got {regions[0]} twice")
         self.regions = regions
+        self.buckets = buckets  # polled in the same loop, at most every BUCKET_POLL_SECONDS
+        self._buckets_polled_at = -math.inf
         self._dynamodb = {region: client("dynamodb", region) for region in regions}
         self._streams_api = {region: client("dynamodbstreams", region) for region in regions}
         self.stats_path = stats_path
@@ -337,8 +354,12 @@ class Replicator:
             for shard in stream.shards.values():
                 shard.last_sequence = shard.read_sequence  # applied: an error from here on does not re-read them
         self._forget()
+        done = len(records)
+        if self.buckets is not None and time.monotonic() - self._buckets_polled_at >= BUCKET_POLL_SECONDS:
+            self._buckets_polled_at = time.monotonic()
+            done += self.buckets.poll_once()
         self.last_poll = time.time()
-        return len(records)
+        return done
 
     def run(
         self, stop: Callable[[], bool], poll_seconds: float = POLL_SECONDS, idle_seconds: float = IDLE_POLL_SECONDS
@@ -391,6 +412,8 @@ class Replicator:
             tables=list(self.tables),
             errors=self.errors,
             last_error=self.last_error,
+            buckets=self.buckets.buckets if self.buckets else [],
+            objects=self.buckets.copies + self.buckets.deletes if self.buckets else 0,
         )
 
     def write_stats(self, *, force: bool = False) -> None:

@@ -12,7 +12,11 @@ def up(settings: Settings) -> list[str]:
     done or found."""
     return [
         emulator.up(settings.local),
-        replication.up(settings.local, (settings.regions.primary, settings.regions.secondary)),
+        replication.up(
+            settings.local,
+            (settings.regions.primary, settings.regions.secondary),
+            (settings.state_bucket_of("primary"), settings.state_bucket_of("secondary")),  # gap s3-state-replication
+        ),
         *postgres.up(settings.local, settings.data.database_name, settings.data.database_master_username),
     ]
 

@@ -1,7 +1,11 @@
 """`make bootstrap`: the remote-state home and the per-account, per-region settings, before any stack. Idempotent.
 
-State (in the state region): a versioned, CMK-encrypted, private, bucket-owner-enforced S3 bucket with a TLS-only
-policy, and a DynamoDB lock table with point-in-time recovery and SSE under the same key. Then, in both configured
+State: two homes, the primary's (`state_bucket_of("primary")`) and its replica in the secondary region
+(`state_bucket_of("secondary")`), each a versioned, CMK-encrypted (its region's bootstrap key), private,
+bucket-owner-enforced S3 bucket with a TLS-only policy; and the lock table in both regions, with point-in-time
+recovery, SSE under its region's key and a NEW_AND_OLD_IMAGES stream. The homes are kept in step on AWS by two-way S3
+replication and a global lock table (`ops.state.state_replication`); locally by the replication process (gaps
+`s3-state-replication` and `dynamodb-replica`). Then, in both configured
 regions: the bootstrap key, API Gateway's CloudWatch Logs role, AWS Backup region settings and the RDSOSMetrics
 log group (`ops.state.account_settings`). Every step reads first and changes only what differs.
 """
@@ -13,14 +17,20 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config.settings import Settings
+from config.settings import ROLES, Role, Settings
 from ops.core.aws_access import BUCKET_MISSING, error_code, head_bucket
 from ops.core.aws_clients import client
+from ops.core.endpoints import is_emulator
 from ops.core.errors import RefusedError
-from ops.state import account_settings
+from ops.state import account_settings, state_replication
 from ops.state.account_settings import Report
 from ops.state.bootstrap_key import Caller, ensure_key
-from shared.local_target import supports_tls_only_bucket_policy
+from ops.state.state_replication import ensure_point_in_time_recovery
+from shared.local_target import (
+    replicates_state_buckets_itself,
+    supports_dynamodb_replicas,
+    supports_tls_only_bucket_policy,
+)
 
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
@@ -85,8 +95,9 @@ def _current_or_none(call: Any, missing: str, **kwargs: Any) -> Any:
         raise
 
 
-def ensure_state_bucket(settings: Settings, s3: Any, key_arn: str, partition: str) -> list[str]:
-    bucket, region = settings.state.bucket, settings.state_region
+def ensure_state_bucket(settings: Settings, s3: Any, key_arn: str, partition: str, role: Role = "primary") -> list[str]:
+    """The home of `role` (the primary's, or its replica in the secondary region), hardened alike."""
+    bucket, region = settings.state_bucket_of(role), settings.regions.of(role)
     changes: list[str] = []
     error = head_bucket(s3, bucket)
     if error is not None:
@@ -127,9 +138,15 @@ def ensure_state_bucket(settings: Settings, s3: Any, key_arn: str, partition: st
     return changes
 
 
+LOCK_TABLE_STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}  # what a global table replicates
+
+
 def ensure_lock_table(settings: Settings, dynamodb: Any, key_arn: str) -> list[str]:
+    """The lock table in `dynamodb`'s region: its key, PITR and the stream a global table (or, locally, the table
+    replication) replicates from."""
     table = settings.state.lock_table
     sse = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn}
+    region = dynamodb.meta.region_name
     changes: list[str] = []
     try:
         description = dynamodb.describe_table(TableName=table)["Table"]
@@ -140,35 +157,57 @@ def ensure_lock_table(settings: Settings, dynamodb: Any, key_arn: str) -> list[s
             KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
             SSESpecification=sse,
+            StreamSpecification=LOCK_TABLE_STREAM,
         )
         dynamodb.get_waiter("table_exists").wait(TableName=table)
-        changes.append(f"created lock table {table}")
-        description = {"SSEDescription": {"SSEType": "KMS", "KMSMasterKeyArn": key_arn}}
+        changes.append(f"created lock table {table} in {region}")
+        description = {
+            "SSEDescription": {"SSEType": "KMS", "KMSMasterKeyArn": key_arn},
+            "StreamSpecification": LOCK_TABLE_STREAM,
+        }
     current_sse = description.get("SSEDescription", {})
     if current_sse.get("SSEType") != "KMS" or current_sse.get("KMSMasterKeyArn") != key_arn:
         dynamodb.update_table(TableName=table, SSESpecification=sse)
-        changes.append(f"encrypted lock table {table} with the bootstrap key")
-    backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
-    if backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") != "ENABLED":
-        dynamodb.update_continuous_backups(
-            TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-        )
-        changes.append(f"enabled point-in-time recovery of {table}")
+        changes.append(f"encrypted lock table {table} in {region} with the bootstrap key")
+    if description.get("StreamSpecification") != LOCK_TABLE_STREAM:
+        dynamodb.update_table(TableName=table, StreamSpecification=LOCK_TABLE_STREAM)
+        changes.append(f"enabled the NEW_AND_OLD_IMAGES stream of lock table {table} in {region}")
+    changes += ensure_point_in_time_recovery(dynamodb, table)
     return changes
 
 
 def _state(settings: Settings, caller: Caller) -> list[str]:
-    region = settings.state_region
-    key_arn, changes = ensure_key(settings, client(settings, "kms", region), caller, region)
-    changes += ensure_state_bucket(settings, client(settings, "s3", region), key_arn, caller.partition)
-    changes += ensure_lock_table(settings, client(settings, "dynamodb", region), key_arn)
+    """Both homes: each region's key and bucket, the lock table in both regions, and what keeps them in step."""
+    keys: dict[Role, str] = {}
+    changes: list[str] = []
+    for role in ROLES:
+        region = settings.regions.of(role)
+        keys[role], key_changes = ensure_key(settings, client(settings, "kms", region), caller, region)
+        changes += key_changes
+        changes += ensure_state_bucket(settings, client(settings, "s3", region), keys[role], caller.partition, role)
+    primary = client(settings, "dynamodb", settings.regions.primary)
+    secondary = client(settings, "dynamodb", settings.regions.secondary)
+    changes += ensure_lock_table(settings, primary, keys["primary"])
+    # Gap dynamodb-replica (also on an emulator endpoint with aws-shaped settings): a same-name table with a stream,
+    # which the local table replication keeps in step.
+    if supports_dynamodb_replicas(settings) and not is_emulator(primary):
+        changes += state_replication.ensure_lock_table_replica(settings, primary, secondary, keys["secondary"])
+    else:
+        changes += ensure_lock_table(settings, secondary, keys["secondary"])
+    if not replicates_state_buckets_itself(settings):
+        changes += state_replication.ensure_bucket_replication(
+            settings, lambda service, region: client(settings, service, region), caller, keys
+        )
     return changes
 
 
 def bootstrap_state(settings: Settings) -> list[str]:
     """Only the state bucket, lock table and their key: what every local command makes sure of before it runs."""
     changes = _state(settings, caller_identity(settings))
-    state = f"state bucket {settings.state.bucket} and lock table {settings.state.lock_table}"
+    state = (
+        f"state buckets {settings.state_bucket_of('primary')} and {settings.state_bucket_of('secondary')} and lock "
+        f"table {settings.state.lock_table} in both regions"
+    )
     return changes or [f"no change: {state} already in place"]
 
 
@@ -202,6 +241,7 @@ def bootstrap_lines(settings: Settings) -> list[str]:
         return [*report.changes, *report.notes]
     return [
         *report.notes,
-        f"no change: state bucket {settings.state.bucket}, lock table {settings.state.lock_table} and the "
-        "account settings of both regions already in place",
+        f"no change: state buckets {settings.state_bucket_of('primary')} and "
+        f"{settings.state_bucket_of('secondary')}, lock table {settings.state.lock_table} and the account settings "
+        "of both regions already in place",
     ]

@@ -105,8 +105,8 @@ def test_state_bucket_and_lock_table_converge(moto: None, settings: Settings) ->
     (deny,) = json.loads(s3.get_bucket_policy(Bucket=settings.state.bucket)["Policy"])["Statement"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert bootstrap.ensure_lock_table(settings, dynamodb, key_arn) == [
-        f"created lock table {settings.state.lock_table}",
-        f"enabled point-in-time recovery of {settings.state.lock_table}",
+        f"created lock table {settings.state.lock_table} in {REGION}",
+        f"enabled point-in-time recovery of {settings.state.lock_table} in {REGION}",
     ]
     assert bootstrap.ensure_lock_table(settings, dynamodb, key_arn) == []
 
