@@ -7,7 +7,7 @@ import random
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,8 @@ def _bindable(port: int) -> bool:
 def free_port(count: int = 1) -> int:
     """The first of `count` consecutive loopback ports free now, below the ephemeral range: a port the kernel
     hands out for outgoing connections (Terraform and boto3 open thousands) could be taken before a server
-    binds it. A private emulator takes three: its own and its two PostgreSQL instances' (local.port + 1, + 2)."""
+    binds it. A private emulator takes three: its own and its two PostgreSQL instances' (local.port + 1, + 2);
+    four with fault injection (`ports_needed`)."""
     top = _ephemeral_start() - count
     for _ in range(500):
         port = random.randrange(LOWEST_PORT, top)  # noqa: S311  # a port number, not a secret
@@ -50,18 +51,28 @@ def free_port(count: int = 1) -> int:
     raise RuntimeError(f"no {count} consecutive free loopback ports between {LOWEST_PORT} and {top}")
 
 
+def ports_needed(fault_injection: bool = False) -> int:
+    """Consecutive ports a private platform takes from its local.port: the emulator (or the fault proxy in front
+    of it) and the two PostgreSQL instances, then moto itself on local.port + 3 with fault injection."""
+    return 4 if fault_injection else 3
+
+
 @dataclass
 class Platform:
     workdir: Path
-    port: int
+    port: int  # the first of ports_needed(fault_injection) free ports
+    # keyword-only: subclasses add positional fields after `port`
+    fault_injection: bool = field(default=False, kw_only=True)
 
     @property
     def env(self) -> dict[str, str]:
+        faults = {"PAYMENTS_LOCAL_FAULT_INJECTION": "true"} if self.fault_injection else {}
         return clean_environ(
             PAYMENTS_LOCAL_PORT=str(self.port),
             PAYMENTS_OUTDIR=str(self.workdir / "cdktf.out"),
             PAYMENTS_OUTPUTS_DIR=str(self.workdir / "outputs"),
             PAYMENTS_DOTENV="none",
+            **faults,
         )
 
     @property

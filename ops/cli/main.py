@@ -23,6 +23,7 @@ from ops.keys import api_key
 from ops.ledger import migrations as ledger_migrations
 from ops.ledger import reconcile
 from ops.ledger import status as ledger_status
+from ops.local import outage
 from ops.local import target as local_target
 from ops.state import admin, store, traffic_split
 from ops.state.bootstrap import bootstrap_lines
@@ -79,6 +80,30 @@ def cmd_preflight(_: argparse.Namespace) -> int:
 
 def cmd_local_down(_: argparse.Namespace) -> int:
     for line in local_target.down(load_settings()):
+        console.say(line)
+    return 0
+
+
+def cmd_outage(args: argparse.Namespace) -> int:
+    chosen = [name for name, on in (("--clear", args.clear), ("--status", args.status)) if on]
+    if len(chosen) > 1 or (chosen and (args.region or args.mode)):
+        raise UsageError("outage: use one of --region R --mode M, --clear or --status, e.g. make outage-clear")
+    if not chosen and not args.region:
+        raise UsageError("outage: ROLE is required: the region role to fail, e.g. make outage ROLE=primary MODE=refuse")
+    if not chosen and not args.mode:
+        raise UsageError("outage: MODE is required: refuse, timeout or 503, e.g. make outage ROLE=primary MODE=refuse")
+    role = None if chosen else outage.parse_role(args.region)
+    mode = None if chosen else outage.parse_mode(args.mode)
+    settings = load_settings()
+    if args.clear:
+        lines = outage.clear(settings)
+    elif args.status:
+        lines = outage.status(settings)
+    else:
+        assert role is not None
+        assert mode is not None
+        lines = outage.inject(settings, role, mode)
+    for line in lines:
         console.say(line)
     return 0
 
@@ -462,6 +487,14 @@ def _add_local_and_ledger_commands(sub: argparse._SubParsersAction[argparse.Argu
     sub.add_parser(
         "local-down", help="stop the emulator, its table replication and the local PostgreSQL instances (data goes)"
     ).set_defaults(func=cmd_local_down)
+    o = sub.add_parser(
+        "outage", help="local target with fault injection: fail a region's requests and crash its PostgreSQL"
+    )
+    o.add_argument("--region", default="", help="primary | secondary (ROLE)")
+    o.add_argument("--mode", default="", help="refuse | timeout | 503 (MODE)")
+    o.add_argument("--clear", action="store_true", help="lift the fault and start the crashed PostgreSQL again")
+    o.add_argument("--status", action="store_true", help="the fault in force and the requests it failed")
+    o.set_defaults(func=cmd_outage)
     sub.add_parser(
         "db-migrate", help="apply the ledger's SQL migrations on the writer (deploys run them too)"
     ).set_defaults(func=cmd_db_migrate)
