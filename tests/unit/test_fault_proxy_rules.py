@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from config import ConfigError, load_settings
 from ops.local.fault_proxy import (
     GLOBAL_SERVICES,
     BadFault,
@@ -160,3 +161,24 @@ def test_a_held_request_is_released_when_the_fault_is_cleared() -> None:
     assert released == [True]
     assert time.monotonic() - began < 1
     assert state.wait_for_change(0.05) is False  # nothing changes: it gives up after its timeout
+
+
+def test_fault_injection_is_off_by_default_and_moves_the_emulator_three_ports_up() -> None:
+    default = load_settings(environ={"PAYMENTS_DOTENV": "none"}).local
+    assert (default.fault_injection, default.emulator_port, default.endpoint) == (False, 4566, "http://127.0.0.1:4566")
+    on = load_settings(environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_LOCAL_FAULT_INJECTION": "true"}).local
+    assert (on.fault_injection, on.emulator_port, on.endpoint) == (True, 4569, "http://127.0.0.1:4566")
+    assert [on.postgres_port("primary"), on.postgres_port("secondary")] == [4567, 4568]
+
+
+def test_fault_injection_needs_room_for_the_emulator_above_the_port() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(
+            environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_LOCAL_FAULT_INJECTION": "yes", "PAYMENTS_LOCAL_PORT": "65533"}
+        )
+    assert error.value.lines == [
+        "local.port=65533 leaves no room for the emulator on local.port + 3 (local.fault_injection = true); use a "
+        "port up to 65532; set PAYMENTS_LOCAL_PORT in .env or edit config/environments/dev.toml"
+    ]
+    with pytest.raises(ConfigError, match=r"local\.fault_injection='maybe' \(from PAYMENTS_LOCAL_FAULT_INJECTION\)"):
+        load_settings(environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_LOCAL_FAULT_INJECTION": "maybe"})
