@@ -85,25 +85,8 @@ def cmd_local_down(_: argparse.Namespace) -> int:
 
 
 def cmd_outage(args: argparse.Namespace) -> int:
-    chosen = [name for name, on in (("--clear", args.clear), ("--status", args.status)) if on]
-    if len(chosen) > 1 or (chosen and (args.region or args.mode)):
-        raise UsageError("outage: use one of --region R --mode M, --clear or --status, e.g. make outage-clear")
-    if not chosen and not args.region:
-        raise UsageError("outage: ROLE is required: the region role to fail, e.g. make outage ROLE=primary MODE=refuse")
-    if not chosen and not args.mode:
-        raise UsageError("outage: MODE is required: refuse, timeout or 503, e.g. make outage ROLE=primary MODE=refuse")
-    role = None if chosen else outage.parse_role(args.region)
-    mode = None if chosen else outage.parse_mode(args.mode)
-    settings = load_settings()
-    if args.clear:
-        lines = outage.clear(settings)
-    elif args.status:
-        lines = outage.status(settings)
-    else:
-        assert role is not None
-        assert mode is not None
-        lines = outage.inject(settings, role, mode)
-    for line in lines:
+    run = outage.command(args.region, args.mode, clearing=args.clear, showing=args.status)
+    for line in run(load_settings()):
         console.say(line)
     return 0
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from functools import partial
 from typing import cast
 
 from config.settings import ROLES, LocalTarget, Role, Settings
@@ -30,6 +32,25 @@ def parse_mode(value: str) -> Mode:
     if value not in MODES:
         raise UsageError(f"{COMMAND}: MODE={value!r} is invalid: use one of {', '.join(MODES)}, e.g. MODE=refuse")
     return value
+
+
+def command(region: str, mode: str, *, clearing: bool, showing: bool) -> Callable[[Settings], list[str]]:
+    """What `ops outage` was asked for (`--region R --mode M`, `--clear` or `--status`), its arguments checked."""
+    if clearing + showing > 1 or ((clearing or showing) and (region or mode)):
+        raise UsageError(f"{COMMAND}: use one of --region R --mode M, --clear or --status, e.g. make outage-clear")
+    if clearing:
+        return clear
+    if showing:
+        return status
+    if not region:
+        raise UsageError(
+            f"{COMMAND}: ROLE is required: the region role to fail, e.g. make outage ROLE=primary MODE=refuse"
+        )
+    if not mode:
+        raise UsageError(
+            f"{COMMAND}: MODE is required: refuse, timeout or 503, e.g. make outage ROLE=primary MODE=refuse"
+        )
+    return partial(inject, role=parse_role(region), mode=parse_mode(mode))
 
 
 def check_enabled(settings: Settings) -> None:
