@@ -226,6 +226,20 @@ db-status: install ## per region: which database is the writer, which the standb
 reconcile: install ## payments in DynamoDB == ledger == audit objects == events, per region; exit 2 and a table if not
 	@$(OPS) reconcile
 
+# Region outages on this machine (local target, local.fault_injection = true): ops/local/outage.py, docs/drill.md.
+ROLE ?=
+MODE ?=
+.PHONY: outage outage-clear outage-status
+
+outage: install ## fail a region on the local target: make outage ROLE=primary MODE=refuse|timeout|503 (needs PAYMENTS_LOCAL_FAULT_INJECTION=true)
+	@$(OPS) outage --region "$(ROLE)" --mode "$(MODE)"
+
+outage-clear: install ## lift the outage: the region answers again, its PostgreSQL starts again
+	@$(OPS) outage --clear
+
+outage-status: install ## the outage in force, the requests it failed per region/service, each PostgreSQL instance
+	@$(OPS) outage --status
+
 # The client (ops/client/, docs/client.md): payments sent to api.<zone> the way a customer's client reaches them.
 N ?= 20
 .PHONY: smoke

@@ -188,6 +188,7 @@ FIELDS: tuple[Field, ...] = (
     Field("network.secondary_az_ids", tuple, _az_ids),
     Field("local.host", str, _loopback),
     Field("local.port", int, _int_range(1024, 65533)),  # the two local PostgreSQL instances take the next two ports
+    Field("local.fault_injection", bool, _ANY),  # the emulator moves to local.port + 3 behind a fault proxy
     Field(
         "aws.profile", str, _pattern(r"[A-Za-z0-9_.-]{0,64}", "an AWS CLI profile name, or empty for the default chain")
     ),

@@ -76,14 +76,24 @@ class Network:
         return self.az_count if self.nat_strategy == "per_az" else 1
 
 
+FAULT_EMULATOR_PORT_OFFSET = 3  # past the two PostgreSQL ports (postgres_port)
+
+
 @dataclass(frozen=True)
 class LocalTarget:
     host: str
     port: int
+    fault_injection: bool = False  # the fault proxy (ops/local/fault_proxy.py) answers on `port`, moto behind it
 
     @property
     def endpoint(self) -> str:
+        """What every client calls: the emulator, or the fault proxy in front of it."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def emulator_port(self) -> int:
+        """Where moto itself listens: `port`, or `port + 3` when the fault proxy takes `port`."""
+        return self.port + FAULT_EMULATOR_PORT_OFFSET if self.fault_injection else self.port
 
     def postgres_port(self, role: Role) -> int:
         """The local PostgreSQL instance standing in for `role`'s Aurora cluster: the ports after the emulator's."""

@@ -17,6 +17,9 @@ from config.schema import (
     RESERVED_ZONE_SUFFIXES,
     S3_BUCKET_NAME_MAX,
 )
+from config.settings import FAULT_EMULATOR_PORT_OFFSET
+
+MAX_PORT = 65535
 
 
 class ConfigError(Exception):
@@ -120,7 +123,21 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
     errors += _check_aws_target(raw, env, bad)
     errors += _check_aws_zone(raw, env, bad)
     errors += _check_global_names(raw, env, bad)
+    errors += _check_fault_injection_port(raw, env, bad)
     return errors
+
+
+def _check_fault_injection_port(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """With fault injection the emulator itself takes local.port + 3 (LocalTarget.emulator_port)."""
+    if bad & {"local.port", "local.fault_injection"} or not raw["local"]["fault_injection"]:
+        return []
+    if raw["local"]["port"] + FAULT_EMULATOR_PORT_OFFSET <= MAX_PORT:
+        return []
+    return [
+        f"local.port={raw['local']['port']} leaves no room for the emulator on local.port + "
+        f"{FAULT_EMULATOR_PORT_OFFSET} (local.fault_injection = true); use a port up to "
+        f"{MAX_PORT - FAULT_EMULATOR_PORT_OFFSET}; {_fix_hint('local.port', env)}"
+    ]
 
 
 def _check_global_names(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +17,28 @@ from ops.core.ports import free_port  # noqa: F401  # re-exported: the tests tak
 from ops.core.tool_env import clean_environ
 
 
+def ports_needed(fault_injection: bool = False) -> int:
+    """Consecutive ports a private platform takes from its local.port: the emulator (or the fault proxy in front
+    of it) and the two PostgreSQL instances, then moto itself on local.port + 3 with fault injection."""
+    return 4 if fault_injection else 3
+
+
 @dataclass
 class Platform:
     workdir: Path
-    port: int
+    port: int  # the first of ports_needed(fault_injection) free ports
+    # keyword-only: subclasses add positional fields after `port`
+    fault_injection: bool = field(default=False, kw_only=True)
 
     @property
     def env(self) -> dict[str, str]:
+        faults = {"PAYMENTS_LOCAL_FAULT_INJECTION": "true"} if self.fault_injection else {}
         return clean_environ(
             PAYMENTS_LOCAL_PORT=str(self.port),
             PAYMENTS_OUTDIR=str(self.workdir / "cdktf.out"),
             PAYMENTS_OUTPUTS_DIR=str(self.workdir / "outputs"),
             PAYMENTS_DOTENV="none",
+            **faults,
         )
 
     @property

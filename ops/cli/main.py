@@ -25,6 +25,7 @@ from ops.keys import api_key
 from ops.ledger import migrations as ledger_migrations
 from ops.ledger import reconcile
 from ops.ledger import status as ledger_status
+from ops.local import outage
 from ops.local import target as local_target
 from ops.state import admin, store, traffic_split
 from ops.state.bootstrap import bootstrap_lines
@@ -81,6 +82,13 @@ def cmd_preflight(_: argparse.Namespace) -> int:
 
 def cmd_local_down(_: argparse.Namespace) -> int:
     for line in local_target.down(load_settings()):
+        console.say(line)
+    return 0
+
+
+def cmd_outage(args: argparse.Namespace) -> int:
+    run = outage.command(args.region, args.mode, clearing=args.clear, showing=args.status)
+    for line in run(load_settings()):
         console.say(line)
     return 0
 
@@ -497,6 +505,14 @@ def _add_local_and_ledger_commands(sub: argparse._SubParsersAction[argparse.Argu
     sub.add_parser(
         "local-down", help="stop the emulator, its table replication and the local PostgreSQL instances (data goes)"
     ).set_defaults(func=cmd_local_down)
+    o = sub.add_parser(
+        "outage", help="local target with fault injection: fail a region's requests and crash its PostgreSQL"
+    )
+    o.add_argument("--region", default="", help="primary | secondary (ROLE)")
+    o.add_argument("--mode", default="", help="refuse | timeout | 503 (MODE)")
+    o.add_argument("--clear", action="store_true", help="lift the fault and start the crashed PostgreSQL again")
+    o.add_argument("--status", action="store_true", help="the fault in force and the requests it failed")
+    o.set_defaults(func=cmd_outage)
     sub.add_parser(
         "db-migrate", help="apply the ledger's SQL migrations on the writer (deploys run them too)"
     ).set_defaults(func=cmd_db_migrate)

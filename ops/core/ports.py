@@ -30,7 +30,8 @@ def _bindable(port: int) -> bool:
 def free_port(count: int = 1) -> int:
     """The first of `count` consecutive loopback ports free now, below the ephemeral range: a port the kernel
     hands out for outgoing connections (Terraform and boto3 open thousands) could be taken before a server
-    binds it. A private emulator takes three: its own and its two PostgreSQL instances' (local.port + 1, + 2)."""
+    binds it. A private emulator takes three: its own and its two PostgreSQL instances' (local.port + 1, + 2);
+    four with fault injection (the emulator moves to local.port + 3 behind the fault proxy)."""
     top = _ephemeral_start() - count
     for _ in range(500):
         port = random.randrange(LOWEST_PORT, top)  # noqa: S311  # a port number, not a secret
