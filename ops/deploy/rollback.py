@@ -24,7 +24,7 @@ from ops.core.paths import stack_dir
 from ops.core.tool_env import tool_env
 from ops.deploy.outputs import update_outputs
 from ops.deploy.releases import RELEASE_FILE, Release, current_release, list_releases, new_release, prefix
-from ops.state import bucket, store, traffic_split
+from ops.state import bucket, serials, store, traffic_split
 from ops.terraform import own_lock
 from ops.terraform.runner import run_terraform
 
@@ -151,6 +151,7 @@ class _ReleaseTerraform:
 
 def rollback(settings: Settings, stack: str, *, wanted: int | None, confirm: str) -> int:
     validate_confirm("rollback", confirm, "apply")
+    serials.check_current(settings, stack)  # a stale replica copy would roll back from the wrong state
     releases = list_releases(settings, stack)
     current = current_release(settings, stack, releases)
     target = choose(releases, current, wanted)
@@ -179,7 +180,7 @@ def rollback(settings: Settings, stack: str, *, wanted: int | None, confirm: str
 def _plan_and_apply(terraform: _ReleaseTerraform, target: Release, confirm: str) -> int | None:
     """Init, plan and (once confirmed) apply the release; an exit code when it ends early, None once applied."""
     settings, stack = terraform.settings, terraform.stack
-    console.say(f"--> terraform init (backend {settings.state.bucket}/{settings.environment}/{stack}.tfstate)")
+    console.say(f"--> terraform init (backend {settings.state_bucket}/{settings.environment}/{stack}.tfstate)")
     code, output = terraform.run("init", "-input=false", "-no-color")
     if code != 0:
         console.say(output, end="")
@@ -209,5 +210,6 @@ def _record_rollback(settings: Settings, stack: str, directory: Path, target: Re
     version = store.state_version(state)
     update_outputs(settings, {stack: store.outputs(state)})
     if version is not None:
+        serials.write(settings, stack, version)
         new = new_release(settings, stack, version, directory, rollback_of=target.n)
         console.say(f"--> recorded release {new.n} of {stack} (rollback of {target.n}; state serial {version.serial})")

@@ -26,7 +26,7 @@ class StateVersionInfo:
 
 def state_versions(settings: Settings, stack: str) -> list[StateVersionInfo]:
     key = state_key(settings, stack)
-    listing = bucket.s3(settings).list_object_versions(Bucket=settings.state.bucket, Prefix=key)
+    listing = bucket.s3(settings).list_object_versions(Bucket=settings.state_bucket, Prefix=key)
     versions = [v for v in listing.get("Versions", []) if v.get("Key") == key]
     found = []
     for v in sorted(versions, key=lambda v: v["LastModified"], reverse=True):

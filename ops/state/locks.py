@@ -32,8 +32,9 @@ def dynamodb(settings: Settings) -> DynamoDBClient:
 
 
 def state_lock_id(settings: Settings, stack: str) -> str:
-    """The `LockID` of a stack's state lock (with `-md5` appended: the item holding the state's digest)."""
-    return f"{settings.state.bucket}/{state_key(settings, stack)}"
+    """The `LockID` of a stack's state lock (with `-md5` appended: the item holding the state's digest). Terraform
+    derives it from the backend's bucket, so it names the copy in use (`settings.state_bucket`)."""
+    return f"{settings.state_bucket}/{state_key(settings, stack)}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class TrafficLockedError(RefusedError):
 
 
 def traffic_lock_id(settings: Settings) -> str:
+    # The home bucket's name on purpose, not the copy in use: the lock table is one global table, so a change
+    # holding the lock through one home must be seen as the same item by a command that chose the other.
     return f"{settings.state.bucket}/{settings.environment}/traffic/lock"
 
 
