@@ -3,7 +3,8 @@
 Once per command that touches state, the primary home is asked one HeadBucket with short timeouts and no retries.
 An answer of any kind from S3 (even "no such bucket": a first bootstrap) keeps the primary; no answer (connection
 refused or closed, a timeout, a 5xx) moves the whole command to the replica in the secondary region, with one
-warning line. PAYMENTS_STATE_HOME=primary|secondary forces a home without probing (`config.loader` applies it).
+warning line, if the replica answers (when neither does, nothing survives to fall back to).
+PAYMENTS_STATE_HOME=primary|secondary forces a home without probing (`config.loader` applies it).
 """
 
 from __future__ import annotations
@@ -11,28 +12,33 @@ from __future__ import annotations
 from dataclasses import replace
 
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from config.loader import STATE_HOME_SELECTOR, forced_state_home
 from config.settings import Role, Settings
 from ops.core.aws_clients import client
+from ops.core.aws_errors import AwsAccessError
 from ops.core.console import console
 
 # The probe's client is its own: a dead region must cost seconds, not the normal client's retries and timeouts.
-PROBE_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1, "mode": "standard"})
+PROBE_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def unreachable_error(settings: Settings, role: Role = "primary") -> str | None:
     """The error class that shows `role`'s home unreachable (no answer, or a 5xx); None when S3 answered."""
-    s3 = client(settings, "s3", settings.regions.of(role), PROBE_CONFIG, translate=False)
     try:
+        s3 = client(settings, "s3", settings.regions.of(role), PROBE_CONFIG, translate=False)
         s3.head_bucket(Bucket=settings.state_bucket_of(role))
     except (ConnectionError, HTTPClientError) as error:  # refused, closed without an answer, timed out
         return type(error).__name__
     except ClientError as error:
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         code = error.response.get("Error", {}).get("Code", "")
-        return f"{code or 'HTTP'} {status}" if status >= 500 else None
+        if status < 500:
+            return None
+        return f"{code} (HTTP {status})" if code and code != str(status) else f"HTTP {status}"  # HEAD: no body
+    except (BotoCoreError, AwsAccessError):
+        return None  # no credentials, an unknown profile: not the region's doing; the access check says it
     return None
 
 
@@ -51,8 +57,8 @@ def select(settings: Settings) -> Settings:
     if forced_state_home() is not None:
         return settings  # load_settings applied it
     error = unreachable_error(settings)
-    if error is None:
-        return settings
+    if error is None or unreachable_error(settings, "secondary") is not None:
+        return settings  # no copy answers (the network, the emulator down): the access check names the endpoint
     console.error(warning(settings, error))
     return with_home(settings, "secondary")
 
