@@ -1,7 +1,8 @@
 """Rollback: re-apply one stack's previous (or a chosen) release.
 
 `rollback` materializes a release in a temporary directory, initializes it with the same backend (the
-backend block is part of `cdk.tf.json`), shows the plan and applies exactly that plan to that one stack.
+backend block is part of `cdk.tf.json`; pointed at the state copy in use), shows the plan and applies exactly that
+plan to that one stack.
 It refuses when a dependant stack reads an output the release does not produce. DNS stacks keep the
 current traffic split (`ops.state.traffic_split`): a rollback changes their configuration, never the weights.
 """
@@ -14,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from config.settings import Settings
+from config.settings import ROLES, Settings
 from ops.build import graph
 from ops.build.fingerprint import CONFIG_FILE
 from ops.core.confirm import confirmed, validate_confirm
@@ -97,6 +98,23 @@ def materialize(settings: Settings, release: Release, directory: Path) -> None:
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(bucket.get_bytes(settings, key) or b"")
+    through_copy_in_use(settings, directory / CONFIG_FILE)
+
+
+def through_copy_in_use(settings: Settings, config_file: Path) -> None:
+    """A release keeps the backend of the state home it was applied through; it is rolled back through the copy in
+    use now (`ops.state.home`): the backend and every remote-state read that name either home name that copy."""
+    if not config_file.exists():
+        return
+    config = json.loads(config_file.read_text())
+    blocks = [config.get("terraform", {}).get("backend", {}).get("s3", {})]
+    blocks += [read.get("config", {}) for read in config.get("data", {}).get("terraform_remote_state", {}).values()]
+    homes = {settings.state_bucket_of(role) for role in ROLES}
+    moved = [b for b in blocks if b.get("bucket") in homes and b.get("bucket") != settings.state_bucket]
+    for block in moved:
+        block.update(bucket=settings.state_bucket, region=settings.state_region)
+    if moved:
+        config_file.write_text(json.dumps(config, indent=2))
 
 
 _NOISE = re.compile(r": (Refreshing state\.\.\.|Reading\.\.\.|Read complete after)")

@@ -3,6 +3,7 @@ and a synthesized backend that names the copy in use."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -23,7 +24,9 @@ from ops.build.synth import synth_app
 from ops.core.aws_clients import client
 from ops.core.paths import ROOT
 from ops.core.tool_env import tool_env
+from ops.deploy.rollback import through_copy_in_use
 from ops.state import home
+from ops.terraform import runner
 from tests.conftest import AWS_ACCOUNT, AWS_ZONE
 from tests.support import STACKS, Synth
 from tests.unit.private_emulator import private_emulator
@@ -230,3 +233,57 @@ def test_with_the_replica_home_every_backend_and_remote_state_read_names_the_rep
             assert remote["config"] == {**expected, "key": f"dev/{producer}.tfstate"}
             reads += 1
     assert reads >= len(STACKS) - 1  # every stack but network-primary reads another's outputs
+
+
+def aws_settings() -> Settings:
+    """The aws target's settings the `aws_replica_home` synth was made with, the primary home in use."""
+    environ = {"PAYMENTS_DOTENV": "none", "PAYMENTS_TARGET": "aws", "PAYMENTS_AWS_ACCOUNT_ID": AWS_ACCOUNT}
+    return load_settings(environ={**environ, "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE})
+
+
+def test_a_release_applied_through_the_replica_rolls_back_through_the_copy_in_use(
+    aws_replica_home: Synth, tmp_path: Path
+) -> None:
+    """A rollback re-applies a stored release; its backend and remote-state reads must name the copy in use now,
+    not the home it was recorded through (S3 backend: the state is `key` in `bucket` of `region`)."""
+    primary = aws_settings()
+    recorded = aws_replica_home["dns-secondary"]
+    config_file = tmp_path / "cdk.tf.json"
+    config_file.write_text(json.dumps(recorded))
+    through_copy_in_use(primary, config_file)
+    rewritten = json.loads(config_file.read_text())
+    blocks = [(recorded["terraform"]["backend"]["s3"], rewritten["terraform"]["backend"]["s3"])]
+    blocks += [
+        (read["config"], rewritten["data"]["terraform_remote_state"][name]["config"])
+        for name, read in recorded["data"]["terraform_remote_state"].items()
+    ]
+    assert len(blocks) == 3  # its own backend, compute-secondary's and dns-primary's
+    for before, after in blocks:
+        assert after == {**before, "bucket": primary.state.bucket, "region": "us-east-1"}
+    assert {k: v for k, v in rewritten.items() if k not in {"terraform", "data"}} == {
+        k: v for k, v in recorded.items() if k not in {"terraform", "data"}
+    }
+
+
+def test_a_switched_home_initializes_terraform_again_with_reconfigure_never_a_migration(
+    aws_replica_home: Synth, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`terraform init -reconfigure` ignores the saved backend configuration instead of offering to migrate state
+    (Terraform docs, `init`: backend initialization): the other copy already holds the same state."""
+    inits: list[tuple[str, ...]] = []
+
+    def terraform(_dir: Path, _env: dict[str, str], args: tuple[str, ...], _stream: Any = None) -> tuple[int, str]:
+        inits.append(args)
+        return 0, ""
+
+    monkeypatch.setattr(runner, "stack_dir", lambda stack: tmp_path / stack)
+    monkeypatch.setattr(runner, "run_terraform", terraform)
+    config_file = tmp_path / "dns-secondary" / "cdk.tf.json"
+    (config_file.parent / ".terraform").mkdir(parents=True)
+    config_file.write_text(json.dumps(aws_replica_home["dns-secondary"]))
+    settings = aws_settings()
+    stack = runner.StackTerraform("dns-secondary", settings)
+    assert (stack.init(), stack.init()) == (True, False)  # once per backend
+    through_copy_in_use(settings, config_file)  # the home switched back: the backend names the primary
+    assert stack.init() is True
+    assert inits == [("init", "-input=false", "-no-color", "-reconfigure")] * 2
