@@ -36,7 +36,7 @@ from ops.core.revision import git_revision
 from ops.deploy import releases
 from ops.deploy.outputs import update_outputs
 from ops.local import target as local_target
-from ops.state import home, serials, store, traffic_split
+from ops.state import home, locks, serials, store, traffic_split
 from ops.state.bootstrap import bootstrap_state
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import explain_lock_error
@@ -169,12 +169,13 @@ def _after_apply(settings: Settings, stack: str, out: Console) -> None:
 
 
 def _journal(settings: Settings, stack: str, version: store.StateVersion | None, out: Console) -> None:
-    """The serial just applied goes into the journal (`ops.state.serials`); a failure to write it is a warning:
-    the apply itself succeeded."""
+    """The serial just applied goes into the journal (`ops.state.serials`) and the state's digest to the other
+    home's copy; a failure to write them is a warning: the apply itself succeeded."""
     if version is None:
         return
     try:
         serials.write(settings, stack, version)
+        locks.mirror_digest(settings, stack)
     except (BotoCoreError, ClientError) as error:
         out.say(f"    warning: {stack}: state serial {version.serial} not journaled ({error})")
 

@@ -48,6 +48,7 @@ def write_state(settings: Settings, stack: str, state: dict[str, Any]) -> None:
             "Digest": {"S": hashlib.md5(body, usedforsecurity=False).hexdigest()},
         },
     )
+    locks.mirror_digest(settings, stack)  # the other home's copy gets these bytes by replication
 
 
 def restore(settings: Settings, stack: str, version_id: str, confirm: str) -> int:

@@ -76,6 +76,10 @@ def run(settings: Settings) -> tuple[engine.StackResult, list[str]]:
 
 
 def test_an_apply_journals_the_serial_it_left(primary: Settings, fake_engine: list[str]) -> None:
+    """Terraform's S3 backend keeps the state's MD5 in the lock table under `<bucket>/<key>-md5` and refuses a state
+    that does not match it (Terraform docs, S3 backend, DynamoDB table: "consistency checking"); S3 replication
+    copies the object unchanged, so the other home gets the same digest."""
+    replica = home.with_home(primary, "secondary")
     put_state(primary, 6)
     result, _ = run(primary)
     assert (result.result, fake_engine) == ("ok", ["primary"])
@@ -88,6 +92,13 @@ def test_an_apply_journals_the_serial_it_left(primary: Settings, fake_engine: li
         {"S": "lineage-1"},
         {"S": primary.state.bucket},
     )
+    digests = [
+        locks.dynamodb(primary).get_item(
+            TableName=primary.state.lock_table, Key={"LockID": {"S": f"{lock_id}-md5"}}, ConsistentRead=True
+        )["Item"]["Digest"]
+        for lock_id in (locks.state_lock_id(primary, STACK), locks.state_lock_id(replica, STACK))
+    ]
+    assert digests[0] == digests[1]  # the replica's copy, once replicated, is the same bytes
 
 
 def test_a_replica_copy_behind_the_journal_is_refused_and_nothing_is_applied(
