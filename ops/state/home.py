@@ -53,9 +53,10 @@ def warning(settings: Settings, error: str) -> str:
 
 
 def select(settings: Settings) -> Settings:
-    """`settings` with `state.home` chosen for this command: forced, the primary when it answers, else the replica."""
-    if forced_state_home() is not None:
-        return settings  # load_settings applied it
+    """`settings` with `state.home` chosen for this command: forced, the primary when it answers, else the replica.
+    A home the caller already chose (an unplanned failover: the lost region is never asked) is kept."""
+    if forced_state_home() is not None or settings.state.home != "primary":
+        return settings  # load_settings applied it, or the caller chose
     error = unreachable_error(settings)
     if error is None or unreachable_error(settings, "secondary") is not None:
         return settings  # no copy answers (the network, the emulator down): the access check names the endpoint

@@ -179,6 +179,12 @@ def test_a_forced_home_is_used_without_a_probe(emulator: Settings, monkeypatch: 
     assert home.select(emulator).state.home == "primary"
 
 
+def test_a_home_the_caller_chose_is_kept_without_a_probe(emulator: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(home, "unreachable_error", lambda *_: pytest.fail("probed the region the caller left"))
+    chosen = home.with_home(emulator, "secondary")
+    assert home.select(chosen) is chosen
+
+
 def test_a_bad_forced_home_is_one_line_naming_the_variable_and_the_fix() -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings(environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_STATE_HOME": "tertiary"})
