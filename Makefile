@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install postgres-binaries lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
         destroy destroy-primary destroy-secondary outputs output bootstrap preflight local-up local-down test test-fast test-unit \
-        test-integration lint typecheck format clean bench bench-load drift unlock state-restore security docs
+        test-integration lint typecheck format clean bench bench-load drift unlock state-restore state-status security docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ unlock: install ## release a stale state lock: make unlock STACK=x LOCK_ID=... (
 state-restore: install ## list state versions (make state-restore STACK=x) or restore one (VERSION=<id>; asks)
 	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make state-restore STACK=network-primary"; exit 2; }
 	@if [ -z "$(VERSION)" ]; then $(OPS) state-versions $(STACK); else $(OPS) state-restore $(STACK) $(VERSION) --confirm "$(CONFIRM)"; fi
+
+state-status: install ## each stack's state serial in both homes (primary, replica) and the journal's; the home in use
+	@$(OPS) state-status
 
 drift: install ## refresh-only plans of every deployed stack, concurrently; exit 2 and a table on drift
 	@$(OPS) drift

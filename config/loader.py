@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from config.settings import (
     LocalTarget,
     Network,
     Regions,
+    Role,
     Settings,
     State,
 )
@@ -34,6 +36,8 @@ ENVIRONMENTS_DIR = CONFIG_DIR / "environments"
 ENV_SELECTOR = "PAYMENTS_ENV"
 DOTENV_SELECTOR = "PAYMENTS_DOTENV"  # another .env file, or "none" to read none
 TAG_PREFIX = "PAYMENTS_TAGS_"
+# Forces the state copy ops uses (`State.home`); unset, `ops.state.home` probes the primary home and chooses.
+STATE_HOME_SELECTOR = "PAYMENTS_STATE_HOME"
 # Keys that steer tooling rather than the infrastructure; accepted, never validated here.
 TOOLING_KEYS = frozenset(
     {
@@ -44,6 +48,7 @@ TOOLING_KEYS = frozenset(
         "PAYMENTS_PARALLELISM",
         "PAYMENTS_OUTPUTS_FILE",
         "PAYMENTS_STOCK_PROVIDER_IMPORT",
+        STATE_HOME_SELECTOR,
     }
 )
 
@@ -81,11 +86,7 @@ def load_settings(
     dotenv_path: Path | None = PROJECT_ROOT / ".env",
 ) -> Settings:
     """Return validated settings, or raise ConfigError with one line per bad field."""
-    source = os.environ if environ is None else environ
-    chosen = source.get(DOTENV_SELECTOR)
-    if chosen:
-        dotenv_path = None if chosen == "none" else _chosen_dotenv(chosen)
-    overrides = read_overrides(dotenv_path, source)
+    overrides = _overrides(environ, dotenv_path)
     env_name = environment or overrides.get(ENV_SELECTOR, "dev")
     known = available_environments()
     if env_name not in known:
@@ -96,7 +97,38 @@ def load_settings(
     errors += validate(raw, env_name)
     if errors:
         raise ConfigError(errors)
-    return _build(raw)
+    settings = _build(raw)
+    home = _state_home(overrides)
+    return settings if home is None else replace(settings, state=replace(settings.state, home=home))
+
+
+def _overrides(environ: Mapping[str, str] | None, dotenv_path: Path | None) -> dict[str, str]:
+    source = os.environ if environ is None else environ
+    chosen = source.get(DOTENV_SELECTOR)
+    if chosen:
+        dotenv_path = None if chosen == "none" else _chosen_dotenv(chosen)
+    return read_overrides(dotenv_path, source)
+
+
+def _state_home(overrides: Mapping[str, str]) -> Role | None:
+    value = overrides.get(STATE_HOME_SELECTOR)
+    if not value:
+        return None
+    if value not in ("primary", "secondary"):
+        raise ConfigError(
+            [
+                f"{STATE_HOME_SELECTOR}={value!r} is not a state home: set it to primary or secondary, "
+                f"or unset it to let ops probe the primary home"
+            ]
+        )
+    return "primary" if value == "primary" else "secondary"
+
+
+def forced_state_home(
+    environ: Mapping[str, str] | None = None, dotenv_path: Path | None = PROJECT_ROOT / ".env"
+) -> Role | None:
+    """The home PAYMENTS_STATE_HOME forces (process environment or `.env`), or None: ops probes and chooses."""
+    return _state_home(_overrides(environ, dotenv_path))
 
 
 def _apply_overrides(raw: dict[str, Any], overrides: Mapping[str, str]) -> list[str]:
@@ -173,4 +205,4 @@ def _build(raw: dict[str, Any]) -> Settings:
     )
 
 
-__all__ = ["REQUIRED_TAGS", "ConfigError", "available_environments", "load_settings"]
+__all__ = ["REQUIRED_TAGS", "ConfigError", "available_environments", "forced_state_home", "load_settings"]

@@ -29,7 +29,7 @@ class _StateLocation(TypedDict):
 
 def state_backend(stack: TerraformStack, settings: Settings, stack_name: str) -> S3Backend:
     location = _StateLocation(
-        bucket=settings.state.bucket,
+        bucket=settings.state_bucket,  # the copy in use (`State.home`): its region, its key
         key=state_key(settings, stack_name),
         region=settings.state_region,
         dynamodb_table=settings.state.lock_table,

@@ -27,7 +27,7 @@ from ops.ledger import reconcile
 from ops.ledger import status as ledger_status
 from ops.local import outage
 from ops.local import target as local_target
-from ops.state import admin, store, traffic_split
+from ops.state import admin, serial_status, store, traffic_split
 from ops.state.bootstrap import bootstrap_lines
 from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
@@ -125,7 +125,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     settings = load_settings()
     stack = graph.require_stack(args.stack)
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     traffic_split.write_stack_tfvars(settings, stack)  # DNS stacks plan with the persisted traffic split
     api_key.check_ready(settings, stack)  # a diff writes nothing: the first key is written by a deploy
     if not args.refresh and engine.is_unchanged(settings, stack):
@@ -143,7 +143,7 @@ def _summary(args: argparse.Namespace, results: list[engine.StackResult]) -> int
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     settings = load_settings()
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     if not settings.is_local and preflight.run(settings) != 0:
         console.error("deploy: stopped before any change, a preflight check failed (see the FAIL lines above)")
         return 1
@@ -157,14 +157,14 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     settings = load_settings()
     stacks = [graph.require_stack(name) for name in args.stacks]
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     return _summary(args, engine.run_stacks(settings, stacks, destroy=args.destroy, force=args.force))
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine.check_destroy_confirmed(settings, args.confirm)
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     stacks = list(reversed(graph.stacks_of(REGION_CHOICES[args.region])))
     engine.check_no_dependants_left(settings, stacks)
     results = engine.run_stacks(settings, stacks, destroy=True)
@@ -178,7 +178,7 @@ def cmd_rotate_api_key(args: argparse.Namespace) -> int:
     """Add a key (or retire the previous one), then re-apply the deployed compute stacks: their synth is unchanged,
     only the secret they read changed, so they are applied with force."""
     settings = load_settings()
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     if args.retire:
         ring, retired = api_key.retire(settings)
         console.say(f"--> retired {', '.join(retired)}" if retired else "--> nothing to retire: one key only")
@@ -195,14 +195,14 @@ def cmd_unlock(args: argparse.Namespace) -> int:
     validate_confirm("unlock", args.confirm, "release the lock")
     settings = load_settings()
     stack = graph.require_stack(args.stack)
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     return unlock(settings, stack, args.lock_id, args.confirm)
 
 
 def cmd_state_versions(args: argparse.Namespace) -> int:
     settings = load_settings()
     stack = graph.require_stack(args.stack)
-    engine.prepare(settings, synthesize=False)
+    settings = engine.prepare(settings, synthesize=False)
     versions = admin.state_versions(settings, stack)
     if args.json:
         console.json({"stack": stack, "versions": [asdict(v) for v in versions]})
@@ -218,13 +218,25 @@ def cmd_state_restore(args: argparse.Namespace) -> int:
     validate_confirm("state-restore", args.confirm, "restore")
     settings = load_settings()
     stack = graph.require_stack(args.stack)
-    engine.prepare(settings, synthesize=False)
+    settings = engine.prepare(settings, synthesize=False)
     return admin.restore(settings, stack, args.version, args.confirm)
+
+
+def cmd_state_status(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings = engine.prepare(settings)  # synthesized: the stack list comes from the manifest
+    rows = serial_status.collect(settings, graph.stacks_of(ROLES))
+    if args.json:
+        console.json(serial_status.as_json(settings, rows))
+    else:
+        for line in serial_status.lines(settings, rows):
+            console.say(line)
+    return 1 if serial_status.in_use_is_stale(settings, rows) else 0
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
     settings = load_settings()
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     return drift.report(settings, as_json=args.json)
 
 
@@ -234,7 +246,7 @@ def cmd_security(_: argparse.Namespace) -> int:
 
 def cmd_outputs(_: argparse.Namespace) -> int:
     settings = load_settings()
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     data = outputs.refresh_outputs(settings)
     console.json(data)
     console.error(f"(written to {outputs.outputs_file(settings)})")
@@ -247,7 +259,7 @@ def cmd_output(args: argparse.Namespace) -> int:
     console.json_mode = True  # progress to stderr: stdout carries the value alone
     settings = load_settings()
     stack = graph.require_stack(args.stack)
-    engine.prepare(settings, synthesize=False)
+    settings = engine.prepare(settings, synthesize=False)
     value = outputs.reveal(settings, stack, args.name)
     console.value(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
     return 0
@@ -261,7 +273,7 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     steps = rollout.parse_steps(args.steps, hold=rollout.parse_hold(args.hold))
     bake = rollout.parse_bake(args.bake)
     settings = load_settings()
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     return rollout.run(settings, to=to, steps=steps, bake_seconds=bake)
 
 
@@ -276,7 +288,7 @@ def _switch_region(args: argparse.Namespace, command: str) -> int:
     settings = load_settings()
     if unplanned:  # the other region is lost: the survivor's copy of the control plane, and nothing started
         settings = replace(settings, state=replace(settings.state, home=to))
-    engine.prepare(settings, converge=not unplanned)
+    settings = engine.prepare(settings, converge=not unplanned)
     return failover.run(
         settings,
         to=to,
@@ -288,7 +300,7 @@ def _switch_region(args: argparse.Namespace, command: str) -> int:
 
 def cmd_db_migrate(_: argparse.Namespace) -> int:
     settings = load_settings()
-    engine.prepare(settings, synthesize=False)
+    settings = engine.prepare(settings, synthesize=False)
     console.say(ledger_migrations.migrate(settings))
     return 0
 
@@ -298,7 +310,7 @@ def cmd_db_status(_: argparse.Namespace) -> int:
     if settings.is_local:  # reads the local instances as they are: starts nothing
         rows = ledger_status.local_status(settings)
     else:
-        engine.prepare(settings, synthesize=False)
+        settings = engine.prepare(settings, synthesize=False)
         rows = ledger_status.aws_status(settings)
     for line in ledger_status.table(rows):
         console.say(line)
@@ -309,14 +321,14 @@ def cmd_db_status(_: argparse.Namespace) -> int:
 
 def cmd_reconcile(_: argparse.Namespace) -> int:
     settings = load_settings()
-    engine.prepare(settings, synthesize=False)
+    settings = engine.prepare(settings, synthesize=False)
     return reconcile.run(settings)
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
     count = smoke.parse_count(args.count)
     settings = load_settings()
-    engine.prepare(settings, synthesize=False)
+    settings = engine.prepare(settings, synthesize=False)
     return smoke.run(settings, count)
 
 
@@ -331,13 +343,13 @@ def cmd_drill(args: argparse.Namespace) -> int:
     if args.private:
         return drill_private.run(["--mode", args.mode, "--bake", str(bake)])
     settings = load_settings()
-    engine.prepare(settings, synthesize=False)
+    settings = engine.prepare(settings, synthesize=False)
     return drill.run(settings, mode=args.mode, bake_seconds=bake)
 
 
 def cmd_rejoin(_: argparse.Namespace) -> int:
     settings = load_settings()
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     return rejoin.run(settings)
 
 
@@ -352,7 +364,7 @@ def cmd_failback(args: argparse.Namespace) -> int:
 def cmd_write_home(_: argparse.Namespace) -> int:
     settings = load_settings()
     if not settings.is_local:  # the local target is read as it is: an emulator that is down shows as unreadable
-        engine.prepare(settings, synthesize=False)
+        settings = engine.prepare(settings, synthesize=False)
     lines, home = write_home.status_lines(settings)
     for line in lines:
         console.say(line)
@@ -363,7 +375,7 @@ def cmd_write_home(_: argparse.Namespace) -> int:
 def cmd_releases(args: argparse.Namespace) -> int:
     settings = load_settings()
     stack = graph.require_stack(args.stack)
-    engine.prepare(settings, synthesize=False)
+    settings = engine.prepare(settings, synthesize=False)
     return releases.print_releases(settings, stack, as_json=args.json)
 
 
@@ -376,7 +388,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     validate_confirm("rollback", args.confirm, "apply")
     settings = load_settings()
     stack = graph.require_stack(args.stack)
-    engine.prepare(settings)
+    settings = engine.prepare(settings)
     wanted = int(args.release) if args.release else None
     return rollback.rollback(settings, stack, wanted=wanted, confirm=args.confirm)
 
@@ -485,6 +497,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("version")
     r.add_argument("--confirm", default="", help="yes: do not ask")
     r.set_defaults(func=cmd_state_restore)
+    _with_json(
+        sub.add_parser(
+            "state-status",
+            help="each stack's state serial in both homes and the journal's, the home in use; exit 1 if it is stale",
+        )
+    ).set_defaults(func=cmd_state_status)
     _with_json(
         sub.add_parser("drift", help="refresh-only plans of every deployed stack; exit 2 on drift")
     ).set_defaults(func=cmd_drift)

@@ -62,7 +62,7 @@ def _verify(settings: Settings, *, state_bucket: bool) -> None:
     if not state_bucket:
         return
     s3 = client(settings, "s3", settings.state_region, CHECK_CONFIG)
-    error = head_bucket(s3, settings.state.bucket, ExpectedBucketOwner=account)
+    error = head_bucket(s3, settings.state_bucket, ExpectedBucketOwner=account)
     if error is None:
         return
     if error_code(error) in BUCKET_MISSING:

@@ -19,7 +19,10 @@ from ops.core.aws_errors import AwsAccessError, profile_not_found, translate_err
 from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 
 
-def client(settings: Settings, service: str, region: str, config: Config | None = None) -> Any:
+def client(
+    settings: Settings, service: str, region: str, config: Config | None = None, *, translate: bool = True
+) -> Any:
+    """`translate=False`: botocore's own exceptions, for a caller that judges them itself (`ops.state.home`)."""
     # Any service by name: the stubs overload the client factories on literal service names only.
     if settings.is_local:
         make = cast("Callable[..., Any]", boto3.client)
@@ -31,10 +34,10 @@ def client(settings: Settings, service: str, region: str, config: Config | None 
             aws_secret_access_key=FAKE_SECRET_KEY,
             config=config,
         )
-        return translate_errors(made, settings)
+        return translate_errors(made, settings) if translate else made
     try:
         session = boto3.Session(profile_name=settings.aws.profile or None)
     except ProfileNotFound as error:
         raise AwsAccessError(profile_not_found(settings)) from error
     made = cast("Callable[..., Any]", session.client)(service, region_name=region, config=config)
-    return translate_errors(made, settings)
+    return translate_errors(made, settings) if translate else made

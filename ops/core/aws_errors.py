@@ -106,14 +106,14 @@ def wrong_account(settings: Settings, actual: str) -> str:
 
 def missing_state_bucket(settings: Settings) -> str:
     return (
-        f"the state bucket {settings.state.bucket} does not exist in {_account(settings)} ({settings.state_region}): "
+        f"the state bucket {settings.state_bucket} does not exist in {_account(settings)} ({settings.state_region}): "
         f"create it with `make bootstrap`, then re-run"
     )
 
 
 def unreadable_state_bucket(settings: Settings, account: str) -> str:
     return (
-        f"the state bucket {settings.state.bucket} is not readable by {_whose(settings)} in account {account} (403): "
+        f"the state bucket {settings.state_bucket} is not readable by {_whose(settings)} in account {account} (403): "
         f"it belongs to another account (choose another state.bucket) or the credentials lack s3:ListBucket on it"
     )
 
@@ -138,7 +138,7 @@ def explain_response(code: str, settings: Settings) -> str | None:
 
 def explain_terraform(output: str, settings: Settings) -> str | None:
     """The one line for Terraform output that failed on credentials, the endpoint or the state bucket."""
-    if f'S3 bucket "{settings.state.bucket}" does not exist' in output:  # the S3 backend's words (init)
+    if f'S3 bucket "{settings.state_bucket}" does not exist' in output:  # the S3 backend's words (init)
         return missing_state_bucket(settings)
     for pattern, kind in _TERRAFORM_PATTERNS:
         found = pattern.search(output)

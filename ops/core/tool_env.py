@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 
+from config.loader import STATE_HOME_SELECTOR
 from config.settings import Settings
 from ops.core.paths import TF_CLI_CONFIG
 from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
@@ -30,6 +31,9 @@ def tool_env(settings: Settings | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(QUIET)
     env["TF_CLI_CONFIG_FILE"] = str(TF_CLI_CONFIG)
+    if settings is not None:
+        # app.py synthesizes the backend of the state copy this command chose (`ops.state.home`), not its own pick.
+        env[STATE_HOME_SELECTOR] = settings.state.home
     if settings is not None and settings.is_local:
         env.update(
             {

@@ -20,6 +20,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from config.settings import Settings
 from ops.build import graph
 from ops.build.fingerprint import config_sha256
@@ -34,7 +36,7 @@ from ops.core.revision import git_revision
 from ops.deploy import releases
 from ops.deploy.outputs import update_outputs
 from ops.local import target as local_target
-from ops.state import store, traffic_split
+from ops.state import home, locks, serials, store, traffic_split
 from ops.state.bootstrap import bootstrap_state
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import explain_lock_error
@@ -84,21 +86,26 @@ def parallelism() -> int:
     return int(value)
 
 
-def prepare(settings: Settings, *, synthesize: bool = True, converge: bool = True) -> None:
-    """Start and bootstrap the emulator when the target is local; on aws, check the credentials, the account and the
-    state bucket before anything else; synthesize when sources changed. `converge=False` starts and bootstraps
-    nothing (a region is lost: the local target stays as the outage left it, and no region is sent a request)."""
-    if not converge:
-        pass
-    elif settings.is_local:
+def prepare(settings: Settings, *, synthesize: bool = True, converge: bool = True) -> Settings:
+    """Start the emulator when the target is local; choose the state copy this command uses (`ops.state.home`; the
+    returned settings carry it); bootstrap the local state home, or on aws check the credentials, the account and the
+    state bucket before anything else; synthesize (the backend names the chosen copy) when sources changed.
+    `converge=False` starts and bootstraps nothing (a region is lost: the local target stays as the outage left it,
+    and no region is sent a request)."""
+    if converge and settings.is_local:
         for line in local_target.up(settings):
             console.say(f"--> {line}")
+    settings = home.select(settings)
+    if not converge:
+        pass
+    elif settings.is_local and settings.state.home == "primary":  # a primary that does not answer cannot be converged
         for line in bootstrap_state(settings):
             console.say(f"--> {line}")
-    else:
+    elif not settings.is_local:
         verify_access(settings)
     if synthesize:
         console.say("--> synthesizing" if synth(settings) else "--> synthesized output is current (no source change)")
+    return settings
 
 
 def _progress(stack: str, out: Console) -> Callable[[dict[str, Any]], None]:
@@ -161,7 +168,20 @@ def _after_apply(settings: Settings, stack: str, out: Console) -> None:
             ),
         )
         releases.record(settings, stack, version, out)
+        _journal(settings, stack, version, out)
     update_outputs(settings, {stack: store.outputs(state)})
+
+
+def _journal(settings: Settings, stack: str, version: store.StateVersion | None, out: Console) -> None:
+    """The serial just applied goes into the journal (`ops.state.serials`) and the state's digest to the other
+    home's copy; a failure to write them is a warning: the apply itself succeeded."""
+    if version is None:
+        return
+    try:
+        serials.write(settings, stack, version)
+        locks.mirror_digest(settings, stack)
+    except (BotoCoreError, ClientError) as error:
+        out.say(f"    warning: {stack}: state serial {version.serial} not journaled ({error})")
 
 
 def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out: Console) -> StackResult:
@@ -170,6 +190,11 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out:
     if not destroy and not force and is_unchanged(settings, stack):
         out.say(f"==> {stack}: unchanged since its last apply (configuration, state serial and inputs match); skipped")
         return StackResult(stack, "unchanged", seconds=time.monotonic() - started)
+    try:
+        serials.check_current(settings, stack)  # a replica copy behind the journal would re-create what exists
+    except serials.StaleStateError as error:
+        out.say(f"==> {error}")
+        return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
     refused = _run_before_stack(settings, stack, destroy=destroy, out=out)  # a skipped stack plans nothing
     if refused is not None:
         out.say(f"==> {stack}: {refused}")
@@ -188,6 +213,7 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out:
         return StackResult(stack, result, seconds=time.monotonic() - started)
     if destroy:
         store.delete_record(settings, stack)
+        _journal(settings, stack, store.state_version(store.read_state(settings, stack)), out)
         update_outputs(settings, {stack: None})
     else:
         _after_apply(settings, stack, out)

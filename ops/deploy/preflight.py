@@ -215,7 +215,7 @@ def _state_and_account_settings(settings: Settings) -> list[Check]:
     region = settings.state_region
     s3, dynamodb = client(settings, "s3", region), client(settings, "dynamodb", region)
     checks: list[Check] = [
-        ("state bucket", s3, None, partial(check_state_bucket, s3, settings.state.bucket)),
+        ("state bucket", s3, None, partial(check_state_bucket, s3, settings.state_bucket)),
         ("lock table", dynamodb, None, partial(check_lock_table, dynamodb, settings.state.lock_table)),
     ]
     for region in (settings.regions.primary, settings.regions.secondary):

@@ -1,7 +1,8 @@
 """Rollback: re-apply one stack's previous (or a chosen) release.
 
 `rollback` materializes a release in a temporary directory, initializes it with the same backend (the
-backend block is part of `cdk.tf.json`), shows the plan and applies exactly that plan to that one stack.
+backend block is part of `cdk.tf.json`; pointed at the state copy in use), shows the plan and applies exactly that
+plan to that one stack.
 It refuses when a dependant stack reads an output the release does not produce. DNS stacks keep the
 current traffic split (`ops.state.traffic_split`): a rollback changes their configuration, never the weights.
 """
@@ -14,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from config.settings import Settings
+from config.settings import ROLES, Settings
 from ops.build import graph
 from ops.build.fingerprint import CONFIG_FILE
 from ops.core.confirm import confirmed, validate_confirm
@@ -24,7 +25,7 @@ from ops.core.paths import stack_dir
 from ops.core.tool_env import tool_env
 from ops.deploy.outputs import update_outputs
 from ops.deploy.releases import RELEASE_FILE, Release, current_release, list_releases, new_release, prefix
-from ops.state import bucket, store, traffic_split
+from ops.state import bucket, serials, store, traffic_split
 from ops.terraform import own_lock
 from ops.terraform.runner import run_terraform
 
@@ -97,6 +98,23 @@ def materialize(settings: Settings, release: Release, directory: Path) -> None:
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(bucket.get_bytes(settings, key) or b"")
+    through_copy_in_use(settings, directory / CONFIG_FILE)
+
+
+def through_copy_in_use(settings: Settings, config_file: Path) -> None:
+    """A release keeps the backend of the state home it was applied through; it is rolled back through the copy in
+    use now (`ops.state.home`): the backend and every remote-state read that name either home name that copy."""
+    if not config_file.exists():
+        return
+    config = json.loads(config_file.read_text())
+    blocks = [config.get("terraform", {}).get("backend", {}).get("s3", {})]
+    blocks += [read.get("config", {}) for read in config.get("data", {}).get("terraform_remote_state", {}).values()]
+    homes = {settings.state_bucket_of(role) for role in ROLES}
+    moved = [b for b in blocks if b.get("bucket") in homes and b.get("bucket") != settings.state_bucket]
+    for block in moved:
+        block.update(bucket=settings.state_bucket, region=settings.state_region)
+    if moved:
+        config_file.write_text(json.dumps(config, indent=2))
 
 
 _NOISE = re.compile(r": (Refreshing state\.\.\.|Reading\.\.\.|Read complete after)")
@@ -151,6 +169,7 @@ class _ReleaseTerraform:
 
 def rollback(settings: Settings, stack: str, *, wanted: int | None, confirm: str) -> int:
     validate_confirm("rollback", confirm, "apply")
+    serials.check_current(settings, stack)  # a stale replica copy would roll back from the wrong state
     releases = list_releases(settings, stack)
     current = current_release(settings, stack, releases)
     target = choose(releases, current, wanted)
@@ -179,7 +198,7 @@ def rollback(settings: Settings, stack: str, *, wanted: int | None, confirm: str
 def _plan_and_apply(terraform: _ReleaseTerraform, target: Release, confirm: str) -> int | None:
     """Init, plan and (once confirmed) apply the release; an exit code when it ends early, None once applied."""
     settings, stack = terraform.settings, terraform.stack
-    console.say(f"--> terraform init (backend {settings.state.bucket}/{settings.environment}/{stack}.tfstate)")
+    console.say(f"--> terraform init (backend {settings.state_bucket}/{settings.environment}/{stack}.tfstate)")
     code, output = terraform.run("init", "-input=false", "-no-color")
     if code != 0:
         console.say(output, end="")
@@ -209,5 +228,6 @@ def _record_rollback(settings: Settings, stack: str, directory: Path, target: Re
     version = store.state_version(state)
     update_outputs(settings, {stack: store.outputs(state)})
     if version is not None:
+        serials.write(settings, stack, version)
         new = new_release(settings, stack, version, directory, rollback_of=target.n)
         console.say(f"--> recorded release {new.n} of {stack} (rollback of {target.n}; state serial {version.serial})")

@@ -26,7 +26,7 @@ class StateVersionInfo:
 
 def state_versions(settings: Settings, stack: str) -> list[StateVersionInfo]:
     key = state_key(settings, stack)
-    listing = bucket.s3(settings).list_object_versions(Bucket=settings.state.bucket, Prefix=key)
+    listing = bucket.s3(settings).list_object_versions(Bucket=settings.state_bucket, Prefix=key)
     versions = [v for v in listing.get("Versions", []) if v.get("Key") == key]
     found = []
     for v in sorted(versions, key=lambda v: v["LastModified"], reverse=True):
@@ -48,6 +48,7 @@ def write_state(settings: Settings, stack: str, state: dict[str, Any]) -> None:
             "Digest": {"S": hashlib.md5(body, usedforsecurity=False).hexdigest()},
         },
     )
+    locks.mirror_digest(settings, stack)  # the other home's copy gets these bytes by replication
 
 
 def restore(settings: Settings, stack: str, version_id: str, confirm: str) -> int:

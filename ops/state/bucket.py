@@ -24,7 +24,7 @@ def s3(settings: Settings) -> S3Client:
 
 def get_bytes(settings: Settings, key: str, version_id: str | None = None) -> bytes | None:
     """The object's content; None when it (or the bucket) does not exist."""
-    bucket = settings.state.bucket
+    bucket = settings.state_bucket
     try:
         if version_id:
             return s3(settings).get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"].read()
@@ -43,9 +43,9 @@ def get_json(settings: Settings, key: str) -> Any:
 
 def put_bytes(settings: Settings, key: str, body: bytes, content_type: str | None = None) -> None:
     if content_type:
-        s3(settings).put_object(Bucket=settings.state.bucket, Key=key, Body=body, ContentType=content_type)
+        s3(settings).put_object(Bucket=settings.state_bucket, Key=key, Body=body, ContentType=content_type)
     else:
-        s3(settings).put_object(Bucket=settings.state.bucket, Key=key, Body=body)
+        s3(settings).put_object(Bucket=settings.state_bucket, Key=key, Body=body)
 
 
 def put_json(settings: Settings, key: str, data: Any, *, trailing_newline: bool = False) -> None:
@@ -54,10 +54,10 @@ def put_json(settings: Settings, key: str, data: Any, *, trailing_newline: bool 
 
 
 def delete(settings: Settings, key: str) -> None:
-    s3(settings).delete_object(Bucket=settings.state.bucket, Key=key)
+    s3(settings).delete_object(Bucket=settings.state_bucket, Key=key)
 
 
 def keys(settings: Settings, prefix: str) -> Iterator[str]:
-    for page in s3(settings).get_paginator("list_objects_v2").paginate(Bucket=settings.state.bucket, Prefix=prefix):
+    for page in s3(settings).get_paginator("list_objects_v2").paginate(Bucket=settings.state_bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             yield item["Key"]

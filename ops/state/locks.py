@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
-from config.settings import Settings
+from config.settings import Settings, other_role
 from ops.core.aws_clients import client
 from ops.core.clock import utc_now
 from ops.core.console import console
@@ -32,8 +32,27 @@ def dynamodb(settings: Settings) -> DynamoDBClient:
 
 
 def state_lock_id(settings: Settings, stack: str) -> str:
-    """The `LockID` of a stack's state lock (with `-md5` appended: the item holding the state's digest)."""
-    return f"{settings.state.bucket}/{state_key(settings, stack)}"
+    """The `LockID` of a stack's state lock (with `-md5` appended: the item holding the state's digest). Terraform
+    derives it from the backend's bucket, so it names the copy in use (`settings.state_bucket`)."""
+    return f"{settings.state_bucket}/{state_key(settings, stack)}"
+
+
+def mirror_digest(settings: Settings, stack: str) -> None:
+    """Give the other home's copy of a stack's state the digest Terraform just wrote for the copy in use.
+
+    Terraform keeps the MD5 of the state it wrote under `<bucket>/<key>-md5` and refuses to read a state that does
+    not match it. Replication copies the state's bytes unchanged, so once it has caught up the other copy has the
+    same digest; without this, that home's item would keep the digest of whatever was last written through it.
+    """
+    table = dynamodb(settings)
+    key = state_key(settings, stack)
+    digest_id = {"LockID": {"S": f"{settings.state_bucket}/{key}-md5"}}
+    item = table.get_item(TableName=settings.state.lock_table, Key=digest_id, ConsistentRead=True).get("Item")
+    if item and "Digest" in item:
+        other = settings.state_bucket_of(other_role(settings.state.home))
+        table.put_item(
+            TableName=settings.state.lock_table, Item={"LockID": {"S": f"{other}/{key}-md5"}, "Digest": item["Digest"]}
+        )
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,8 @@ class TrafficLockedError(RefusedError):
 
 
 def traffic_lock_id(settings: Settings) -> str:
+    # The home bucket's name on purpose, not the copy in use: the lock table is one global table, so a change
+    # holding the lock through one home must be seen as the same item by a command that chose the other.
     return f"{settings.state.bucket}/{settings.environment}/traffic/lock"
 
 

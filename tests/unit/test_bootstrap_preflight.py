@@ -449,7 +449,7 @@ def test_an_aws_deploy_stops_before_any_change_when_preflight_fails(
         return 1
 
     monkeypatch.setattr(preflight, "run", failing_preflight)
-    monkeypatch.setattr(engine, "prepare", lambda *_, **__: ran.append("prepare"))  # access checked, synthesized
+    monkeypatch.setattr(engine, "prepare", lambda settings, **__: ran.append("prepare") or settings)  # synthesized
     monkeypatch.setattr(engine, "run_stacks", lambda *_, **__: ran.append("apply"))
     assert main(["deploy", "primary"]) == 1
     assert ran == ["prepare", "preflight"]

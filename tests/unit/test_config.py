@@ -188,7 +188,8 @@ def test_env_example_documents_every_key(project_root: Path) -> None:
     documented = set(re.findall(r"^#?\s*(PAYMENTS_[A-Z0-9_]+)=", (project_root / ".env.example").read_text(), re.M))
     required = {f.env_key for f in FIELDS} | {"PAYMENTS_ENV", "PAYMENTS_TAGS_COSTCENTER", "PAYMENTS_TAGS_OWNER"}
     assert required - documented == set()
-    assert documented - required - {"PAYMENTS_DOTENV", "PAYMENTS_OUTDIR", "PAYMENTS_OUTPUTS_DIR"} == set()
+    tooling = {"PAYMENTS_DOTENV", "PAYMENTS_OUTDIR", "PAYMENTS_OUTPUTS_DIR", "PAYMENTS_STATE_HOME"}
+    assert documented - required - tooling == set()
 
 
 def test_toml_files_set_every_field(project_root: Path) -> None:

@@ -51,7 +51,7 @@ def deployed(
     monkeypatch.setenv("PAYMENTS_OUTPUTS_DIR", str(tmp_path / "outputs"))
     monkeypatch.setenv("PAYMENTS_OUTDIR", str(local_dev.outdir))  # the stacks' graph, without the checkout's synth
     monkeypatch.setattr(store, "read_state", lambda _s, stack: terraform_state if stack == STACK else None)
-    monkeypatch.setattr(engine, "prepare", lambda _settings, synthesize=True: None)
+    monkeypatch.setattr(engine, "prepare", lambda settings, synthesize=True: settings)
     settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
     monkeypatch.setattr(cli, "load_settings", lambda: settings)
     return settings
