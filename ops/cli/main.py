@@ -26,6 +26,7 @@ from ops.ledger import migrations as ledger_migrations
 from ops.ledger import reconcile
 from ops.ledger import status as ledger_status
 from ops.local import outage
+from ops.local.fault_proxy import MODES
 from ops.local import target as local_target
 from ops.state import admin, serial_status, store, traffic_split
 from ops.state.bootstrap import bootstrap_lines
@@ -332,19 +333,19 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     return smoke.run(settings, count)
 
 
-DRILL_MODES = ("refuse", "timeout", "503")
 DRILL_BAKE_SECONDS = 10
 
 
 def cmd_drill(args: argparse.Namespace) -> int:
-    if args.mode not in DRILL_MODES:
-        raise rollout.fail_argument("drill", "MODE", args.mode, f"use one of {', '.join(DRILL_MODES)}", "refuse")
+    mode = next((m for m in MODES if m == args.mode), None)
+    if mode is None:
+        raise rollout.fail_argument("drill", "MODE", args.mode, f"use one of {', '.join(MODES)}", "refuse")
     bake = rollout.parse_bake(args.bake, "drill", DRILL_BAKE_SECONDS)
     if args.private:
-        return drill_private.run(["--mode", args.mode, "--bake", str(bake)])
+        return drill_private.run(["--mode", mode, "--bake", str(bake)])
     settings = load_settings()
     settings = engine.prepare(settings, synthesize=False)
-    return drill.run(settings, mode=args.mode, bake_seconds=bake)
+    return drill.run(settings, mode=mode, bake_seconds=bake)
 
 
 def cmd_rejoin(_: argparse.Namespace) -> int:

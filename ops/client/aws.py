@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from botocore.config import Config
+
 from config.settings import Settings
 from ops.core.aws_clients import client as make_client
+from ops.local.fault_proxy import CLIENT_AGENT
 
 _made: dict[tuple[str, str, str, str], Any] = {}
 _lock = threading.Lock()
@@ -18,5 +21,5 @@ def client(settings: Settings, service: str, region: str) -> Any:
     key = (where, settings.environment, service, region)
     with _lock:
         if key not in _made:
-            _made[key] = make_client(settings, service, region)
+            _made[key] = make_client(settings, service, region, Config(user_agent_extra=CLIENT_AGENT))
         return _made[key]

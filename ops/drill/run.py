@@ -32,6 +32,7 @@ from ops.drill.payments import Payment, PaymentStream
 from ops.keys import api_key
 from ops.ledger import reconcile
 from ops.local import outage, table_replication
+from ops.local.fault_proxy import OPS_CALLER, Mode
 from ops.traffic import failover, region_loss, rejoin, write_home
 from shared.api_names import origin_name
 
@@ -163,7 +164,7 @@ def _lost_region_requests(settings: Settings, region: str, before: dict[str, int
     return sum(
         count - before.get(key, 0)
         for key, count in now.items()
-        if key.startswith(f"{region}/") and key.endswith(f"/{outage.OPS_CALLER}")
+        if key.startswith(f"{region}/") and key.endswith(f"/{OPS_CALLER}")
     )
 
 
@@ -182,7 +183,7 @@ def _check_ready(settings: Settings) -> Role:
     return home
 
 
-def run(settings: Settings, *, mode: str, bake_seconds: int) -> int:
+def run(settings: Settings, *, mode: Mode, bake_seconds: int) -> int:
     lost = _check_ready(settings)
     timeline = Timeline()
     api = ApiClient(settings, api_key.current(settings, lost))
@@ -207,7 +208,7 @@ class Drill:
     stream: PaymentStream
     timeline: Timeline
     lost: Role
-    mode: str
+    mode: Mode
     bake_seconds: int
 
 

@@ -28,6 +28,12 @@ TIMEOUT_HOLD_SECONDS = 120.0  # `timeout`: longest a request is held unanswered 
 GLOBAL_SERVICES: tuple[str, ...] = ("route53", "iam")
 
 CONTROL_PATH = "/_fault"
+# Who sent a faulted request, from the User-Agent's extra token: the client (`ops.client.aws`), the local
+# replication process, or else the ops tooling. The drill proves the failover sent the lost region nothing while the
+# client and the replication go on trying it, as they would on the real day.
+CLIENT_AGENT = "payments-client"
+REPLICATION_AGENT = "payments-replication"
+OPS_CALLER = "ops"
 _SCOPE = re.compile(r"^[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)/aws4_request$")
 _HEADER_CREDENTIAL = re.compile(r"Credential=(?P<credential>[^,\s]+)")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -66,6 +72,16 @@ def credential_scope(authorization: str | None, query: str) -> Scope | None:
         credential = next(iter(parse_qs(query).get("X-Amz-Credential", [])), None)  # parse_qs decodes %2F
     matched = _SCOPE.match(credential) if credential else None
     return Scope(matched["region"], matched["service"]) if matched else None
+
+
+def caller_of(user_agent: str | None) -> str:
+    """`client`, `replication` or `ops`: the part of the platform a request came from (see CLIENT_AGENT)."""
+    agent = user_agent or ""
+    if CLIENT_AGENT in agent:
+        return "client"
+    if REPLICATION_AGENT in agent:
+        return "replication"
+    return OPS_CALLER
 
 
 def faulted(scope: Scope | None, fault: Fault | None) -> bool:
@@ -140,14 +156,14 @@ class FaultState:
             self._generation += 1
             self._changed.notify_all()
 
-    def decide(self, scope: Scope | None) -> Fault | None:
-        """The fault that fails this request (counted), or None: forward it."""
+    def decide(self, scope: Scope | None, caller: str = OPS_CALLER) -> Fault | None:
+        """The fault that fails this request (counted under `region/service/caller`), or None: forward it."""
         with self._changed:
             fault = self._fault
             if not faulted(scope, fault):
                 return None
             assert scope is not None  # faulted() is False without a scope
-            self._counts[scope.key] += 1
+            self._counts[f"{scope.key}/{caller}"] += 1
             return fault
 
     def wait_for_change(self, timeout: float = TIMEOUT_HOLD_SECONDS) -> bool:
@@ -163,7 +179,7 @@ class FaultState:
             return True
 
     def report(self) -> dict[str, object]:
-        """What `GET /_fault` answers: {"fault": {"region", "mode"} | null, "faulted": {"region/service": n}}."""
+        """What `GET /_fault` answers: {"fault": {"region", "mode"} | null, "faulted": {"region/service/caller": n}}."""
         with self._changed:
             fault = self._fault.as_json() if self._fault else None
             return {"fault": fault, "faulted": dict(sorted(self._counts.items()))}

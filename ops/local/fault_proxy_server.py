@@ -25,6 +25,7 @@ from ops.local.fault_proxy import (
     Fault,
     FaultState,
     Scope,
+    caller_of,
     credential_scope,
     parse_fault,
     service_unavailable,
@@ -88,7 +89,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self._control()
             return
         scope = credential_scope(self.headers.get("Authorization"), query)
-        fault = self.server.state.decide(scope)
+        fault = self.server.state.decide(scope, caller_of(self.headers.get("User-Agent")))
         if fault is not None and scope is not None:
             self._fail(fault, scope)
             return

@@ -16,11 +16,17 @@ import boto3
 from botocore.config import Config
 
 from ops.local.bucket_replication import BucketReplicator, Side
+from ops.local.fault_proxy import REPLICATION_AGENT
 from ops.local.table_replication import Replicator
 from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 
 # One attempt and short timeouts: a failed round is retried by the next poll (100 ms later), not by botocore.
-CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+CLIENT_CONFIG = Config(
+    retries={"max_attempts": 1, "mode": "standard"},
+    connect_timeout=2,
+    read_timeout=10,
+    user_agent_extra=REPLICATION_AGENT,
+)
 
 
 def emulator_client(endpoint: str) -> Any:

@@ -160,11 +160,10 @@ def _weighted_records(settings: Settings, route53: Any, zone_id: str) -> dict[Ro
     }
 
 
-def set_route53_weights(settings: Settings, split: Split) -> Check:
+def set_route53_weights(settings: Settings, zone_id: str, split: Split) -> Check:
     """Both weighted records of the entry to `split`, in one Route 53 change batch (all or nothing)."""
     name = "route53 weights"
     try:
-        zone_id = outputs_with(settings, ["dns-primary"])["dns-primary"]["zone_id"]
         route53 = client(settings, "route53", settings.regions.primary)  # global: signed for us-east-1 wherever
         records = _weighted_records(settings, route53, zone_id)
         if set(records) != set(ROLES):
@@ -189,7 +188,8 @@ def move_traffic(settings: Settings, to: Role, bake_seconds: int) -> list[Check]
     state = traffic_split.read(settings)
     target = Split.all_to(to)
     previous = state.weights
-    checks = [set_route53_weights(settings, target)]
+    zone_id = outputs_with(settings, ["dns-primary"])["dns-primary"]["zone_id"]
+    checks = [set_route53_weights(settings, zone_id, target)]
     state.add_history(source=previous, target=target, result="applied", reason="unplanned failover")
     state.weights, state.status, state.rollout = target, "stable", None
     traffic_split.write(settings, state)

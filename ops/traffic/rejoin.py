@@ -39,9 +39,8 @@ REJOIN_TIMEOUT_SECONDS = 1800.0
 POLL_SECONDS = 1.0
 
 
-def returning_role(settings: Settings) -> Role:
+def returning_role(split: Split) -> Role:
     """The region to bring back: the one the persisted split gives no traffic (an unplanned failover moved it all)."""
-    split = traffic_split.read(settings).weights
     for role in ROLES:
         if split == Split.all_to(other_role(role)):
             return role
@@ -124,7 +123,7 @@ def run(settings: Settings) -> int:
     console.say("rejoin: waiting for the two copies of the control plane to agree (replication after the outage)")
     if not report([control_plane_in_step(settings)]):
         return 1
-    role = returning_role(settings)
+    role = returning_role(traffic_split.read(settings).weights)
     home = other_role(role)
     console.say(f"rejoin: the {role} region ({settings.regions.of(role)}) comes back as a replica of {home}")
     with locks.traffic_locked(settings, f"rejoin of {role}"):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.platform import Platform, free_port
+from harness.platform import Platform, free_port, ports_needed
 
 PHASES = (
     "ledger",  # the fresh deployment's databases, and reconciliation before any test breaks a payment on purpose
@@ -60,7 +60,8 @@ class PhaseOrder:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     workdir = tmp_path_factory.mktemp("platform")
     for _ in range(5):
-        platform = Platform(workdir=workdir, port=free_port(3))  # the emulator and its PostgreSQL pair
+        # The fault proxy in front of the emulator lets the drill lose a region (test_drill.py).
+        platform = Platform(workdir=workdir, port=free_port(ports_needed(True)), fault_injection=True)
         # The emulator must be this session's own: another session could have taken the same free port.
         if "emulator started on" in platform.must("local-up"):
             break

@@ -107,8 +107,8 @@ def test_refuse_closes_the_connection_for_the_blocked_region_only(proxied: Setti
     with pytest.raises(botocore.exceptions.ConnectionClosedError):
         aws(proxied, "sqs", BLOCKED).list_queues()
     assert "refuse-other" in aws(proxied, "dynamodb", OTHER).list_tables()["TableNames"]
-    assert control(proxied, "GET")[1]["faulted"] == {f"{BLOCKED}/dynamodb": 1, f"{BLOCKED}/sqs": 1}
-    assert outage.faulted_counts(proxied.local) == {f"{BLOCKED}/dynamodb": 1, f"{BLOCKED}/sqs": 1}
+    assert control(proxied, "GET")[1]["faulted"] == {f"{BLOCKED}/dynamodb/ops": 1, f"{BLOCKED}/sqs/ops": 1}
+    assert outage.faulted_counts(proxied.local) == {f"{BLOCKED}/dynamodb/ops": 1, f"{BLOCKED}/sqs/ops": 1}
 
 
 def test_503_is_service_unavailable_in_the_request_protocol(proxied: Settings) -> None:
@@ -176,14 +176,14 @@ def test_a_presigned_url_for_the_blocked_region_is_refused(proxied: Settings) ->
     block(proxied, "refuse")
     with pytest.raises((urllib.error.URLError, ConnectionError)):
         urllib.request.urlopen(url, timeout=5)  # noqa: S310
-    assert control(proxied, "GET")[1]["faulted"] == {f"{BLOCKED}/s3": 1}
+    assert control(proxied, "GET")[1]["faulted"] == {f"{BLOCKED}/s3/ops": 1}
 
 
 def test_clearing_restores_the_region(proxied: Settings) -> None:
     block(proxied, "503")
     with pytest.raises(botocore.exceptions.ClientError):
         aws(proxied, "sqs", BLOCKED).create_queue(QueueName="after-clear")
-    assert control(proxied, "DELETE") == (200, {"fault": None, "faulted": {f"{BLOCKED}/sqs": 1}})
+    assert control(proxied, "DELETE") == (200, {"fault": None, "faulted": {f"{BLOCKED}/sqs/ops": 1}})
     url = aws(proxied, "sqs", BLOCKED).create_queue(QueueName="after-clear")["QueueUrl"]
     assert f":{proxied.local.port}/" in url  # the URLs moto hands out name the proxy, not moto's own port
     assert aws(proxied, "sqs", BLOCKED).get_queue_url(QueueName="after-clear")["QueueUrl"] == url
@@ -251,7 +251,7 @@ def test_an_outage_fails_the_region_and_crashes_its_postgres_and_clearing_brings
             aws(proxied, "dynamodb", BLOCKED).list_tables()
         assert outage.status(proxied) == [
             f"outage: {BLOCKED} failed with `refuse`",
-            f"  failed 1 request(s) to {BLOCKED}/dynamodb",
+            f"  failed 1 request(s) to {BLOCKED}/dynamodb/ops",
             f"postgres: the primary region's instance on port {primary.port}: down",
             f"postgres: the secondary region's instance on port {proxied.local.postgres_port('secondary')}: "
             "not created",

@@ -13,11 +13,15 @@ import pytest
 
 from config import ConfigError, load_settings
 from ops.local.fault_proxy import (
+    CLIENT_AGENT,
     GLOBAL_SERVICES,
+    OPS_CALLER,
+    REPLICATION_AGENT,
     BadFault,
     Fault,
     FaultState,
     Scope,
+    caller_of,
     credential_scope,
     faulted,
     parse_fault,
@@ -140,10 +144,10 @@ def test_counts_are_per_region_and_service_and_a_new_fault_resets_them() -> None
     assert state.decide(Scope("us-east-1", "route53")) is None
     assert state.report() == {
         "fault": {"region": "us-east-1", "mode": "503"},
-        "faulted": {"us-east-1/s3": 2, "us-east-1/sqs": 1},
+        "faulted": {"us-east-1/s3/ops": 2, "us-east-1/sqs/ops": 1},
     }
-    state.clear()
-    assert state.report() == {"fault": None, "faulted": {"us-east-1/s3": 2, "us-east-1/sqs": 1}}  # still readable
+    state.clear()  # the counts stay readable
+    assert state.report() == {"fault": None, "faulted": {"us-east-1/s3/ops": 2, "us-east-1/sqs/ops": 1}}
     state.set(Fault("eu-west-1", "refuse"))
     assert state.report()["faulted"] == {}
 
@@ -182,3 +186,21 @@ def test_fault_injection_needs_room_for_the_emulator_above_the_port() -> None:
     ]
     with pytest.raises(ConfigError, match=r"local\.fault_injection='maybe' \(from PAYMENTS_LOCAL_FAULT_INJECTION\)"):
         load_settings(environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_LOCAL_FAULT_INJECTION": "maybe"})
+
+
+def test_a_faulted_request_is_counted_for_the_part_of_the_platform_that_sent_it() -> None:
+    """The drill proves the failover sent the lost region nothing while the client and the replication keep trying
+    it: the proxy tells them apart by the token each puts in its User-Agent."""
+    assert caller_of(f"Boto3/1.35 md/Botocore#1.35 {CLIENT_AGENT}") == "client"
+    assert caller_of(f"Boto3/1.35 {REPLICATION_AGENT}") == "replication"
+    assert caller_of("APN/1.0 HashiCorp/1.0 Terraform/1.9.8") == OPS_CALLER
+    assert caller_of(None) == OPS_CALLER
+    state = FaultState()
+    state.set(Fault("us-east-1", "refuse"))
+    for caller in ("client", "client", "replication", OPS_CALLER):
+        state.decide(Scope("us-east-1", "dynamodb"), caller)
+    assert state.report()["faulted"] == {
+        "us-east-1/dynamodb/client": 2,
+        "us-east-1/dynamodb/ops": 1,
+        "us-east-1/dynamodb/replication": 1,
+    }
