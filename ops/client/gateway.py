@@ -42,8 +42,10 @@ class Target:
 
 
 def find_domain(settings: Settings, resolution: Resolution, regions: list[str]) -> tuple[str, dict[str, Any]]:
-    """The custom domain whose regional domain name the alias named, and its region (GetDomainNames per region)."""
-    for region in regions:
+    """The custom domain whose regional domain name the alias named, and its region: GetDomainNames in the region
+    the regional domain name is in (`d-<id>.execute-api.<region>.amazonaws.com`), as DNS would only reach that one;
+    a name of no listed region is looked for in each (and then refused)."""
+    for region in [resolution.region] if resolution.region in regions else regions:
         for page in client(settings, "apigateway", region).get_paginator("get_domain_names").paginate():
             for domain in page["items"]:
                 if domain.get("regionalDomainName", "").lower() == resolution.regional_domain_name:

@@ -155,7 +155,7 @@ def _loss_bound(settings: Settings) -> tuple[str, float]:
     """The table replication's largest measured lag: what an acknowledged payment could still miss at the outage."""
     stats = table_replication.stats(settings.local)
     worst = (stats.max_ms or 0.0) / 1000
-    return f"table replication lag p99 {stats.p99_ms} ms, max {stats.max_ms} ms over {stats.count} writes", worst
+    return f"table replication lag p99 {stats.p99_ms or 0:.0f} ms, max {stats.max_ms or 0:.0f} ms over {stats.count} writes", worst
 
 
 def _lost_region_requests(settings: Settings, region: str, before: dict[str, int]) -> int:

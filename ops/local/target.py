@@ -11,7 +11,7 @@ def up(settings: Settings) -> list[str]:
     """Start (or find running) the emulator, the table replication and both PostgreSQL instances; one line per thing
     done or found."""
     return [
-        emulator.up(settings.local),
+        *emulator.up(settings.local).splitlines(),
         replication.up(
             settings.local,
             (settings.regions.primary, settings.regions.secondary),
