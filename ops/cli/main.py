@@ -26,8 +26,8 @@ from ops.ledger import migrations as ledger_migrations
 from ops.ledger import reconcile
 from ops.ledger import status as ledger_status
 from ops.local import outage
-from ops.local.fault_proxy import MODES
 from ops.local import target as local_target
+from ops.local.fault_proxy import MODES
 from ops.state import admin, serial_status, store, traffic_split
 from ops.state.bootstrap import bootstrap_lines
 from ops.terraform.cli_config import write_cli_config

@@ -155,7 +155,8 @@ def _loss_bound(settings: Settings) -> tuple[str, float]:
     """The table replication's largest measured lag: what an acknowledged payment could still miss at the outage."""
     stats = table_replication.stats(settings.local)
     worst = (stats.max_ms or 0.0) / 1000
-    return f"table replication lag p99 {stats.p99_ms or 0:.0f} ms, max {stats.max_ms or 0:.0f} ms over {stats.count} writes", worst
+    measured = f"p99 {stats.p99_ms or 0:.0f} ms, max {stats.max_ms or 0:.0f} ms over {stats.count} writes"
+    return f"table replication lag {measured}", worst
 
 
 def _lost_region_requests(settings: Settings, region: str, before: dict[str, int]) -> int:
