@@ -18,7 +18,7 @@ from typing import Any
 
 from config.settings import Settings
 from ops.core.endpoints import is_emulator
-from ops.state.bootstrap_key import RDS_OS_METRICS_LOG_GROUP, Caller
+from ops.state.bootstrap_key import RDS_OS_METRICS_LOG_GROUP, Caller, service_trust_policy
 
 # Opt-in covers the types the tag-based selections back up; management turns on Backup's advanced DynamoDB features.
 BACKUP_OPT_IN = {"Aurora": True, "DynamoDB": True}
@@ -49,17 +49,7 @@ def api_gateway_role_name(settings: Settings) -> str:
 
 
 def api_gateway_trust_policy(caller: Caller) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "apigateway.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": caller.account_id}},
-            }
-        ],
-    }
+    return service_trust_policy("apigateway.amazonaws.com", caller)
 
 
 def api_gateway_logs_policy(caller: Caller) -> dict[str, Any]:

@@ -23,6 +23,21 @@ class Caller:
     partition: str
 
 
+def service_trust_policy(service_principal: str, caller: Caller) -> dict[str, Any]:
+    """A role a service assumes on behalf of this account only (`aws:SourceAccount`: the confused-deputy guard)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service_principal},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": caller.account_id}},
+            }
+        ],
+    }
+
+
 def key_policy(caller: Caller, region: str) -> dict[str, Any]:
     """The account administers the key through IAM (the default key policy); CloudWatch Logs of this region may use
     it for the RDSOSMetrics log group only (the encryption-context condition of the CloudWatch Logs docs)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from config.settings import ROLES, Role, Settings
 from ops.core.endpoints import is_emulator
-from ops.state.bootstrap_key import Caller
+from ops.state.bootstrap_key import Caller, service_trust_policy
 
 REPLICATION_POLICY_NAME = "replicate-state"
 REPLICA_ACTIVE_TIMEOUT_SECONDS = 1800  # adding a replica copies the table; AWS gives no bound, the lock table is small
@@ -48,17 +48,7 @@ def replication_role_name(settings: Settings) -> str:
 
 def replication_trust_policy(caller: Caller) -> dict[str, Any]:
     """S3 assumes the role, on behalf of this account's buckets only (the confused-deputy condition)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": caller.account_id}},
-            }
-        ],
-    }
+    return service_trust_policy("s3.amazonaws.com", caller)
 
 
 def _kms_conditions(home: Home, partition: str) -> dict[str, Any]:

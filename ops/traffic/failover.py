@@ -81,9 +81,7 @@ def pre_checks(
     if settings.is_local:
         checks.append(local_database.lag_check(settings, to, max_lag_ms))
 
-    watch = rollout.Watch.of(settings, [to])
-    signal = watch.check()
-    checks.append(Check(f"{to} region health", "FAIL" if signal else "ok", str(signal) if signal else watch.describe()))
+    checks.append(rollout.region_health(settings, to))
     return checks
 
 

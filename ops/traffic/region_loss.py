@@ -44,6 +44,7 @@ from ops.traffic.checks import Check, cluster_status, degraded, max_replica_lag_
 from shared.api_names import entry_name
 from shared.write_home import FENCED
 
+STEPS = 5
 SWITCH_TIMEOUT_SECONDS = 1800
 SWITCH_POLL_SECONDS = 15
 
@@ -56,7 +57,7 @@ class Clock:
         self.started = now()
 
     def step(self, number: int, what: str) -> None:
-        console.say(f"[{number}/5] +{self.now() - self.started:5.1f}s {what}")
+        console.say(f"[{number}/{STEPS}] +{self.now() - self.started:5.1f}s {what}")
 
 
 def _local_loss_window(settings: Settings, to: Role) -> Check:
@@ -105,9 +106,7 @@ def survivor_checks(settings: Settings, found: dict[Role, Cluster], to: Role) ->
                 else f"no {found[to].identifier} lag datapoints over the last 5 min: the loss cannot be bounded",
             )
         )
-    watch = rollout.Watch.of(settings, [to])
-    signal = watch.check()
-    checks.append(Check(f"{to} region health", "FAIL" if signal else "ok", str(signal) if signal else watch.describe()))
+    checks.append(rollout.region_health(settings, to))
     return checks
 
 
@@ -215,23 +214,34 @@ def run(settings: Settings, *, to: Role, bake_seconds: int) -> int:
     clock = Clock()
     with locks.traffic_locked(settings, f"unplanned {verb} to {to}"):
         found, global_id = clusters(settings)
-        clock.step(1, f"checks of the {to} region ({settings.regions.of(to)})")
-        if not report(survivor_checks(settings, found, to)):
-            console.say(f"refusing the unplanned {verb}: the {to} region is not fit to take over (nothing changed)")
-            return 1
-        clock.step(2, f"write home: the {to} region fenced until its database is the writer")
-        if not report([write_home.set_view(settings, to, FENCED, "write home fence")]):
-            return 1
-        clock.step(3, f"database: the {to} region's becomes the writer")
-        if not report(promote_database(settings, found, global_id, to)):
-            console.say(f"unplanned {verb} stopped: the database did not move; the {to} region stays fenced")
-            return 1
-        clock.step(4, f"write home: the {to} region takes writes")
-        if not report([write_home.set_view(settings, to, to, "write home open")]):
-            return 1
-        clock.step(5, f"traffic: 100% to {to}")
-        if not report(move_traffic(settings, to, bake_seconds)):
-            return 1
+        steps: list[tuple[str, Callable[[], list[Check]], str]] = [
+            (
+                f"checks of the {to} region ({settings.regions.of(to)})",
+                lambda: survivor_checks(settings, found, to),
+                f"the {to} region is not fit to take over (nothing changed)",
+            ),
+            (
+                f"write home: the {to} region fenced until its database is the writer",
+                lambda: [write_home.set_view(settings, to, FENCED, "write home fence")],
+                f"the {to} region could not be fenced",
+            ),
+            (
+                f"database: the {to} region's becomes the writer",
+                lambda: promote_database(settings, found, global_id, to),
+                f"the database did not move; the {to} region stays fenced",
+            ),
+            (
+                f"write home: the {to} region takes writes",
+                lambda: [write_home.set_view(settings, to, to, "write home open")],
+                f"the {to} region's write home did not open; run the failover again",
+            ),
+            (f"traffic: 100% to {to}", lambda: move_traffic(settings, to, bake_seconds), "see above"),
+        ]
+        for number, (what, step, stopped) in enumerate(steps, 1):
+            clock.step(number, what)
+            if not report(step()):
+                console.say(f"unplanned {verb} stopped at step {number}: {stopped}")
+                return 1
     console.say(
         f"unplanned {verb} complete in {clock.now() - clock.started:.1f}s: the {to} region takes all traffic and "
         f"writes. The {lost} region's write home, database and DNS stack are out of step until it is back: then run "

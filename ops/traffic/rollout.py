@@ -29,6 +29,7 @@ from ops.deploy import engine, releases
 from ops.deploy.outputs import outputs_with
 from ops.state import locks, traffic_split
 from ops.state.traffic_split import Split, TrafficState
+from ops.traffic.checks import Check
 from shared.stack_id import StackId, all_stacks, parse_role
 
 DNS_STACKS = [s.name for s in all_stacks() if s.layer == "dns"]
@@ -155,6 +156,13 @@ class Watch:
             if signal is not None:
                 return signal
         return None
+
+
+def region_health(settings: Settings, role: Role) -> Check:
+    """A failover's check of the region it moves to: its alarm not firing, its health check healthy."""
+    watch = Watch.of(settings, [role])
+    signal = watch.check()
+    return Check(f"{role} region health", "FAIL" if signal else "ok", str(signal) if signal else watch.describe())
 
 
 def _outputs(settings: Settings) -> dict[str, Any]:
