@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import base64
 import http.client
+import io
 import json
 import os
 import socket
 import ssl
+import sys
+import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import parse_qsl
 
 from config.settings import Settings
@@ -64,13 +67,54 @@ def function_log(settings: Settings) -> Path:
     return LOCAL_DIR / f"function-logs-{settings.local.port}.log"
 
 
+class _PerThreadStdout(io.TextIOBase):
+    """`sys.stdout` of a process whose threads may run functions in-process: a thread running one writes to the
+    function log, every other thread to the real stdout. (`redirect_stdout` swaps stdout for the whole process: a
+    client paying on one thread would send the other threads' output into the log, and then into a closed file.)"""
+
+    def __init__(self, real: TextIO) -> None:
+        self.real = real
+        self.local = threading.local()
+
+    def _target(self) -> TextIO:
+        target: TextIO | None = getattr(self.local, "target", None)
+        return target or self.real
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def fileno(self) -> int:
+        return self._target().fileno()
+
+    def isatty(self) -> bool:
+        return self._target().isatty()
+
+
+_install_lock = threading.Lock()
+
+
+def _per_thread_stdout() -> _PerThreadStdout:
+    with _install_lock:
+        if not isinstance(sys.stdout, _PerThreadStdout):
+            sys.stdout = _PerThreadStdout(sys.stdout)
+        return sys.stdout
+
+
 @contextmanager
 def _function_logs(settings: Settings) -> Iterator[None]:
     """The functions log JSON lines to stdout, as on Lambda; a client's own output is not the place for them."""
     path = function_log(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as log, redirect_stdout(log):
-        yield
+    stdout = _per_thread_stdout()
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as log:
+        stdout.local.target = log
+        try:
+            yield
+        finally:
+            stdout.local.target = None
 
 
 def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
