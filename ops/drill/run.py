@@ -249,8 +249,8 @@ def _phases(drill: Drill) -> Figures:
     missing = missing_payments(settings, acknowledged)
     explained = [p for p in missing if p.acknowledged_at and outage_at - p.acknowledged_at <= worst_lag]
     doubled = smoke.duplicates(settings, [p.answer for p in acknowledged], _tables(settings))
-    reconciled = reconcile.run(settings)
-    timeline.mark(f"reconcile exit {reconciled}")
+    reconciled = reconcile.run(settings, only={p.answer["payment_id"] for p in acknowledged})
+    timeline.mark(f"reconcile of the drill's payments: exit {reconciled}")
     return Figures(
         rto_seconds=rto,
         detection_seconds=detected - outage_at,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import cast
 
-from config.settings import ROLES, LocalTarget, Role, Settings
+from config.settings import ROLES, LocalTarget, Role, Settings, other_role
 from ops.core.errors import RefusedError, ToolError, UsageError
 from ops.local import postgres
 from ops.local.fault_proxy import CONTROL_PATH, MODES, Mode
@@ -106,14 +106,26 @@ def inject(settings: Settings, role: Role, mode: Mode) -> list[str]:
 
 
 def clear(settings: Settings) -> list[str]:
-    """Lift the fault and start every local PostgreSQL instance that is down, as whatever it was."""
+    """Lift the fault and start every local PostgreSQL instance that is down: as whatever it was, unless the other
+    region's instance was promoted meanwhile. Then it comes back as that writer's standby, the way Aurora treats a
+    failed-over primary whose region recovers (it is fenced and rebuilt as a secondary, never a second writer)."""
     check_enabled(settings)
     before = _control(settings.local, "GET")["fault"]
     _control(settings.local, "DELETE")
     region = cast(dict[str, str], before)["region"] if before else None
     lines = [f"outage cleared: {region} answers again" if region else "outage: none in force"]
-    for role, instance in postgres.instances(settings.local).items():
-        if (instance.datadir / "PG_VERSION").exists() and not postgres.is_running(instance):
+    found = postgres.instances(settings.local)
+    for role, instance in found.items():
+        if not (instance.datadir / "PG_VERSION").exists() or postgres.is_running(instance):
+            continue
+        writer = found[other_role(role)]
+        if postgres.in_recovery(writer) is False:
+            how = postgres.rejoin_as_standby(instance, writer)
+            lines.append(
+                f"outage cleared: the {role} region's PostgreSQL came back as a standby of the {other_role(role)} "
+                f"region's writer through {how} (never a second writer)"
+            )
+        else:
             postgres.start(instance)
             lines.append(f"outage cleared: the {role} region's PostgreSQL started again on port {instance.port}")
     return lines

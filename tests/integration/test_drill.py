@@ -48,9 +48,12 @@ def test_the_drill_loses_the_primary_region_and_recovers_within_every_bound(plat
     assert re.search(r"^\s+ok\s+route53 weights: entry weights 0/100 \(primary/secondary\) set", log, re.M)
     # The way back: control plane in step, the old writer rewound, DNS applied, then the planned switch.
     assert re.search(r"^\s+ok\s+control plane: both homes agree", log, re.M)
-    assert re.search(r"^\s+ok\s+database: the primary region's instance is rewound into a standby", log, re.M)
+    came_back = r"^    outage cleared: the primary region.s PostgreSQL came back as a standby of the secondary"
+    assert re.search(came_back, log, re.M)
+    assert re.search(r"^\s+ok\s+database: the primary region's instance is already a standby; caught up", log, re.M)
     assert re.search(r"^\s+ok\s+write home: primary: primary, secondary: primary", log, re.M)
-    assert "reconcile exit 0" in log
+    assert re.search(r"^reconciled: (\d+) payment\(s\), every one in all 4 sources$", log, re.M)
+    assert "reconcile of the drill's payments: exit 0" in log
 
     assert "write home: the primary region (us-east-1)" in platform.must("write-home")
     assert "writer: the primary region (us-east-1)" in platform.must("db-status")
