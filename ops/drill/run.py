@@ -60,7 +60,8 @@ class Timeline:
         def since_outage(moment: float) -> str:
             return "" if self.outage_at is None else f"{moment - self.outage_at:+7.1f}s"
 
-        return [f"  +{moment - self.started:6.1f}s {since_outage(moment):>9}  {what}" for moment, what in self.events]
+        ordered = sorted(self.events)
+        return [f"  +{moment - self.started:6.1f}s {since_outage(moment):>9}  {what}" for moment, what in ordered]
 
 
 @dataclass(frozen=True)
