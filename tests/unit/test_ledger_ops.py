@@ -63,6 +63,23 @@ def test_a_payment_missing_from_a_source_is_a_row_of_the_mismatch_table_and_exit
     assert "total      3         2       3      2" in out
 
 
+def test_reconciling_only_some_payments_ignores_the_others_and_misses_none_of_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drill reconciles its own payments on a deployment other tests broke payments of on purpose."""
+    everything = {"pay_a", "pay_b", "pay_c"}
+    found = _found(dynamodb=everything, ledger={"pay_a", "pay_c"}, audit=everything, events=everything)
+    monkeypatch.setattr(reconcile, "collect", lambda settings: found)
+    settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+
+    assert reconcile.run(settings, only={"pay_a", "pay_c"}) == 0
+    assert "reconciled: 2 payment(s), every one in all 4 sources" in capsys.readouterr().out
+    assert reconcile.run(settings, only={"pay_a", "pay_b"}) == reconcile.MISMATCH_EXIT
+    assert "  pay_b       eu-west-1  ledger" in capsys.readouterr().out
+    assert reconcile.run(settings, only={"pay_a", "pay_z"}) == reconcile.MISMATCH_EXIT  # in no source at all
+    assert "  pay_z       ?       dynamodb, ledger, audit, events" in capsys.readouterr().out
+
+
 def test_migrate_says_what_it_applied_or_that_nothing_was_due() -> None:
     assert migrations.describe({"applied": [1, 2], "last": 2}) == "ledger: applied 2 migration(s): 1, 2; schema at 2"
     assert migrations.describe({"applied": [], "last": 2}) == "ledger: schema current at 2 (nothing to apply)"
