@@ -67,31 +67,53 @@ def api_gateway_logs_policy(caller: Caller) -> dict[str, Any]:
     }
 
 
-def ensure_api_gateway_role(settings: Settings, iam: Any, caller: Caller) -> tuple[str, list[str]]:
-    name = api_gateway_role_name(settings)
-    trust, policy = api_gateway_trust_policy(caller), api_gateway_logs_policy(caller)
+@dataclass(frozen=True)
+class BootstrapRole:
+    """An IAM role a service assumes, with one inline policy: what bootstrap converges it to."""
+
+    name: str
+    trust: dict[str, Any]
+    policy_name: str
+    policy: dict[str, Any]
+    description: str
+
+
+def ensure_bootstrap_role(settings: Settings, iam: Any, role: BootstrapRole) -> tuple[str, list[str]]:
+    """Create the role or bring its trust and inline policy to `role`; its ARN and one line per change."""
     changes: list[str] = []
     try:
-        role = iam.get_role(RoleName=name)["Role"]
-        if role["AssumeRolePolicyDocument"] != trust:
-            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
-            changes.append(f"updated the trust policy of IAM role {name}")
+        found = iam.get_role(RoleName=role.name)["Role"]
+        if found["AssumeRolePolicyDocument"] != role.trust:
+            iam.update_assume_role_policy(RoleName=role.name, PolicyDocument=json.dumps(role.trust))
+            changes.append(f"updated the trust policy of IAM role {role.name}")
     except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(
-            RoleName=name,
-            AssumeRolePolicyDocument=json.dumps(trust),
-            Description="API Gateway writes CloudWatch logs (account setting; created by make bootstrap)",
+        found = iam.create_role(
+            RoleName=role.name,
+            AssumeRolePolicyDocument=json.dumps(role.trust),
+            Description=role.description,
             Tags=[{"Key": k, "Value": v} for k, v in settings.tags.items()],
         )["Role"]
-        changes.append(f"created IAM role {name}")
+        changes.append(f"created IAM role {role.name}")
     try:
-        current = iam.get_role_policy(RoleName=name, PolicyName="write-logs")["PolicyDocument"]
+        current = iam.get_role_policy(RoleName=role.name, PolicyName=role.policy_name)["PolicyDocument"]
     except iam.exceptions.NoSuchEntityException:
         current = None
-    if current != policy:
-        iam.put_role_policy(RoleName=name, PolicyName="write-logs", PolicyDocument=json.dumps(policy))
-        changes.append(f"{'set' if current is None else 'updated'} the write-logs policy of IAM role {name}")
-    return str(role["Arn"]), changes
+    if current != role.policy:
+        iam.put_role_policy(RoleName=role.name, PolicyName=role.policy_name, PolicyDocument=json.dumps(role.policy))
+        verb = "set" if current is None else "updated"
+        changes.append(f"{verb} the {role.policy_name} policy of IAM role {role.name}")
+    return str(found["Arn"]), changes
+
+
+def ensure_api_gateway_role(settings: Settings, iam: Any, caller: Caller) -> tuple[str, list[str]]:
+    role = BootstrapRole(
+        api_gateway_role_name(settings),
+        api_gateway_trust_policy(caller),
+        "write-logs",
+        api_gateway_logs_policy(caller),
+        "API Gateway writes CloudWatch logs (account setting; created by make bootstrap)",
+    )
+    return ensure_bootstrap_role(settings, iam, role)
 
 
 def ensure_api_gateway_account(apigateway: Any, role_arn: str, region: str, *, role_is_new: bool) -> list[str]:

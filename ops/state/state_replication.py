@@ -8,7 +8,6 @@ The local target does none of this (gaps `s3-state-replication` and `dynamodb-re
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 
 from config.settings import ROLES, Role, Settings
 from ops.core.endpoints import is_emulator
+from ops.state.account_settings import BootstrapRole, ensure_bootstrap_role
 from ops.state.bootstrap_key import Caller, service_trust_policy
 
 REPLICATION_POLICY_NAME = "replicate-state"
@@ -138,30 +138,14 @@ def lock_table_replica_update(region: str, key_arn: str, action: str = "Create")
 def ensure_replication_role(
     settings: Settings, iam: Any, caller: Caller, by_role: dict[Role, Home]
 ) -> tuple[str, list[str]]:
-    name = replication_role_name(settings)
-    trust, policy = replication_trust_policy(caller), replication_role_policy(caller, by_role)
-    changes: list[str] = []
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-        if role["AssumeRolePolicyDocument"] != trust:
-            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
-            changes.append(f"updated the trust policy of IAM role {name}")
-    except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(
-            RoleName=name,
-            AssumeRolePolicyDocument=json.dumps(trust),
-            Description="S3 replicates the two remote-state homes both ways (created by make bootstrap)",
-            Tags=[{"Key": k, "Value": v} for k, v in settings.tags.items()],
-        )["Role"]
-        changes.append(f"created IAM role {name}")
-    try:
-        current = iam.get_role_policy(RoleName=name, PolicyName=REPLICATION_POLICY_NAME)["PolicyDocument"]
-    except iam.exceptions.NoSuchEntityException:
-        current = None
-    if current != policy:
-        iam.put_role_policy(RoleName=name, PolicyName=REPLICATION_POLICY_NAME, PolicyDocument=json.dumps(policy))
-        changes.append(f"{'set' if current is None else 'updated'} the {REPLICATION_POLICY_NAME} policy of {name}")
-    return str(role["Arn"]), changes
+    role = BootstrapRole(
+        replication_role_name(settings),
+        replication_trust_policy(caller),
+        REPLICATION_POLICY_NAME,
+        replication_role_policy(caller, by_role),
+        "S3 replicates the two remote-state homes both ways (created by make bootstrap)",
+    )
+    return ensure_bootstrap_role(settings, iam, role)
 
 
 def _current_replication(s3: Any, bucket: str) -> dict[str, Any] | None:

@@ -283,7 +283,7 @@ def test_bootstrap_sets_the_role_and_both_configurations_once(moto: None, settin
         s3.put_bucket_versioning(Bucket=home.bucket, VersioningConfiguration={"Status": "Enabled"})
     changes = state_replication.ensure_bucket_replication(settings, make, CALLER, _keys(settings))
     name = state_replication.replication_role_name(settings)
-    assert changes[:2] == [f"created IAM role {name}", f"set the replicate-state policy of {name}"]
+    assert changes[:2] == [f"created IAM role {name}", f"set the replicate-state policy of IAM role {name}"]
     assert len(changes) == 4  # and one configuration per bucket
     for home in homes.values():
         stored = make("s3", home.region).get_bucket_replication(Bucket=home.bucket)["ReplicationConfiguration"]
