@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 from config import ConfigError, load_settings
 from config.settings import ROLES, Role
@@ -30,6 +30,7 @@ from ops.local import target as local_target
 from ops.local.fault_proxy import MODES
 from ops.state import admin, serial_status, store, traffic_split
 from ops.state.bootstrap import bootstrap_lines
+from ops.state.home import with_home
 from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import unlock
@@ -288,7 +289,7 @@ def _switch_region(args: argparse.Namespace, command: str) -> int:
     unplanned = args.unplanned == "yes"
     settings = load_settings()
     if unplanned:  # the other region is lost: the survivor's copy of the control plane, and nothing started
-        settings = replace(settings, state=replace(settings.state, home=to))
+        settings = with_home(settings, to)
     settings = engine.prepare(settings, converge=not unplanned)
     return failover.run(
         settings,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from config.settings import Role, Settings, other_role
 from ops.client import smoke
@@ -33,6 +33,7 @@ from ops.keys import api_key
 from ops.ledger import reconcile
 from ops.local import outage, table_replication
 from ops.local.fault_proxy import OPS_CALLER, Mode
+from ops.state.home import with_home
 from ops.traffic import failover, region_loss, rejoin, write_home
 from shared.api_names import origin_name
 
@@ -156,8 +157,7 @@ def _loss_bound(settings: Settings) -> tuple[str, float]:
     """The table replication's largest measured lag: what an acknowledged payment could still miss at the outage."""
     stats = table_replication.stats(settings.local)
     worst = (stats.max_ms or 0.0) / 1000
-    measured = f"p99 {stats.p99_ms or 0:.0f} ms, max {stats.max_ms or 0:.0f} ms over {stats.count} writes"
-    return f"table replication lag {measured}", worst
+    return f"table replication lag {stats.lag()}", worst
 
 
 def _lost_region_requests(settings: Settings, region: str, before: dict[str, int]) -> int:
@@ -168,10 +168,6 @@ def _lost_region_requests(settings: Settings, region: str, before: dict[str, int
         for key, count in now.items()
         if key.startswith(f"{region}/") and key.endswith(f"/{OPS_CALLER}")
     )
-
-
-def _at_home(settings: Settings, role: Role) -> Settings:
-    return replace(settings, state=replace(settings.state, home=role))
 
 
 def _check_ready(settings: Settings) -> Role:
@@ -226,7 +222,7 @@ def _phases(drill: Drill) -> Figures:
     detect(settings, api, lost)
     detected = timeline.mark(f"detected: the {lost} region's health check failed")
     before = outage.faulted_counts(settings.local)
-    code = region_loss.run(_at_home(settings, survivor), to=survivor, bake_seconds=bake_seconds)
+    code = region_loss.run(with_home(settings, survivor), to=survivor, bake_seconds=bake_seconds)
     failed_over = timeline.mark(f"unplanned failover to {survivor} done (exit {code})")
     _require(code == 0, "the unplanned failover failed")
     lost_requests = _lost_region_requests(settings, settings.regions.of(lost), before)

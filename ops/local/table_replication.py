@@ -72,6 +72,11 @@ class ReplicationStats:
     errors: int = 0
     last_error: str | None = None
     poll_seconds: float = POLL_SECONDS
+
+    def lag(self) -> str:
+        """The measured lag in one phrase (`p99 .. ms, max .. ms over N writes`), as failovers and the drill say it."""
+        return f"p99 {self.p99_ms or 0:.0f} ms, max {self.max_ms or 0:.0f} ms over {self.count} writes"
+
     buckets: list[str] = field(
         default_factory=list
     )  # the state buckets replicated both ways (gap s3-state-replication)

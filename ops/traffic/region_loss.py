@@ -70,8 +70,7 @@ def _local_loss_window(settings: Settings, to: Role) -> Check:
     replayed, age = rows[0] if rows else (None, None)
     try:
         tables = table_replication.stats(settings.local)
-        lag = f"p99 {tables.p99_ms or 0:.0f} ms, max {tables.max_ms or 0:.0f} ms over {tables.count} writes"
-        measured = f"table replication lag {lag}"
+        measured = f"table replication lag {tables.lag()}"
     except ToolError as error:
         measured = f"no table replication figures ({error})"
     standby = (

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from config.settings import ROLES, Role, Settings, other_role
 from ops.core.aws_clients import client
@@ -29,6 +28,7 @@ from ops.core.errors import RefusedError
 from ops.ledger.aurora import clusters, writer_role
 from ops.local import postgres
 from ops.state import bucket, locks, store, traffic_split
+from ops.state.home import with_home
 from ops.state.traffic_split import Split
 from ops.traffic import rollout, write_home
 from ops.traffic.checks import Check, report
@@ -50,10 +50,6 @@ def returning_role(split: Split) -> Role:
     )
 
 
-def _at_home(settings: Settings, role: Role) -> Settings:
-    return replace(settings, state=replace(settings.state, home=role))
-
-
 def _control_plane_view(settings: Settings) -> tuple[object, ...]:
     """What must agree between the two copies: the split, and each stack's state version."""
     split = bucket.get_json(settings, traffic_split.split_key(settings))
@@ -64,7 +60,7 @@ def _control_plane_view(settings: Settings) -> tuple[object, ...]:
 def control_plane_in_step(settings: Settings) -> Check:
     began = time.monotonic()
     while True:
-        views = {role: _control_plane_view(_at_home(settings, role)) for role in ROLES}
+        views = {role: _control_plane_view(with_home(settings, role)) for role in ROLES}
         if views["primary"] == views["secondary"]:
             took = time.monotonic() - began
             return Check("control plane", "ok", f"both homes agree on the split and every state ({took:.1f}s)")
