@@ -22,6 +22,7 @@ from ops.core.clock import utc_now
 from ops.core.console import console
 from ops.core.errors import RefusedError
 from shared.naming import state_key
+from shared.rollout_engine import traffic_lock_id
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -104,12 +105,6 @@ def delete_if_unchanged(settings: Settings, lock: Lock) -> bool:
 
 class TrafficLockedError(RefusedError):
     """Another traffic change holds the environment's traffic lock."""
-
-
-def traffic_lock_id(settings: Settings) -> str:
-    # The home bucket's name on purpose, not the copy in use: the lock table is one global table, so a change
-    # holding the lock through one home must be seen as the same item by a command that chose the other.
-    return f"{settings.state.bucket}/{settings.environment}/traffic/lock"
 
 
 def _holder_is_dead(info: dict[str, Any]) -> bool:

@@ -20,6 +20,7 @@ from config.settings import Role, Settings
 from ops.core.clock import utc_now
 from ops.core.paths import stack_dir
 from ops.state import bucket
+from shared.rollout_engine import split_key
 from shared.stack_id import StackId, UnknownStackError
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 
@@ -100,10 +101,6 @@ class TrafficState:
         self.history.append(entry)
         del self.history[:-HISTORY_LIMIT]
         return entry
-
-
-def split_key(settings: Settings) -> str:
-    return f"{settings.environment}/traffic/split.json"
 
 
 def read(settings: Settings) -> TrafficState:

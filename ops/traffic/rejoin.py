@@ -32,6 +32,7 @@ from ops.state.home import with_home
 from ops.state.traffic_split import Split
 from ops.traffic import rollout, write_home
 from ops.traffic.checks import Check, report
+from shared.rollout_engine import split_key
 from shared.stack_id import all_stacks
 
 IN_STEP_TIMEOUT_SECONDS = 120.0
@@ -52,7 +53,7 @@ def returning_role(split: Split) -> Role:
 
 def _control_plane_view(settings: Settings) -> tuple[object, ...]:
     """What must agree between the two copies: the split, and each stack's state version."""
-    split = bucket.get_json(settings, traffic_split.split_key(settings))
+    split = bucket.get_json(settings, split_key(settings))
     versions = tuple(store.state_version(store.read_state(settings, s.name)) for s in all_stacks())
     return split, versions
 

@@ -16,6 +16,7 @@ from ops.core.console import Console
 from ops.deploy import engine
 from ops.state import admin, home, locks, serial_status, serials, store
 from ops.terraform.runner import ChangeSummary
+from shared.rollout_engine import traffic_lock_id
 from tests.unit.private_emulator import private_emulator
 from tests.unit.test_state_home import create_homes, primary_at
 
@@ -143,8 +144,8 @@ def test_the_traffic_lock_and_the_journal_are_the_same_item_from_either_home(pri
     backend: "key names that include the values of the bucket and key"), so the state lock follows the copy in use;
     the traffic lock and the journal are ours, and must be one item whichever home a command chose."""
     replica = home.with_home(primary, "secondary")
-    assert locks.traffic_lock_id(replica) == locks.traffic_lock_id(primary)
-    assert locks.traffic_lock_id(primary) == f"{primary.state.bucket}/{primary.environment}/traffic/lock"
+    assert traffic_lock_id(replica) == traffic_lock_id(primary)
+    assert traffic_lock_id(primary) == f"{primary.state.bucket}/{primary.environment}/traffic/lock"
     assert serials.journal_id(replica, STACK) == serials.journal_id(primary, STACK)
     assert locks.state_lock_id(primary, STACK) == f"{primary.state.bucket}/{primary.environment}/{STACK}.tfstate"
     assert (
