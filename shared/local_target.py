@@ -44,6 +44,7 @@ LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
     "secretsmanager",
     "sns",
     "sqs",
+    "sfn",
     "ssm",
     "sts",
     "xray",
@@ -305,6 +306,47 @@ GAPS: tuple[Gap, ...] = (
         "(0 in 40); Terraform's state lock and the payment idempotency write depend on it (tested by the "
         "integration tests of the emulator)",
     ),
+    # Step Functions (the rollout engine).
+    Gap(
+        "stepfunctions-executions",
+        "state machines are stored but executions run only in the emulator's opt-in mode "
+        "(`stepfunctions.execute_state_machine`, off by default)",
+        "the project's emulator launcher turns that mode on in its own process before the first request "
+        "(`ops.local.emulator_server`)",
+    ),
+    Gap(
+        "sfn-validate-definition",
+        "ValidateStateMachineDefinition is not implemented (HTTP 500); the AWS provider calls it at plan time for "
+        "every state machine",
+        "the launcher answers it (`ops.local.sfn_validation`): the definition parses as JSON, `StartAt` and every "
+        "`Next`, `Default`, `Choices[].Next` and `Catch[].Next` name a state of their scope (Parallel branches and "
+        "Map processors included), every state that does not end the run has a `Next`, and some state ends it; "
+        "does not check the rest of the ASL schema (field types, paths, intrinsic functions, resource ARNs, "
+        "Retry), which creating the state machine checks again only as far as the emulator's parser does",
+    ),
+    Gap(
+        "sfn-list-versions",
+        "ListStateMachineVersions is not implemented (HTTP 500); the AWS provider calls it after creating a state "
+        "machine and on every refresh",
+        "the launcher adds the handler (`ops.local.sfn_versions`): the versions the emulator keeps, newest first",
+    ),
+    Gap(
+        "sfn-sdk-integration-shapes",
+        "the executor passes an aws-sdk task's parameters to the service unchanged and returns its answer "
+        "unchanged: parameters in Step Functions' casing (`DbClusterIdentifier`) are dropped, results come back in "
+        "the SDK's casing (`DBClusterSnapshot`), and S3 GetObject's streamed `Body` fails the state",
+        "the launcher converts both as Step Functions does (`ops.local.sfn_sdk_shapes`, moto's own conversion "
+        "hooked in), so one definition runs on both targets; error names keep the emulator's spelling "
+        "(`s3.NoSuchKeyException`, AWS: `S3.NoSuchKeyException`)",
+    ),
+    Gap(
+        "sfn-cross-region-sdk",
+        "a state machine cannot run a Lambda function in the emulator (no Docker; gap `lambda-invoke`)",
+        "the rollout engine's read of the other region's alarms is an aws-sdk `cloudwatch:describeAlarms` task "
+        "whose resource ARN names that region, which the emulator honours "
+        "(`reads_other_region_alarms_directly`); on AWS, SDK integrations call only the state machine's own region, "
+        "so the task invokes the `region-alarms` function (compute-primary)",
+    ),
 )
 GAPS_BY_KEY: dict[str, Gap] = {gap.key: gap for gap in GAPS}
 
@@ -320,6 +362,12 @@ def runs_functions_in_process(settings: Settings) -> bool:
 
 def probes_health_checks_itself(settings: Settings) -> bool:
     """Gap `route53-health-checkers`: the client probes a health check's target instead of asking Route 53."""
+    return is_local(settings)
+
+
+def reads_other_region_alarms_directly(settings: Settings) -> bool:
+    """Gap `sfn-cross-region-sdk`: the rollout engine reads the other region's alarms with a region-qualified aws-sdk
+    task (locally) instead of invoking the `region-alarms` function (AWS)."""
     return is_local(settings)
 
 

@@ -1,4 +1,8 @@
-"""The local emulator process: moto's server, with DynamoDB requests serialized (`ops.local.serialize`).
+"""The local emulator process: moto's server, with DynamoDB requests serialized (`ops.local.serialize`), Step
+Functions executions run (gap `stepfunctions-executions`) with AWS SDK integrations shaped as on AWS
+(`ops.local.sfn_sdk_shapes`, gap `sfn-sdk-integration-shapes`), state machine definitions validated
+(`ops.local.sfn_validation`, gap `sfn-validate-definition`) and their versions listed (`ops.local.sfn_versions`,
+gap `sfn-list-versions`).
 
 python -m ops.local.emulator_server --host 127.0.0.1 --port 4566
 """
@@ -10,10 +14,21 @@ import os
 import signal
 import sys
 
+from moto.core.config import default_user_config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
 from ops.local.serialize import serialize_dynamodb
+from ops.local.sfn_sdk_shapes import shape_sdk_integrations
+from ops.local.sfn_validation import answer_validate_definition
+from ops.local.sfn_versions import answer_list_versions
+
+
+def run_state_machines() -> None:
+    """Turn on moto's Step Functions executor, as `POST /moto-api/config` would, before the first request: moto
+    picks the backend (executing or not) per request from this setting, so state machines created before a later
+    switch would live in the other backend."""
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,9 +38,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # as moto's own server does; used in generated URLs
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    run_state_machines()
+    shape_sdk_integrations()
+    answer_list_versions()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # type: ignore[attr-defined]
-    run_simple(args.host, args.port, serialize_dynamodb(app), threaded=True, request_handler=MotoRequestHandler)
+    served = answer_validate_definition(serialize_dynamodb(app))
+    run_simple(args.host, args.port, served, threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

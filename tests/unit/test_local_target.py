@@ -8,7 +8,13 @@ import sys
 from moto.core.responses import BaseResponse
 
 from config.loader import load_settings
-from shared.local_target import GAPS, GAPS_BY_KEY, ledger_tls_mode, ledger_writer_hosts
+from shared.local_target import (
+    GAPS,
+    GAPS_BY_KEY,
+    ledger_tls_mode,
+    ledger_writer_hosts,
+    reads_other_region_alarms_directly,
+)
 from tests.conftest import AWS_ZONE
 from tests.support import ROOT
 
@@ -52,3 +58,19 @@ def test_the_ledger_gaps_say_what_the_local_target_does_instead() -> None:
     assert "LEDGER_WRITER_HOSTS" in GAPS_BY_KEY["rds-engine"].local_handling
     assert "trust" in GAPS_BY_KEY["rds-iam-auth"].local_handling
     assert "LEDGER_TLS=disable" in GAPS_BY_KEY["rds-tls"].local_handling
+
+
+def test_the_other_regions_alarms_are_read_directly_only_by_the_local_target() -> None:
+    """Gap `sfn-cross-region-sdk`: locally a region-qualified aws-sdk task; on AWS the `region-alarms` function."""
+    local = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    aws = load_settings(
+        environ={
+            "PAYMENTS_DOTENV": "none",
+            "PAYMENTS_TARGET": "aws",
+            "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+        }
+    )
+    assert reads_other_region_alarms_directly(local) is True
+    assert reads_other_region_alarms_directly(aws) is False
+    assert "region-alarms" in GAPS_BY_KEY["sfn-cross-region-sdk"].local_handling
