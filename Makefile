@@ -189,10 +189,16 @@ BAKE ?=
 HOLD ?=
 RELEASE ?=
 UNPLANNED ?=
-.PHONY: rollout failover failback drill rejoin write-home releases rollback
+.PHONY: rollout rollout-status rollout-abort failover failback drill rejoin write-home releases rollback
 
-rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (re-run resumes; HOLD=yes: stop at a last step below 100)
-	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)" --hold "$(HOLD)"
+rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (ENGINE=local|stepfunctions; HOLD=yes: stop at a last step below 100)
+	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)" --hold "$(HOLD)" --engine "$(ENGINE)"
+
+rollout-status: install ## follow the running rollout execution (Step Functions) or show the last one; Ctrl-C detaches
+	@$(OPS) rollout-status
+
+rollout-abort: install ## stop the running rollout execution and revert to its last good split (asks; CONFIRM=yes skips)
+	@$(OPS) rollout-abort --confirm "$(CONFIRM)"
 
 failover: install ## Aurora switchover + all traffic to the secondary (BAKE=60; UNPLANNED=yes: the primary region is lost, nothing calls it, may lose data)
 	@$(OPS) failover --bake "$(BAKE)" --unplanned "$(UNPLANNED)"

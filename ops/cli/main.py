@@ -13,7 +13,7 @@ from ops.build.synth import synth
 from ops.client import smoke
 from ops.core import interrupt
 from ops.core.aws_clients import client
-from ops.core.confirm import validate_confirm
+from ops.core.confirm import confirmed, validate_confirm
 from ops.core.console import console
 from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
@@ -34,8 +34,9 @@ from ops.state.home import with_home
 from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import unlock
-from ops.traffic import failover, rejoin, rollout, write_home
+from ops.traffic import failover, rejoin, rollout, sfn_rollout, write_home
 from shared.local_target import clean_up_after_destroy
+from shared.rollout_engine import default_engine
 from shared.stack_id import StackId, UnknownStackError
 
 REGION_CHOICES: dict[str, tuple[Role, ...]] = {**{role: (role,) for role in ROLES}, "all": ROLES}
@@ -275,8 +276,27 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     steps = rollout.parse_steps(args.steps, hold=rollout.parse_hold(args.hold))
     bake = rollout.parse_bake(args.bake)
     settings = load_settings()
+    chosen = rollout.parse_engine(args.engine, default_engine(settings))
+    if args.dry_run:
+        return rollout.dry_run(chosen, to, steps, bake)
     settings = engine.prepare(settings)
+    if chosen == "stepfunctions":
+        return sfn_rollout.start(settings, to=to, steps=steps, bake_seconds=bake)
     return rollout.run(settings, to=to, steps=steps, bake_seconds=bake)
+
+
+def cmd_rollout_status(args: argparse.Namespace) -> int:
+    return sfn_rollout.status(engine.prepare(load_settings()))
+
+
+def cmd_rollout_abort(args: argparse.Namespace) -> int:
+    what = "stop the running rollout execution"
+    validate_confirm("rollout-abort", args.confirm, what)
+    settings = engine.prepare(load_settings())
+    question = "stop the running rollout execution and revert to its last good split?"
+    if not confirmed("rollout-abort", args.confirm, question, what=what):
+        return 1
+    return sfn_rollout.abort(settings)
 
 
 def _switch_region(args: argparse.Namespace, command: str) -> int:
@@ -410,7 +430,19 @@ def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.A
     ro.add_argument("--steps", default="", help="percents for TO, e.g. 10,25,50,100 (STEPS; the default)")
     ro.add_argument("--bake", default="", help="seconds to watch each step (BAKE; default 300)")
     ro.add_argument("--hold", default="", help="yes: STEPS may end below 100, the split stays there (HOLD)")
+    ro.add_argument(
+        "--engine",
+        default="",
+        help="local | stepfunctions (ENGINE; default: local on the emulator, else stepfunctions)",
+    )
+    ro.add_argument("--dry-run", action="store_true", help="check the arguments, say what would run, change nothing")
     ro.set_defaults(func=cmd_rollout)
+    sub.add_parser(
+        "rollout-status", help="follow the running rollout execution (Step Functions), or show the last one"
+    ).set_defaults(func=cmd_rollout_status)
+    ab = sub.add_parser("rollout-abort", help="stop the running rollout execution and revert to its last good split")
+    ab.add_argument("--confirm", default="", help="yes: do not ask (CONFIRM)")
+    ab.set_defaults(func=cmd_rollout_abort)
     for name, func, where in (("failover", cmd_failover, "secondary"), ("failback", cmd_failback, "primary")):
         f = sub.add_parser(name, help=f"Aurora global switchover to the {where} region, then all traffic to it")
         f.add_argument("--unplanned", nargs="?", const="yes", default="", help="global failover, may lose data")

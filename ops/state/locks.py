@@ -107,7 +107,16 @@ class TrafficLockedError(RefusedError):
     """Another traffic change holds the environment's traffic lock."""
 
 
-def _holder_is_dead(info: dict[str, Any]) -> bool:
+def _holder_is_dead(settings: Settings, info: dict[str, Any]) -> bool:
+    """A process on this host that is gone, or a rollout execution (the state machine's) no longer running."""
+    if info.get("execution"):
+        try:
+            found = client(settings, "stepfunctions", settings.regions.primary).describe_execution(
+                executionArn=info["execution"]
+            )
+        except ClientError:
+            return False
+        return bool(found["status"] != "RUNNING")
     if info.get("host") != socket.gethostname():
         return False
     try:
@@ -117,6 +126,12 @@ def _holder_is_dead(info: dict[str, Any]) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def _holder(info: dict[str, Any]) -> str:
+    if info.get("execution"):
+        return f"execution {str(info['execution']).rsplit(':', 1)[-1]}"
+    return f"pid {info.get('pid', '?')} on {info.get('host', '?')}"
 
 
 @contextmanager
@@ -142,13 +157,13 @@ def traffic_locked(settings: Settings, purpose: str) -> Iterator[None]:
             raise
         holder = read_lock(settings, lock_id)
         held = holder.info if holder is not None else {}
-        if not _holder_is_dead(held):
+        if not _holder_is_dead(settings, held):
             raise TrafficLockedError(
                 f"another traffic change holds the lock: {held.get('purpose', '?')} since {held.get('since', '?')} "
-                f"(pid {held.get('pid', '?')} on {held.get('host', '?')}); if it is gone, delete the item "
+                f"({_holder(held)}); if it is gone, delete the item "
                 f"LockID={lock_id} from the table {settings.state.lock_table}"
             ) from None
-        console.say(f"--> taking over the traffic lock of pid {held.get('pid')}, which is no longer running")
+        console.say(f"--> taking over the traffic lock of {_holder(held)}, which is no longer running")
         table.put_item(TableName=settings.state.lock_table, Item=item)
     try:
         yield

@@ -81,13 +81,34 @@ class TrafficState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrafficState:
-        return cls(
+        state = cls(
             weights=Split.from_dict(data["weights"]),
             status=data.get("status", "stable"),
             updated_at=data.get("updated_at", ""),
             rollout=data.get("rollout"),
             history=list(data.get("history", [])),
         )
+        state.fold_engine_run(data.get("engine_run"))
+        return state
+
+    def fold_engine_run(self, run: dict[str, Any] | None) -> None:
+        """The rollout state machine records its outcome as `engine_run` (Amazon States Language cannot append
+        to a list); it joins the history here, once, and the next write keeps it there."""
+        if not run or any(entry.get("execution") == run.get("execution") for entry in self.history):
+            return
+        entry = {
+            "time": run.get("time", ""),
+            "from": run.get("from", {}),
+            "to": run.get("weights", {}),
+            "result": run.get("result", "?"),
+            "reason": run.get("reason", "rollout"),
+            "engine": "stepfunctions",
+            "execution": run.get("execution"),
+        }
+        if run.get("cause"):
+            entry["cause"] = run["cause"]
+        self.history.append(entry)
+        del self.history[:-HISTORY_LIMIT]
 
     def add_history(self, *, source: Split, target: Split, result: str, reason: str, **extra: Any) -> dict[str, Any]:
         entry = {

@@ -159,7 +159,7 @@ def _weighted_records(settings: Settings, route53: Any, zone_id: str) -> dict[Ro
     }
 
 
-def set_route53_weights(settings: Settings, zone_id: str, split: Split) -> Check:
+def set_route53_weights(settings: Settings, zone_id: str, split: Split, *, comment: str = "") -> Check:
     """Both weighted records of the entry to `split`, in one Route 53 change batch (all or nothing)."""
     name = "route53 weights"
     try:
@@ -171,7 +171,8 @@ def set_route53_weights(settings: Settings, zone_id: str, split: Split) -> Check
             {"Action": "UPSERT", "ResourceRecordSet": {**records[role], "Weight": split.share(role)}} for role in ROLES
         ]
         route53.change_resource_record_sets(
-            HostedZoneId=zone_id, ChangeBatch={"Comment": f"unplanned failover: {split}", "Changes": changes}
+            HostedZoneId=zone_id,
+            ChangeBatch={"Comment": comment or f"unplanned failover: {split}", "Changes": changes},
         )
     except (ClientError, BotoCoreError) as error:
         return Check(

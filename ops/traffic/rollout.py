@@ -30,6 +30,7 @@ from ops.deploy.outputs import outputs_with
 from ops.state import locks, traffic_split
 from ops.state.traffic_split import Split, TrafficState
 from ops.traffic.checks import Check
+from shared.rollout_engine import ENGINES, Engine
 from shared.stack_id import StackId, all_stacks, parse_role
 
 DNS_STACKS = [s.name for s in all_stacks() if s.layer == "dns"]
@@ -92,6 +93,27 @@ def parse_bake(value: str, command: str = "rollout", default: int = DEFAULT_BAKE
     if not text.isdigit():
         raise fail_argument(command, "BAKE", value, "use a whole number of seconds >= 0", "300")
     return int(text)
+
+
+def parse_engine(value: str, default: Engine, command: str = "rollout") -> Engine:
+    """ENGINE: `local` (this process applies the DNS stacks) or `stepfunctions` (the state machine in AWS)."""
+    text = value.strip()
+    if not text:
+        return default
+    for engine_name in ENGINES:
+        if text == engine_name:
+            return engine_name
+    raise fail_argument(command, "ENGINE", value, f"use {' or '.join(ENGINES)}", "stepfunctions")
+
+
+def dry_run(engine_name: Engine, to: Role, steps: Sequence[int], bake_seconds: int) -> int:
+    """What `make rollout` would do with these arguments; nothing is read or changed."""
+    where = "the rollout state machine (Step Functions)" if engine_name == "stepfunctions" else "this process"
+    console.say(
+        f"dry run: {where} would shift traffic to {to} in steps {', '.join(str(s) for s in steps)} "
+        f"(percent for {to}), baking {bake_seconds}s after each"
+    )
+    return 0
 
 
 def remaining_steps(current: Split, to: Role, steps: Sequence[int]) -> list[Split]:

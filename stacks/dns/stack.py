@@ -20,8 +20,11 @@ from __future__ import annotations
 from cdktf import TerraformVariable, TerraformVariableValidationConfig
 from constructs import Construct
 
-from config.settings import Role, Settings
+from config.settings import ROLES, Role, Settings
+from shared import write_home
 from shared.api_names import API_BASE_PATH, entry_name, leg_name, origin_name
+from shared.local_target import reads_other_region_alarms_directly
+from shared.rollout_engine import split_key, state_machine_name, traffic_lock_id
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 from stacks.base import PlatformStack
 from stacks.compute.stack import ComputeStack
@@ -34,6 +37,9 @@ from stacks.dns.records import (
     origin_record,
     weighted_entry,
 )
+from stacks.dns.rollout.alarms import watched_alarms
+from stacks.dns.rollout.definition import EngineFacts, RegionAlarms
+from stacks.dns.rollout.engine import EngineAccess, RolloutEngine
 
 
 def default_weight(settings: Settings, role: Role) -> int:
@@ -70,6 +76,8 @@ class DnsStack(PlatformStack):
         self._custom_domains()
         self._health_check()
         self._records()
+        if primary is None:
+            self._rollout_engine()
         self._outputs()
 
     def _weight_variable(self) -> None:
@@ -191,10 +199,61 @@ class DnsStack(PlatformStack):
             health_check_id=primary.health_check_id,
         )
 
+    def _rollout_engine(self) -> None:
+        """The server-side rollout (`stacks.dns.rollout`): the zone's owner holds it, in the primary region."""
+        settings, compute = self.settings, self.compute
+        watched = tuple(
+            RegionAlarms(
+                role,
+                settings.regions.of(role),
+                watched_alarms(settings, role),
+                function_arn=""
+                if role == self.role or reads_other_region_alarms_directly(settings)
+                else compute.region_alarms_function_arn,
+                sdk_region="" if role == self.role else settings.regions.of(role),
+            )
+            for role in ROLES
+        )
+        facts = EngineFacts(
+            lock_table=settings.state.lock_table,
+            lock_id=traffic_lock_id(settings),
+            state_bucket=settings.state.bucket,
+            split_key=split_key(settings),
+            default_weights={role: default_weight(settings, role) for role in ROLES},
+            zone_id=self.zone_id,
+            entry_name=self.api_fqdn,
+            leg_names={role: leg_name(settings.dns, role) for role in ROLES},
+            cluster_identifier=compute.data.cluster_identifier,
+            write_home_parameter=write_home.parameter_name(settings, self.role),
+            topic_arn=compute.alarm_topic_arn,
+            watched=watched,
+        )
+        access = EngineAccess(
+            partition=self.partition,
+            account_id=self.account_id,
+            region=self.region,
+            state_region=settings.regions.primary,
+            region_key_arn=compute.data.key_arn,
+            cluster_arn=compute.data.cluster_arn,
+            alarm_arns=[
+                f"arn:{self.partition}:cloudwatch:{w.region}:{self.account_id}:alarm:{name}"
+                for w in watched
+                if not w.function_arn
+                for name, _ in w.alarms
+            ],
+            log_retention_days=settings.compute.log_retention_days,
+        )
+        self.rollout_engine = RolloutEngine(
+            self, "rollout-engine", name=state_machine_name(settings), facts=facts, access=access
+        )
+
     def _outputs(self) -> None:
         if self.primary is None:
             self.export("zone_id", self.zone_id, description="Route 53 hosted zone of the API")
             self.export("zone_name", self.zone_name, description="Route 53 hosted zone name")
+            machine = self.rollout_engine.state_machine
+            self.export("state_machine_arn", machine.arn, description="The rollout engine (Step Functions)")
+            self.export("state_machine_name", machine.name, description="The rollout engine's name")
         self.export("api_fqdn", self.api_fqdn, description="The name clients use (weighted entry records)")
         self.export(
             "leg_fqdn", self.leg_fqdn, description="This region's failover pair (target of its weighted record)"

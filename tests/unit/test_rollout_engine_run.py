@@ -18,7 +18,9 @@ import pytest
 from moto import mock_aws
 from moto.core.config import default_user_config
 
-from ops.local import sfn_sdk_bodies
+from ops.local.sfn_sdk_shapes import shape_sdk_integrations
+from ops.state.traffic_split import TrafficState
+from ops.traffic.sfn_rollout import Progress
 from shared import rollout_engine as contract
 from stacks.dns.rollout.definition import EngineFacts, RegionAlarms, definition
 
@@ -61,7 +63,9 @@ class World:
             roleArn="arn:aws:iam::123456789012:role/rollout",
         )["stateMachineArn"]
         execution = sfn.start_execution(
-            stateMachineArn=machine, name=f"rollout-to-x-{time.monotonic_ns()}", input=json.dumps(payload)
+            stateMachineArn=machine,
+            name=contract.execution_name(payload["to"], str(time.monotonic_ns())),
+            input=json.dumps(payload),
         )["executionArn"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -77,7 +81,7 @@ class World:
 @pytest.fixture
 def world() -> Iterator[World]:
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
-    sfn_sdk_bodies.apply()
+    shape_sdk_integrations()
     try:
         with mock_aws():
             yield _build_world()
@@ -171,6 +175,7 @@ def test_a_rollout_moves_the_weights_step_by_step_and_persists_the_split(world: 
         "DBClusterSnapshots"
     ]
     assert len(snapshots) == 1
+    assert snapshots[0]["DBClusterSnapshotIdentifier"].startswith(f"{CLUSTER}-rollout-")
 
 
 def test_steps_at_or_below_the_current_share_are_skipped_and_the_way_back_returns(world: World) -> None:
@@ -227,3 +232,48 @@ def test_bad_input_fails_with_the_input_shape(world: World) -> None:
     done = world.run({"to": "elsewhere", "steps": [100], "bake_seconds": 0, "reason": "rollout"})
     assert done["status"] == "FAILED"
     assert done["error"] == contract.BAD_INPUT
+
+
+def _history(world: World, execution: str) -> list[dict[str, Any]]:
+    return list(world.client("stepfunctions").get_execution_history(executionArn=execution)["events"])
+
+
+def test_the_cli_step_table_is_rebuilt_from_the_execution_history(world: World) -> None:
+    done = world.run({"to": "secondary", "steps": [50, 100], "bake_seconds": 1, "reason": "rollout"})
+    progress = Progress()
+    lines = progress.read(_history(world, done["executionArn"]))
+    assert [(r.step, str(r.source), str(r.target), r.result) for r in progress.rows] == [
+        ("1", "100/0", "50/50", "ok"),
+        ("2", "50/50", "0/100", "ok"),
+    ]
+    assert all(r.bake_seconds is not None and r.bake_seconds >= 1 for r in progress.rows)
+    assert lines[0] == "[step 1] 100/0 -> 50/50 (primary/secondary)"
+    assert progress.read(_history(world, done["executionArn"])) == [], "lines already said are not said again"
+
+
+def test_the_step_table_of_a_reverted_run_names_the_alarm(world: World) -> None:
+    def fire(_: dict[str, Any]) -> None:
+        if world.weights() == {"primary": 50, "secondary": 50}:
+            world.set_alarm("primary", "p-region-unhealthy", "ALARM")
+
+    done = world.run({"to": "secondary", "steps": [50, 100], "bake_seconds": 4, "reason": "rollout"}, during=fire)
+    progress = Progress()
+    progress.read(_history(world, done["executionArn"]))
+    step, revert = progress.rows
+    assert step.result.startswith("FAILED: alarm p-region-unhealthy")
+    assert (revert.step, str(revert.source), str(revert.target), revert.result) == (
+        "revert",
+        "50/50",
+        "100/0",
+        "reverted",
+    )
+
+
+def test_the_split_folds_the_recorded_run_into_its_history_once(world: World) -> None:
+    world.run({"to": "secondary", "steps": [100], "bake_seconds": 0, "reason": "rollout"})
+    state = TrafficState.from_json(world.split())
+    runs = [entry for entry in state.history if entry.get("engine") == "stepfunctions"]
+    assert len(runs) == 1
+    assert runs[0]["result"] == "ok" and runs[0]["to"] == {"primary": 0, "secondary": 100}
+    again = TrafficState.from_json({**state.to_json(), "engine_run": world.split()["engine_run"]})
+    assert len([e for e in again.history if e.get("engine") == "stepfunctions"]) == 1

@@ -286,11 +286,11 @@ class DefinitionBuilder:
                 "Prechecks",
                 _task(
                     _sdk("rds", "describeDBClusters"),
-                    {"DBClusterIdentifier": f.cluster_identifier},
+                    {"DbClusterIdentifier": f.cluster_identifier},
                     "",
                     # `[*]`, never `[0]`: the emulator answers a path through one list element with a one-element
                     # list where AWS answers the element; a wildcard is a list on both.
-                    ResultSelector={"available.$": "States.ArrayContains($.DBClusters[*].Status, 'available')"},
+                    ResultSelector={"available.$": "States.ArrayContains($.DbClusters[*].Status, 'available')"},
                 ),
                 "$.pre.cluster",
             ),
@@ -365,8 +365,11 @@ class DefinitionBuilder:
         self.states["Snapshot"] = _task(
             _sdk("rds", "createDBClusterSnapshot"),
             {
-                "DBClusterIdentifier": f.cluster_identifier,
-                "DBClusterSnapshotIdentifier.$": f"States.Format('{f.cluster_identifier}-{{}}', $$.Execution.Name)",
+                "DbClusterIdentifier": f.cluster_identifier,
+                # <cluster>-rollout-<stamp>: the stamp of `rollout-to-<role>-<stamp>` (shared.rollout_engine), so the id
+                # stays within RDS's 63 characters whatever the direction.
+                "DbClusterSnapshotIdentifier.$": f"States.Format('{f.cluster_identifier}-rollout-{{}}', "
+                "States.ArrayGetItem(States.StringSplit($$.Execution.Name, '-'), 3))",
                 "Tags": [{"Key": "Purpose", "Value": "rollout"}],
             },
             "NotifyStart",
@@ -468,7 +471,7 @@ class DefinitionBuilder:
                     "Weight.$": f"{weights}.{role}",
                     "AliasTarget": {
                         "HostedZoneId": f.zone_id,
-                        "DNSName": f.leg_names[role],
+                        "DnsName": f.leg_names[role],
                         "EvaluateTargetHealth": True,
                     },
                 },
