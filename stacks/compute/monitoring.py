@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from shared.monitoring_names import REGION_UNHEALTHY, REPLICATION_LAG
 from shared.naming import Naming
 
 PERIOD_SECONDS = 60
@@ -183,7 +184,7 @@ class RegionAlarms(Construct):
         )
         if watched.replica_cluster_identifier:
             self._metric_alarm(
-                "aurora-replication-lag",
+                REPLICATION_LAG,
                 description=f"Aurora global replication to {watched.replica_cluster_identifier} lags more than "
                 f"{watched.replication_lag_alarm_ms} ms",
                 namespace="AWS/RDS",
@@ -193,10 +194,10 @@ class RegionAlarms(Construct):
                 threshold=watched.replication_lag_alarm_ms,
                 comparison=GREATER,
             )
-            critical.append("aurora-replication-lag")
+            critical.append(REPLICATION_LAG)
 
         self.critical_alarm_names = [self.alarms[key].alarm_name for key in critical]
-        self.region_unhealthy_name = naming.name("region-unhealthy")
+        self.region_unhealthy_name = naming.name(REGION_UNHEALTHY)
         description = "The region is unhealthy: any of " + ", ".join(critical)
         if composite:
             self.region_unhealthy: CloudwatchCompositeAlarm | CloudwatchMetricAlarm = CloudwatchCompositeAlarm(
