@@ -22,6 +22,7 @@ from constructs import Construct
 
 from config.settings import Role, Settings
 from shared.api_names import API_BASE_PATH, entry_name, leg_name, origin_name
+from shared.runbook import synth_time
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 from stacks.base import PlatformStack
 from stacks.compute.stack import ComputeStack
@@ -195,6 +196,7 @@ class DnsStack(PlatformStack):
         if self.primary is None:
             self.export("zone_id", self.zone_id, description="Route 53 hosted zone of the API")
             self.export("zone_name", self.zone_name, description="Route 53 hosted zone name")
+            self.export("migration_runbook", synth_time(self.settings), description="Migration runbook (make runbook)")
         self.export("api_fqdn", self.api_fqdn, description="The name clients use (weighted entry records)")
         self.export(
             "leg_fqdn", self.leg_fqdn, description="This region's failover pair (target of its weighted record)"
