@@ -385,3 +385,13 @@ def test_the_drift_check_catches_a_broken_command() -> None:
         "make failover NOPE=1: NOPE=1 changes nothing in `python -m ops failover --bake '' --unplanned ''`"
     ]
     assert problems("make diff STACK=dns-primary REFRESH=1") == []
+
+
+def test_the_documented_session_is_what_the_renderer_writes() -> None:
+    """docs/runbook.md shows a `make runbook` session: its headings and commands are lines of the rendering."""
+    document = (ROOT / "docs" / "runbook.md").read_text()
+    session = document.split("$ make runbook\n", 1)[1].split("\n````", 1)[0]
+    rendered = set(runbook.render(FACTS, FAKE_LIVE).splitlines())
+    shown = [line for line in session.splitlines() if line.startswith(("#", "make ", "| fact", "| check"))]
+    assert len(shown) >= 10, f"count guard: {shown}"
+    assert [line for line in shown if line not in rendered] == []
