@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from shared.monitoring_names import REGION_UNHEALTHY, REPLICATION_LAG
+from shared.alarm_names import REGION_UNHEALTHY, REPLICATION_LAG
 from shared.naming import Naming
 
 PERIOD_SECONDS = 60

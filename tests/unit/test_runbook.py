@@ -395,3 +395,14 @@ def test_the_documented_session_is_what_the_renderer_writes() -> None:
     shown = [line for line in session.splitlines() if line.startswith(("#", "make ", "| fact", "| check"))]
     assert len(shown) >= 10, f"count guard: {shown}"
     assert [line for line in shown if line not in rendered] == []
+
+
+def test_the_names_it_watches_are_the_ones_the_stacks_create(local_dev: Synth) -> None:
+    """Alarms and dashboards are named, not read from a stack: each must be a resource of its compute stack."""
+    for name, region in FACTS.alarms():
+        role = "primary" if region == LOCAL.regions.primary else "secondary"
+        alarms = local_dev.resources(f"compute-{role}", "aws_cloudwatch_metric_alarm")
+        assert name in {alarm["alarm_name"] for alarm in alarms.values()}, name
+    for role in ROLES:
+        dashboard = local_dev.resource(f"compute-{role}", "aws_cloudwatch_dashboard")
+        assert dashboard["dashboard_name"] == FACTS.dashboards[role]
