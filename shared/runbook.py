@@ -12,14 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from config.settings import ROLES, Role, Settings
-from shared import monitoring_names
+from shared import monitoring_names, rollout_engine
 from shared.api_names import entry_name
-from shared.naming import Naming
+from shared.rollout_engine import Engine
 from shared.stack_id import StackId
 
-# TODO(lead): take the component and the engine names from shared/rollout_engine.py once it is on main.
-STATE_MACHINE_COMPONENT = "rollout"
-ENGINES = ("stepfunctions", "local")
+# The engine that runs in AWS first: on the real day it is the one to use.
+ENGINES: tuple[Engine, ...] = tuple(sorted(rollout_engine.ENGINES, key=lambda engine: engine != "stepfunctions"))
 PHASES = (25, 50, 75, 100)
 BAKE_SECONDS = 300
 LIVE_HINT = "run `make runbook` for live values"
@@ -57,7 +56,7 @@ class Facts:
             target=settings.target,
             regions={role: settings.regions.of(role) for role in ROLES},
             entry_name=entry_name(settings.dns),
-            state_machine=Naming.for_role(settings, "primary").name(STATE_MACHINE_COMPONENT),
+            state_machine=rollout_engine.state_machine_name(settings),
             state_machine_stack=StackId("dns", "primary").name,
             dns_stacks=tuple(StackId("dns", role).name for role in ROLES),
             region_unhealthy_alarms={role: monitoring_names.region_unhealthy_alarm(settings, role) for role in ROLES},
