@@ -189,7 +189,7 @@ BAKE ?=
 HOLD ?=
 RELEASE ?=
 UNPLANNED ?=
-.PHONY: rollout rollout-status rollout-abort failover failback drill rejoin write-home releases rollback
+.PHONY: rollout rollout-status rollout-abort failover failback drill rejoin write-home runbook releases rollback
 
 rollout: install ## staged traffic shift: make rollout TO=secondary STEPS=10,25,50,100 BAKE=300 (ENGINE=local|stepfunctions; HOLD=yes: stop at a last step below 100)
 	@$(OPS) rollout --to "$(TO)" --steps "$(STEPS)" --bake "$(BAKE)" --hold "$(HOLD)" --engine "$(ENGINE)"
@@ -214,6 +214,9 @@ rejoin: install ## after an unplanned failover, once the lost region answers: it
 
 write-home: install ## each region's view of the write home, the one region taking payments (exit 1: none agreed)
 	@$(OPS) write-home
+
+runbook: install ## the migration runbook (markdown): checklist with live values, the four phases, rollback, failover
+	@$(OPS) runbook
 
 releases: install ## list a stack's recorded releases: make releases STACK=compute-primary
 	@test -n "$(STACK)" || { echo "error: STACK is required, e.g. make releases STACK=compute-primary"; exit 2; }

@@ -22,6 +22,7 @@ from config.settings import (
     Data,
     Dns,
     LocalTarget,
+    Migration,
     Network,
     Regions,
     Role,
@@ -202,6 +203,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         data=Data(**_section(raw, "data")),
         compute=Compute(**compute_raw),
         dns=Dns(**_section(raw, "dns")),
+        migration=Migration(**_section(raw, "migration")),
     )
 
 

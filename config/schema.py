@@ -145,6 +145,23 @@ def _loopback(v: object) -> str | None:
         return "a loopback address such as 127.0.0.1"
 
 
+# A tag value AWS accepts on every service that takes tags: at most 256 Unicode letters, digits, spaces and
+# _ . : / = + - @, and no `aws:` prefix in any case (reserved for AWS). Empty is a valid value; a setting that is
+# empty adds no tag at all (shared.tags).
+TAG_VALUE_MAX = 256
+_TAG_VALUE = re.compile(r"(?![Aa][Ww][Ss]:)[\w +=.:/@-]*")
+
+
+def _tag_value(v: object) -> str | None:
+    text = str(v)
+    if len(text) <= TAG_VALUE_MAX and _TAG_VALUE.fullmatch(text):
+        return None
+    return (
+        f"a tag value of at most {TAG_VALUE_MAX} letters, digits, spaces and _ . : / = + - @, not starting with "
+        "aws:, such as batch-1 (or empty for no tag)"
+    )
+
+
 # Names no public DNS delegates (RFC 2606, RFC 6761, RFC 6762, RFC 8375, ICANN's `.internal`): a zone under
 # one cannot be reached by Route 53 health checkers, clients or ACM's DNS validation, so the aws target refuses
 # them (the local target's default zone is `.internal` on purpose). Each entry matches itself and every name below.
@@ -251,6 +268,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("dns.api_record", str, _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", "a DNS label such as api")),
     Field("dns.primary_weight", int, _int_range(0, 100)),
+    Field("migration.batch", str, _tag_value),
 )
 
 KIND_NAMES: dict[type, str] = {

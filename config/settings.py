@@ -174,6 +174,11 @@ class Dns:
 
 
 @dataclass(frozen=True)
+class Migration:
+    batch: str  # seed 000: every resource tagged MigrationBatch=<batch> (provider default tags); empty: no such tag
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     environment: str
@@ -188,6 +193,7 @@ class Settings:
     data: Data
     compute: Compute
     dns: Dns
+    migration: Migration
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

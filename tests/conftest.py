@@ -21,6 +21,7 @@ AWS_ACCOUNT = "111122223333"
 AWS_ZONE = "payments.acme-payments.com"
 OPERATOR_PROFILE = "payments-operator"
 AWS_PROD_ALARM_EMAIL = "payments-oncall@example.com"
+AWS_PROD_MIGRATION_BATCH = "wave-2/eu-west-1"  # seed 000's MigrationBatch tag (aws/dev leaves it empty: no tag)
 
 
 def pytest_configure() -> None:
@@ -62,6 +63,7 @@ def aws_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         PAYMENTS_DNS_ZONE_NAME=AWS_ZONE,
         PAYMENTS_AWS_PROFILE=OPERATOR_PROFILE,  # an operator's own profile, which must not reach the output
         PAYMENTS_COMPUTE_ALARM_EMAIL=AWS_PROD_ALARM_EMAIL,  # prod on aws must notify someone
+        PAYMENTS_MIGRATION_BATCH=AWS_PROD_MIGRATION_BATCH,
     )
 
 

@@ -35,8 +35,10 @@ from ops.terraform.cli_config import write_cli_config
 from ops.terraform.runner import StackTerraform, TerraformError
 from ops.terraform.unlock import unlock
 from ops.traffic import failover, rejoin, rollout, sfn_rollout, write_home
+from ops.traffic import runbook as migration_runbook
 from shared.local_target import clean_up_after_destroy
 from shared.rollout_engine import default_engine
+from shared.runbook import Facts, render
 from shared.stack_id import StackId, UnknownStackError
 
 REGION_CHOICES: dict[str, tuple[Role, ...]] = {**{role: (role,) for role in ROLES}, "all": ROLES}
@@ -394,6 +396,20 @@ def cmd_write_home(_: argparse.Namespace) -> int:
     return 0 if home else 1
 
 
+def cmd_runbook(_: argparse.Namespace) -> int:
+    """The migration runbook on stdout (progress on stderr); values it cannot read show as unknown, never fatal."""
+    console.json_mode = True
+    settings = load_settings()
+    if not settings.is_local:  # the local target is read as it is: an emulator that is down shows as unknown
+        try:
+            settings = engine.prepare(settings, synthesize=False)
+        except OpsError as error:
+            console.error(f"runbook: {error}; values that need AWS show as unknown")
+    facts = Facts.of(settings)
+    console.value(render(facts, migration_runbook.gather(settings, facts)).rstrip("\n"))
+    return 0
+
+
 def cmd_releases(args: argparse.Namespace) -> int:
     settings = load_settings()
     stack = graph.require_stack(args.stack)
@@ -460,6 +476,9 @@ def _add_traffic_and_release_commands(sub: argparse._SubParsersAction[argparse.A
     sub.add_parser(
         "write-home", help="each region's view of the write home (the region taking payments); exit 1 if none"
     ).set_defaults(func=cmd_write_home)
+    sub.add_parser(
+        "runbook", help="the migration runbook (markdown) with live values: checklist, phases, rollback, failover"
+    ).set_defaults(func=cmd_runbook)
     rl = _with_json(sub.add_parser("releases", help="list the recorded releases of a stack"))
     rl.add_argument("stack")
     rl.set_defaults(func=cmd_releases)

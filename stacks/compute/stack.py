@@ -20,6 +20,7 @@ from config.settings import Role, Settings
 from shared import iam
 from shared.checkov import skip
 from shared.local_target import ignored_locally, is_local, ledger_tls_mode, ledger_writer_hosts
+from shared.monitoring_names import DASHBOARD
 from stacks.base import PlatformStack
 from stacks.compute.dashboard import RegionDashboard
 from stacks.compute.event_bus import PaymentEvents
@@ -364,7 +365,7 @@ class ComputeStack(PlatformStack):
         self.dashboard = RegionDashboard(
             self,
             "dashboard",
-            name=self.naming.name("payments"),
+            name=self.naming.name(DASHBOARD),
             region=self.region,
             api_name=self.api.rest_api.name,
             api_stage=self.api.stage.stage_name,

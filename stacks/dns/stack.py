@@ -25,6 +25,7 @@ from shared import write_home
 from shared.api_names import API_BASE_PATH, entry_name, leg_name, origin_name
 from shared.local_target import reads_other_region_alarms_directly
 from shared.rollout_engine import split_key, state_machine_name, traffic_lock_id
+from shared.runbook import synth_time
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 from stacks.base import PlatformStack
 from stacks.compute.stack import ComputeStack
@@ -254,6 +255,7 @@ class DnsStack(PlatformStack):
             machine = self.rollout_engine.state_machine
             self.export("state_machine_arn", machine.arn, description="The rollout engine (Step Functions)")
             self.export("state_machine_name", machine.name, description="The rollout engine's name")
+            self.export("migration_runbook", synth_time(self.settings), description="Migration runbook (make runbook)")
         self.export("api_fqdn", self.api_fqdn, description="The name clients use (weighted entry records)")
         self.export(
             "leg_fqdn", self.leg_fqdn, description="This region's failover pair (target of its weighted record)"

@@ -9,12 +9,14 @@ runs the phases in the order of PHASES (within a phase, pytest's own order).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from harness.platform import Platform, free_port, ports_needed
+from tests.integration.traffic_support import Weights, entry_name, route53_weights
 
 PHASES = (
     "ledger",  # the fresh deployment's databases, and reconciliation before any test breaks a payment on purpose
@@ -90,3 +92,18 @@ def ops_here(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
     for name in ("PAYMENTS_OUTDIR", "PAYMENTS_OUTPUTS_DIR", "PAYMENTS_LOCAL_PORT", "PAYMENTS_DOTENV"):
         monkeypatch.setenv(name, platform.env[name])
     return platform
+
+
+@pytest.fixture
+def dns(platform: Platform, deployed: dict[str, Any]) -> Callable[[], Weights]:
+    zone_id = platform.outputs()["dns-primary"]["zone_id"]
+    name = entry_name(platform)
+    # A client of its own: the watcher thread polls while the test thread uses others.
+    route53 = boto3.client(
+        "route53",
+        region_name=platform.region("primary"),
+        endpoint_url=f"http://127.0.0.1:{platform.port}",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    return lambda: route53_weights(route53, zone_id, name)

@@ -16,7 +16,7 @@ import pytest
 
 from harness.platform import Platform
 from shared import rollout_engine as contract
-from tests.integration.test_traffic import Weights, back_to_primary, dns, persisted, set_alarm  # noqa: F401
+from tests.integration.traffic_support import Weights, back_to_primary, persisted, set_alarm
 
 pytestmark = pytest.mark.phase("traffic")
 
@@ -90,7 +90,8 @@ def test_an_alarm_during_a_bake_reverts_and_the_execution_fails_naming_it(
         assert f"{contract.ALARM_FIRED}: alarm {fired[0]} ({platform.region('secondary')}) in ALARM" in result.stdout
         assert dns() == (100, 0)
         state = persisted(platform)
-        assert state["status"] == "reverted" and state["weights"] == {"primary": 100, "secondary": 0}
+        assert state["status"] == "reverted"
+        assert state["weights"] == {"primary": 100, "secondary": 0}
         assert lock_item(platform) is None
         assert_clean_refreshing_plans(platform)
     finally:
@@ -112,9 +113,11 @@ def test_abort_stops_the_execution_and_reverts_to_the_last_good_split(
     try:
         assert wait_for(lambda: persisted(platform)["status"] == "in_progress" and dns() == (50, 50))
         held = lock_item(platform)
-        assert held is not None and json.loads(held["Info"]["S"])["execution"] == execution
+        assert held is not None
+        assert json.loads(held["Info"]["S"])["execution"] == execution
         blocked = platform.ops("rollout", "--engine", "local", "--to", "secondary", "--steps", "100", "--bake", "0")
-        assert blocked.returncode != 0 and "another traffic change holds the lock" in blocked.stderr + blocked.stdout
+        assert blocked.returncode != 0
+        assert "another traffic change holds the lock" in blocked.stderr + blocked.stdout
 
         aborted = platform.must("rollout-abort", "--confirm", "yes")
         assert "aborted: traffic is at 100/0" in aborted
@@ -124,7 +127,8 @@ def test_abort_stops_the_execution_and_reverts_to_the_last_good_split(
     assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
     assert dns() == (100, 0)
     state = persisted(platform)
-    assert state["status"] == "reverted" and state["weights"] == {"primary": 100, "secondary": 0}
+    assert state["status"] == "reverted"
+    assert state["weights"] == {"primary": 100, "secondary": 0}
     assert lock_item(platform) is None
     back_to_primary(platform)
     assert persisted(platform)["status"] == "stable"

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
-import boto3
 import pytest
 
 from harness.payments import pay
@@ -26,10 +25,10 @@ from ops.client.api_client import ApiClient
 from ops.keys import api_key
 from ops.local import postgres
 from shared import api_names
+from tests.integration.traffic_support import Weights, back_to_primary, persisted, set_alarm
 
 pytestmark = pytest.mark.phase("traffic")
 
-Weights = tuple[int | None, int | None]
 FUNCTIONS = ("payment", "retry", "health")  # outputs <f>_function_name
 
 
@@ -56,27 +55,6 @@ def current_release(platform: Platform, stack: str) -> dict[str, Any]:
     listing = json.loads(platform.must("releases", stack, "--json"))
     assert listing["current"] is not None, listing
     return next(r for r in listing["releases"] if r["n"] == listing["current"])
-
-
-def entry_name(platform: Platform) -> str:
-    """The entry as Route 53 lists it (fully qualified, trailing dot)."""
-    return api_names.entry_name(platform.settings.dns) + "."
-
-
-def route53_weights(route53: Any, zone_id: str, name: str) -> Weights:
-    """(primary, secondary) weights of the weighted entry records, as Route 53 has them now."""
-    found: dict[str, int] = {}
-    for record in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]:
-        if record["Name"] == name and "Weight" in record:
-            found[record["SetIdentifier"]] = int(record["Weight"])
-    return found.get("primary"), found.get("secondary")
-
-
-def persisted(platform: Platform) -> dict[str, Any]:
-    settings = platform.settings
-    s3 = platform.client("s3", "primary")
-    key = f"{settings.environment}/traffic/split.json"
-    return json.loads(s3.get_object(Bucket=settings.state.bucket, Key=key)["Body"].read())
 
 
 def serials(platform: Platform, stacks: list[str]) -> dict[str, tuple[str, int]]:
@@ -114,31 +92,10 @@ def watching(interval: float, probe: Callable[[], Any]) -> Iterator[list[Any]]:
             seen.append(value)
 
 
-@pytest.fixture
-def dns(platform: Platform, deployed: dict[str, Any]) -> Callable[[], Weights]:
-    zone_id = platform.outputs()["dns-primary"]["zone_id"]
-    name = entry_name(platform)
-    # A client of its own: the watcher thread polls while the test thread uses others.
-    route53 = boto3.client(
-        "route53",
-        region_name=platform.region("primary"),
-        endpoint_url=f"http://127.0.0.1:{platform.port}",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    return lambda: route53_weights(route53, zone_id, name)
-
-
 def whole_splits(seen: list[Weights]) -> list[Weights]:
     """The splits Route 53 carried, without the moments one DNS stack was applied and the other not yet."""
     splits = [w for w in seen if w[0] is not None and w[1] is not None and w[0] + w[1] == 100]
     return [w for i, w in enumerate(splits) if i == 0 or splits[i - 1] != w]
-
-
-def set_alarm(platform: Platform, role: str, state: str) -> str:
-    name = platform.outputs()[f"compute-{role}"]["region_unhealthy_alarm_name"]
-    platform.client("cloudwatch", role).set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
-    return name
 
 
 def client_payments(client: ApiClient, count: int) -> Counter[tuple[int, str | None]]:
@@ -151,10 +108,6 @@ def client_payments(client: ApiClient, count: int) -> Counter[tuple[int, str | N
         for _ in range(count)
     ]
     return Counter((a.status, a.role) for a in answers)
-
-
-def back_to_primary(platform: Platform) -> None:
-    platform.must("rollout", "--to", "primary", "--steps", "100", "--bake", "0")
 
 
 def test_the_deployed_records_carry_the_configured_split(

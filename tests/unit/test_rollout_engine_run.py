@@ -274,6 +274,7 @@ def test_the_split_folds_the_recorded_run_into_its_history_once(world: World) ->
     state = TrafficState.from_json(world.split())
     runs = [entry for entry in state.history if entry.get("engine") == "stepfunctions"]
     assert len(runs) == 1
-    assert runs[0]["result"] == "ok" and runs[0]["to"] == {"primary": 0, "secondary": 100}
+    assert runs[0]["result"] == "ok"
+    assert runs[0]["to"] == {"primary": 0, "secondary": 100}
     again = TrafficState.from_json({**state.to_json(), "engine_run": world.split()["engine_run"]})
     assert len([e for e in again.history if e.get("engine") == "stepfunctions"]) == 1

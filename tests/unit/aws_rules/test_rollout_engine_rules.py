@@ -92,7 +92,8 @@ def test_route53_changes_are_limited_to_upserts_of_the_entry_records(aws: Synth)
     assert ":route53:::hostedzone/" in zone
     conditions = statement["Condition"]["ForAllValues:StringEquals"]
     [name] = conditions["route53:ChangeResourceRecordSetsNormalizedRecordNames"]
-    assert name.startswith("api.") and name == name.lower()
+    assert name.startswith("api.")
+    assert name == name.lower()
     assert conditions["route53:ChangeResourceRecordSetsRecordTypes"] == ["A"]
     assert conditions["route53:ChangeResourceRecordSetsActions"] == ["UPSERT"]
 
@@ -139,7 +140,8 @@ def test_every_task_has_a_way_out_and_every_transition_names_a_state(aws: Synth)
         + [c["Next"] for c in s.get("Choices", [])]
         if target
     ]
-    assert targets and all(t in states for t in targets)
+    assert targets
+    assert all(t in states for t in targets)
     assert {s["Type"] for s in states.values()} >= {"Task", "Choice", "Wait", "Pass", "Fail"}
 
 
@@ -150,6 +152,8 @@ def test_the_snapshot_before_the_first_step_stays_within_rds_identifier_rules(aw
     snapshot = _definition(aws)["States"]["Snapshot"]
     cluster = snapshot["Parameters"]["DbClusterIdentifier"]
     longest = f"{cluster}-rollout-20261231T235959"
-    assert len(longest) <= 63 and longest[0].isalpha() and "--" not in longest
+    assert len(longest) <= 63
+    assert longest[0].isalpha()
+    assert "--" not in longest
     statement = _statement(aws, "SnapshotBeforeFirstStep")
     assert any(r.endswith(f"cluster-snapshot:{cluster}-rollout-*") for r in statement["Resource"])
