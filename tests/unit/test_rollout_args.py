@@ -120,6 +120,7 @@ def test_cli_refuses_bad_values_with_one_line_and_exit_2(args: tuple[str, ...], 
     [
         (["rollout", "TO=up"], "rollout: TO='up' is invalid: use primary or secondary, e.g. TO=secondary"),
         (["rollout", "TO=secondary", "STEPS=10,20"], "the last step must be 100"),
+        (["rollout", "TO=secondary", "ENGINE=lambda"], "rollout: ENGINE='lambda' is invalid: use local or stepfunctions"),
         (["releases"], "error: STACK is required, e.g. make releases STACK=compute-primary"),
         (["rollback"], "error: STACK is required, e.g. make rollback STACK=compute-primary"),
         (["rollback", "STACK=compute-primary", "RELEASE=x"], "rollback: RELEASE='x' is invalid"),
@@ -127,7 +128,7 @@ def test_cli_refuses_bad_values_with_one_line_and_exit_2(args: tuple[str, ...], 
 )
 def test_make_targets_pass_the_variables_through(target: list[str], message: str) -> None:
     result = subprocess.run(
-        ["make", "-s", *target],
+        ["make", "-s", "-o", "install", *target],
         cwd=ROOT,
         env=clean_environ(PAYMENTS_DOTENV="none", PAYMENTS_LOCAL_PORT="9"),
         capture_output=True,
