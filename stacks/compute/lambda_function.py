@@ -248,7 +248,7 @@ def lambda_package(
 
 
 class PlatformFunction(Construct):
-    """Exposes `function` (`function_name`, `arn`, `invoke_arn`), `role` and `log_group`."""
+    """Exposes `function` (`function_name`, `arn`, `invoke_arn`), `role`, its inline `policy` and `log_group`."""
 
     def __init__(
         self,
@@ -301,6 +301,7 @@ class PlatformFunction(Construct):
             ],
         )
         self.role = runtime.role
+        self.policy = runtime.policy
         self.function = LambdaFunction(
             self,
             "function",

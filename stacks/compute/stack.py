@@ -4,9 +4,10 @@ Three functions run the payment runtime of `lambda_src/`: `payment-processor` be
 `GET /payments?customer_id=` and `GET /payments/{id}`, `health` behind `GET /health`, and `payment-retry`, which
 redrives failed audit/event steps from the retry queue. `ledger-admin` (no route: operators invoke it) runs
 the ledger's migrations and reads its summaries as the database's master user. The payment functions write the
-ledger of record in Aurora PostgreSQL as `LEDGER_USER` with IAM database authentication. The stack also owns
-the region's event bus, its queues, alarms, dashboard and runtime parameters. Every grant between these parts is written
-here, where it can be read in one place.
+ledger of record in Aurora PostgreSQL as `LEDGER_USER` with IAM database authentication. In the primary region
+only, `region-alarms` (no route: the rollout engine's state machine invokes it) reads either region's alarms. The
+stack also owns the region's event bus, its queues, alarms, dashboard and runtime parameters. Every grant between
+these parts is written here, where it can be read in one place.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from constructs import Construct
 
-from config.settings import Role, Settings
+from config.settings import ROLES, Role, Settings
 from shared import iam
 from shared.checkov import skip
 from shared.local_target import ignored_locally, is_local, ledger_tls_mode, ledger_writer_hosts
 from shared.monitoring_names import DASHBOARD
+from shared.naming import Naming
 from stacks.base import PlatformStack
 from stacks.compute.dashboard import RegionDashboard
 from stacks.compute.event_bus import PaymentEvents
@@ -47,6 +49,8 @@ RETRY_BATCH_SIZE = 10
 RETRY_VISIBILITY_FACTOR = 6
 # ledger-admin runs the migrations and summaries an operator asks for: longer than an API call may take.
 LEDGER_ADMIN_TIMEOUT_SECONDS = 60
+# The function the rollout engine (in the primary region) invokes to read a region's alarms.
+REGION_ALARMS = "region-alarms"
 # The table's index by customer (the data layer names it), read by GET /payments?customer_id=.
 [CUSTOMER_INDEX] = [name for name, (hash_key, _) in INDEXES.items() if hash_key == "customer_id"]
 
@@ -114,6 +118,8 @@ class ComputeStack(PlatformStack):
         self._payment_runtime(payments_code)
         self._health_function(health_code)
         self._ledger_admin_function(ledger_code)
+        if self.role == "primary":  # the rollout engine lives in the primary region (dns-primary)
+            self._region_alarms_function(lambda_package(self, "region-alarms-code", function="region_alarms"))
 
     def _payment_runtime(self, code: LambdaPackage) -> None:
         """`payment-processor` behind the payment routes, and `payment-retry` draining the retry queue."""
@@ -216,6 +222,49 @@ class ComputeStack(PlatformStack):
             "CKV_AWS_115",
             "invoked by operators only (make db-migrate and the ledger summaries), never by traffic; migrations take "
             "an advisory lock, so concurrent invocations cannot apply twice",
+        )
+
+    def _region_alarms_function(self, code: LambdaPackage) -> None:
+        """`region-alarms`: the rollout engine's read of either region's alarms (Step Functions' AWS SDK integrations
+        call only the state machine's own region). It answers only for the platform's two regions and alarm names.
+
+        DescribeAlarms is granted on `*`, limited to the two regions by `aws:RequestedRegion`: CloudWatch supports
+        alarm ARNs as its resource, but returns composite alarms (`region-unhealthy` is one on AWS) only to a
+        permission scoped to `*`, and would leave them out of the answer silently otherwise
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html). The function
+        itself refuses any other region and any alarm name outside the platform's prefixes.
+        """
+        regions = [self.settings.regions.of(role) for role in ROLES]
+        self.region_alarms_function = self._function(
+            REGION_ALARMS,
+            description="Rollout engine: which of the platform's alarms exist and fire in a region",
+            code=code,
+            environment={
+                "ALLOWED_REGIONS": ",".join(regions),
+                "ALARM_PREFIXES": ",".join(f"{Naming.for_role(self.settings, role).prefix}-" for role in ROLES),
+                "LOG_LEVEL": LOG_LEVEL,
+            },
+            statements=[
+                iam.allow(
+                    ["cloudwatch:DescribeAlarms"],
+                    ["*"],
+                    sid="ReadPlatformAlarms",
+                    conditions={"StringEquals": {"aws:RequestedRegion": regions}},
+                )
+            ],
+            reserves_concurrency=False,
+        )
+        skip(
+            self.region_alarms_function.function,
+            "CKV_AWS_115",
+            "invoked by the rollout engine's state machine only, once per poll while a step bakes; it reserves none of "
+            "the account's pool sized for the API's burst",
+        )
+        skip(
+            self.region_alarms_function.policy,
+            "CKV_AWS_355",
+            "cloudwatch:DescribeAlarms returns composite alarms only to a permission scoped to *; limited to the "
+            "platform's two regions by aws:RequestedRegion",
         )
 
     def _ledger_environment(self) -> dict[str, str]:
@@ -426,6 +475,12 @@ class ComputeStack(PlatformStack):
             self.ledger_admin_function.function.function_name,
             description="Ledger migrations and summaries (invoked by operators)",
         )
+        if self.role == "primary":
+            self.export(
+                "region_alarms_function_arn",
+                self.region_alarms_function.function.arn,
+                description="The function the rollout engine invokes to read a region's alarms",
+            )
         self.export("event_bus_name", self.events.bus.name, description="Payment events bus")
         self.export("events_queue_url", self.events.queue.url, description="Queue receiving payment.created events")
         self.export(

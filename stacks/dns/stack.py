@@ -210,7 +210,7 @@ class DnsStack(PlatformStack):
                 watched_alarms(settings, role),
                 function_arn=""
                 if role == self.role or reads_other_region_alarms_directly(settings)
-                else compute.region_alarms_function_arn,
+                else compute.region_alarms_function.function.arn,
                 sdk_region="" if role == self.role else settings.regions.of(role),
             )
             for role in ROLES
@@ -236,12 +236,7 @@ class DnsStack(PlatformStack):
             state_region=settings.regions.primary,
             region_key_arn=compute.data.key_arn,
             cluster_arn=compute.data.cluster_arn,
-            alarm_arns=[
-                f"arn:{self.partition}:cloudwatch:{w.region}:{self.account_id}:alarm:{name}"
-                for w in watched
-                if not w.function_arn
-                for name, _ in w.alarms
-            ],
+            alarm_regions=[w.region for w in watched if not w.function_arn],
             log_retention_days=settings.compute.log_retention_days,
         )
         self.rollout_engine = RolloutEngine(

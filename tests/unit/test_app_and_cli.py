@@ -61,7 +61,9 @@ def test_bad_cli_arguments_are_refused(args: tuple[str, ...], message: str) -> N
 
 
 def test_make_diff_without_stack_explains_itself() -> None:
-    result = subprocess.run(["make", "-s", "-o", "install", "diff"], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["make", "-s", "-o", "install", "diff"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
     assert "STACK is required, e.g. make diff STACK=network-primary" in result.stdout
 

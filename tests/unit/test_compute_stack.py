@@ -25,6 +25,8 @@ FUNCTIONS = {
     "payment-retry": ("payment_processor", "lambda_src.payment_processor.handler.retry_handler"),
     "health": ("health", "lambda_src.health.handler.handler"),
 }
+# Functions behind no route: ledger-admin (operators) in both regions, region-alarms (rollout engine) in the primary.
+OPERATOR_FUNCTIONS = {"primary": ("ledger-admin", "region-alarms"), "secondary": ("ledger-admin",)}
 LEDGER_ENV = {"LEDGER_WRITER_HOSTS", "LEDGER_DATABASE", "LEDGER_USER", "LEDGER_TLS"}
 RUNTIME_ENV = {
     "PAYMENTS_TABLE",
@@ -173,7 +175,8 @@ def test_api_and_retry_functions_python_in_private_subnets_with_reserved_concurr
 ) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     env = "prod" if synth_name == "aws_prod" else "dev"
-    assert len(synth.resources(stack_of(role), "aws_lambda_function")) == len(FUNCTIONS) + 1  # and ledger-admin
+    # and ledger-admin; region-alarms in the primary only
+    assert len(synth.resources(stack_of(role), "aws_lambda_function")) == len(FUNCTIONS) + len(OPERATOR_FUNCTIONS[role])
     for name, (_, handler) in FUNCTIONS.items():
         fn = function(synth, role, name)
         assert fn["function_name"] == f"payments-{env}-{role}-{name}"
@@ -366,7 +369,11 @@ def test_no_policy_allows_a_wildcard_action_or_an_unscoped_resource(
             assert not any("*" in action for action in actions), f"{where}: wildcard action in {actions}"
             resources = as_list(statement.get("Resource", []))
             if statement["Effect"] == "Allow" and "*" in resources:
-                # Only what AWS cannot scope: ENI plumbing for VPC functions, X-Ray segment upload.
+                # Only what AWS cannot scope: ENI plumbing for VPC functions, X-Ray segment upload, and reading
+                # composite alarms (region-alarms, held to the platform's regions).
+                if actions == ["cloudwatch:DescribeAlarms"]:
+                    assert set(statement["Condition"]["StringEquals"]["aws:RequestedRegion"]) == set(REGIONS.values())
+                    continue
                 assert set(actions) <= ENI_ACTIONS | TRACING_ACTIONS, f"{where}: {actions} on *"
 
 
@@ -378,7 +385,7 @@ def test_one_role_per_function_with_inline_policy_only(aws_dev: Synth, role: str
         for r in aws_dev.resources(stack, "aws_iam_role").values()
         if "lambda.amazonaws.com" in r["assume_role_policy"]
     ]
-    functions = [*FUNCTIONS, "ledger-admin"]
+    functions = [*FUNCTIONS, *OPERATOR_FUNCTIONS[role]]
     assert sorted(r["name"] for r in lambda_roles) == sorted(f"payments-dev-{role}-{name}" for name in functions)
     assert all("managed_policy_arns" not in r for r in aws_dev.resources(stack, "aws_iam_role").values())
     assert aws_dev.resources(stack, "aws_iam_role_policy_attachment") == {}
@@ -393,7 +400,7 @@ def test_one_role_per_function_with_inline_policy_only(aws_dev: Synth, role: str
 def test_every_function_role_denies_destructive_actions(request: pytest.FixtureRequest, synth_name: str) -> None:
     synth: Synth = request.getfixturevalue(synth_name)
     for role in ROLES:
-        for name in [*FUNCTIONS, "ledger-admin"]:
+        for name in [*FUNCTIONS, *OPERATOR_FUNCTIONS[role]]:
             deny = statements_by_sid(role_policy(synth, role, name))["DenyDestructiveActions"]
             assert deny["Effect"] == "Deny"
             assert set(deny["Action"]) >= REQUIRED_DENIES

@@ -120,7 +120,10 @@ def test_cli_refuses_bad_values_with_one_line_and_exit_2(args: tuple[str, ...], 
     [
         (["rollout", "TO=up"], "rollout: TO='up' is invalid: use primary or secondary, e.g. TO=secondary"),
         (["rollout", "TO=secondary", "STEPS=10,20"], "the last step must be 100"),
-        (["rollout", "TO=secondary", "ENGINE=lambda"], "rollout: ENGINE='lambda' is invalid: use local or stepfunctions"),
+        (
+            ["rollout", "TO=secondary", "ENGINE=lambda"],
+            "rollout: ENGINE='lambda' is invalid: use local or stepfunctions",
+        ),
         (["releases"], "error: STACK is required, e.g. make releases STACK=compute-primary"),
         (["rollback"], "error: STACK is required, e.g. make rollback STACK=compute-primary"),
         (["rollback", "STACK=compute-primary", "RELEASE=x"], "rollback: RELEASE='x' is invalid"),

@@ -29,6 +29,10 @@ UNSCOPABLE_ACTIONS = {
     "cloudwatch:PutMetricData",
     "tag:GetResources",  # AWS Backup's tag-based selection
     "dynamodb:ListBackups",
+    # Scopable to alarm ARNs, but composite alarms are returned only to a permission on "*" (region-alarms reads
+    # them; its statement is held to the platform's regions, tests/unit/aws_rules/test_region_alarms_rules.py):
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
+    "cloudwatch:DescribeAlarms",
 }
 REQUIRED_DENIES = {
     "dynamodb:DeleteTable",

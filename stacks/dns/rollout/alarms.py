@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from config.settings import Role, Settings
-from shared.alarm_names import REGION_UNHEALTHY, REPLICATION_LAG
 from shared.local_target import is_local
-from shared.naming import Naming
+from shared.monitoring_names import region_unhealthy_alarm, replication_lag_alarm
 
 COMPOSITE, METRIC = "CompositeAlarm", "MetricAlarm"
 
@@ -13,8 +12,7 @@ COMPOSITE, METRIC = "CompositeAlarm", "MetricAlarm"
 def watched_alarms(settings: Settings, role: Role) -> tuple[tuple[str, str], ...]:
     """`region-unhealthy` (composite on AWS; a metric alarm locally, gap `composite-alarm`), and in the secondary
     its replica's replication lag, which compute-secondary creates (the primary's cluster has no replica lag)."""
-    naming = Naming.for_role(settings, role)
-    alarms = [(naming.name(REGION_UNHEALTHY), METRIC if is_local(settings) else COMPOSITE)]
+    alarms = [(region_unhealthy_alarm(settings, role), METRIC if is_local(settings) else COMPOSITE)]
     if role == "secondary":
-        alarms.append((naming.name(REPLICATION_LAG), METRIC))
+        alarms.append((replication_lag_alarm(settings), METRIC))
     return tuple(alarms)

@@ -60,7 +60,7 @@ class EngineAccess:
     state_region: str  # the state bucket's and lock table's
     region_key_arn: str  # encrypts the log group and the alarm topic
     cluster_arn: str
-    alarm_arns: Sequence[str]
+    alarm_regions: Sequence[str]  # where the definition's aws-sdk tasks describe alarms
     log_retention_days: int
 
 
@@ -140,7 +140,14 @@ class RolloutEngine(Construct):
                     }
                 },
             ),
-            iam.allow(["cloudwatch:DescribeAlarms"], list(a.alarm_arns), sid="WatchedAlarms"),
+            # Composite alarms are only described to a grant on "*" (DescribeAlarms' reference); held to the
+            # regions the definition reads alarms in.
+            iam.allow(
+                ["cloudwatch:DescribeAlarms"],
+                ["*"],
+                sid="WatchedAlarms",
+                conditions={"StringEquals": {"aws:RequestedRegion": sorted(a.alarm_regions)}},
+            ),
             iam.allow(["rds:DescribeDBClusters"], [a.cluster_arn], sid="ClusterStatus"),
             iam.allow(["rds:CreateDBClusterSnapshot"], [a.cluster_arn, snapshot], sid="SnapshotBeforeFirstStep"),
             iam.allow(["rds:AddTagsToResource"], [snapshot], sid="TagTheSnapshot"),

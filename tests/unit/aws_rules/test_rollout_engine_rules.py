@@ -157,3 +157,16 @@ def test_the_snapshot_before_the_first_step_stays_within_rds_identifier_rules(aw
     assert "--" not in longest
     statement = _statement(aws, "SnapshotBeforeFirstStep")
     assert any(r.endswith(f"cluster-snapshot:{cluster}-rollout-*") for r in statement["Resource"])
+
+
+def test_alarms_are_described_on_every_resource_of_the_engines_own_region(aws: Synth) -> None:
+    """ "To return information about composite alarms, you must be signed on with the cloudwatch:DescribeAlarms
+    permission that is scoped to *"; the grant is held to the state machine's region by aws:RequestedRegion (on AWS
+    the other region is read by the region-alarms function).
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html"""
+    statement = _statement(aws, "WatchedAlarms")
+    assert statement["Action"] == ["cloudwatch:DescribeAlarms"]
+    assert statement["Resource"] == ["*"]
+    stack, _ = _machine(aws)
+    [provider] = [p for p in aws[stack]["provider"]["aws"] if "alias" not in p]
+    assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == [provider["region"]]
