@@ -277,8 +277,9 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     to = rollout.parse_to(args.to)
     steps = rollout.parse_steps(args.steps, hold=rollout.parse_hold(args.hold))
     bake = rollout.parse_bake(args.bake)
+    requested = rollout.parse_engine(args.engine)
     settings = load_settings()
-    chosen = rollout.parse_engine(args.engine, default_engine(settings))
+    chosen = requested or default_engine(settings)
     if args.dry_run:
         return rollout.dry_run(chosen, to, steps, bake)
     settings = engine.prepare(settings)

@@ -95,11 +95,12 @@ def parse_bake(value: str, command: str = "rollout", default: int = DEFAULT_BAKE
     return int(text)
 
 
-def parse_engine(value: str, default: Engine, command: str = "rollout") -> Engine:
-    """ENGINE: `local` (this process applies the DNS stacks) or `stepfunctions` (the state machine in AWS)."""
+def parse_engine(value: str, command: str = "rollout") -> Engine | None:
+    """ENGINE: `local` (this process applies the DNS stacks) or `stepfunctions` (the state machine in AWS); None:
+    the target's default (`shared.rollout_engine.default_engine`)."""
     text = value.strip()
     if not text:
-        return default
+        return None
     for engine_name in ENGINES:
         if text == engine_name:
             return engine_name

@@ -17,6 +17,7 @@ from cdktf import Fn
 from constructs import Construct
 
 from config.settings import Role, Settings
+from shared.aurora_names import AURORA
 from shared.local_target import (
     ignored_locally,
     joins_global_cluster,
@@ -192,7 +193,7 @@ class DataStack(PlatformStack):
         self.global_database = AuroraGlobalDatabase(
             self,
             "aurora-global",
-            identifier=shared_name(self.naming, "aurora"),
+            identifier=shared_name(self.naming, AURORA),
             engine_version=self.settings.data.aurora_engine_version,
             deletion_protection=self.protection.deletion_protection,
             lifecycle=self.protection.lifecycle(
@@ -208,7 +209,7 @@ class DataStack(PlatformStack):
         ignore = ignored_locally(self.settings, "aurora-scaling-configuration")
         if joins:  # either member may be the writer: `make failover` swaps their roles
             ignore += GLOBAL_MEMBER_IGNORES
-        identifier = self.naming.name("aurora")
+        identifier = self.naming.name(AURORA)
         secret_name = self.naming.name("aurora-master")
         master_user = None
         if writer or not joins:  # a member of a global cluster inherits the writer's database and master user

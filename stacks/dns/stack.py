@@ -23,6 +23,7 @@ from constructs import Construct
 from config.settings import ROLES, Role, Settings
 from shared import write_home
 from shared.api_names import API_BASE_PATH, entry_name, leg_name, origin_name
+from shared.aurora_names import cluster_identifier
 from shared.local_target import reads_other_region_alarms_directly
 from shared.rollout_engine import split_key, state_machine_name, traffic_lock_id
 from shared.runbook import synth_time
@@ -224,7 +225,7 @@ class DnsStack(PlatformStack):
             zone_id=self.zone_id,
             entry_name=self.api_fqdn,
             leg_names={role: leg_name(settings.dns, role) for role in ROLES},
-            cluster_identifier=compute.data.cluster_identifier,
+            cluster_identifier=cluster_identifier(settings, self.role),
             write_home_parameter=write_home.parameter_name(settings, self.role),
             topic_arn=compute.alarm_topic_arn,
             watched=watched,
@@ -235,7 +236,8 @@ class DnsStack(PlatformStack):
             region=self.region,
             state_region=settings.regions.primary,
             region_key_arn=compute.data.key_arn,
-            cluster_arn=compute.data.cluster_arn,
+            cluster_arn=f"arn:{self.partition}:rds:{self.region}:{self.account_id}:cluster:"
+            f"{cluster_identifier(settings, self.role)}",
             alarm_regions=[w.region for w in watched if not w.function_arn],
             log_retention_days=settings.compute.log_retention_days,
         )

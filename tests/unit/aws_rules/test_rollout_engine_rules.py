@@ -51,7 +51,7 @@ def test_executions_are_logged_to_an_encrypted_vended_log_group(aws: Synth) -> N
     logs resource policy under its size limit; execution data (inputs, outputs) is left out of the logs.
     https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html"""
     stack, machine = _machine(aws)
-    [logging] = machine["logging_configuration"]
+    logging = machine["logging_configuration"]
     assert logging["level"] == "ALL"
     assert logging["include_execution_data"] is False
     [(key, group)] = [
@@ -61,7 +61,7 @@ def test_executions_are_logged_to_an_encrypted_vended_log_group(aws: Synth) -> N
     assert logging["log_destination"] == f"${{aws_cloudwatch_log_group.{key}.arn}}:*"
     assert group["kms_key_id"], "execution logs are encrypted with the region key"
     assert group["retention_in_days"] > 0
-    [tracing] = machine["tracing_configuration"]
+    tracing = machine["tracing_configuration"]
     assert tracing["enabled"] is True
 
 
