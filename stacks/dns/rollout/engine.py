@@ -27,7 +27,8 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import (
 )
 from constructs import Construct
 
-from shared import iam
+from shared import checkov, iam
+from stacks.compute.payments_api import LOG_RETENTION_REASON
 from stacks.dns.rollout.definition import EngineFacts, definition
 
 # What Step Functions needs to deliver execution logs (vended logs: these actions take no resource ARN).
@@ -80,6 +81,7 @@ class RolloutEngine(Construct):
             retention_in_days=access.log_retention_days,
             kms_key_id=access.region_key_arn,
         )
+        checkov.skip(self.log_group, "CKV_AWS_338", LOG_RETENTION_REASON)
         role = IamRole(
             self,
             "role",
@@ -99,7 +101,7 @@ class RolloutEngine(Construct):
             logging_configuration=SfnStateMachineLoggingConfiguration(
                 log_destination=f"{self.log_group.arn}:*",
                 level="ALL",
-                include_execution_data=False,  # inputs and outputs stay in the execution history only
+                include_execution_data=True,  # weights, alarm names, the lock holder: no secrets, no payment data
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=True),
             depends_on=[self.log_group],

@@ -48,12 +48,12 @@ def test_one_standard_state_machine_lives_in_dns_primary(aws: Synth) -> None:
 
 def test_executions_are_logged_to_an_encrypted_vended_log_group(aws: Synth) -> None:
     """Step Functions logs to a log group named by its ARN with `:*` appended; `/aws/vendedlogs/` names keep the
-    logs resource policy under its size limit; execution data (inputs, outputs) is left out of the logs.
+    logs resource policy under its size limit; execution data (weights, alarm names; no secrets) is logged too.
     https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html"""
     stack, machine = _machine(aws)
     logging = machine["logging_configuration"]
     assert logging["level"] == "ALL"
-    assert logging["include_execution_data"] is False
+    assert logging["include_execution_data"] is True
     [(key, group)] = [
         (k, g) for k, g in aws.resources(stack, "aws_cloudwatch_log_group").items() if "vendedlogs/states" in g["name"]
     ]
