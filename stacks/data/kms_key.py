@@ -28,6 +28,7 @@ from constructs import Construct
 
 from shared import iam
 from shared.naming import Naming
+from shared.region_key import REGION_KEY
 
 # Services that encrypt payment data, secrets, parameters, events or messages with the key on a caller's behalf.
 KEY_USING_SERVICES: tuple[str, ...] = (
@@ -102,7 +103,7 @@ class RegionKey(Construct):
         account = {"AWS": f"arn:{partition}:iam::{account_id}:root"}
         via_services = [f"{service}.{region}.amazonaws.com" for service in services]
         through_services = {"kms:CallerAccount": account_id, "kms:ViaService": via_services}
-        self.alias_name = naming.alias("data")
+        self.alias_name = naming.alias(REGION_KEY)
         self.key = KmsKey(
             self,
             "key",

@@ -18,6 +18,7 @@ add up to 100). Its default comes from `dns.primary_weight`; the ops tooling wri
 from __future__ import annotations
 
 from cdktf import TerraformVariable, TerraformVariableValidationConfig
+from cdktf_cdktf_provider_aws.data_aws_kms_alias import DataAwsKmsAlias
 from constructs import Construct
 
 from config.settings import ROLES, Role, Settings
@@ -25,6 +26,7 @@ from shared import write_home
 from shared.api_names import API_BASE_PATH, entry_name, leg_name, origin_name
 from shared.aurora_names import cluster_identifier
 from shared.local_target import reads_other_region_alarms_directly
+from shared.region_key import region_key_alias
 from shared.rollout_engine import split_key, state_machine_name, traffic_lock_id
 from shared.runbook import synth_time
 from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
@@ -235,7 +237,9 @@ class DnsStack(PlatformStack):
             account_id=self.account_id,
             region=self.region,
             state_region=settings.regions.primary,
-            region_key_arn=compute.data.key_arn,
+            region_key_arn=DataAwsKmsAlias(
+                self, "region-key", name=region_key_alias(settings, self.role)
+            ).target_key_arn,
             cluster_arn=f"arn:{self.partition}:rds:{self.region}:{self.account_id}:cluster:"
             f"{cluster_identifier(settings, self.role)}",
             alarm_regions=[w.region for w in watched if not w.function_arn],

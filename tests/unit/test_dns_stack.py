@@ -115,8 +115,7 @@ def test_dns_secondary_reads_the_zone_from_dns_primary_remote_state(local_dev: S
 
 def test_dependencies_stay_within_the_allowed_directions(local_dev: Synth) -> None:
     stacks = local_dev.manifest["stacks"]
-    # data-primary: the rollout engine snapshots the primary's cluster and encrypts its logs with the region key.
-    assert sorted(stacks["dns-primary"]["dependencies"]) == ["compute-primary", "data-primary"]
+    assert sorted(stacks["dns-primary"]["dependencies"]) == ["compute-primary"]
     assert sorted(stacks["dns-secondary"]["dependencies"]) == ["compute-secondary", "dns-primary"]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from stacks.dns.rollout.engine import LOG_DELIVERY_ACTIONS
 from tests.support import ROOT, STACKS, Synth
 
 # Actions AWS does not let you scope to a resource: `Resource: "*"` is the only legal form for them.
@@ -33,6 +34,9 @@ UNSCOPABLE_ACTIONS = {
     # them; its statement is held to the platform's regions, tests/unit/aws_rules/test_region_alarms_rules.py):
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
     "cloudwatch:DescribeAlarms",
+    # Step Functions' delivery of execution logs (vended logs): the Step Functions guide grants these on "*",
+    # https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+    *LOG_DELIVERY_ACTIONS,
 }
 REQUIRED_DENIES = {
     "dynamodb:DeleteTable",
@@ -137,11 +141,13 @@ ENCRYPTION_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def region_key_reference(stack: str, value: str) -> bool:
-    """A reference to a KMS key of this stack, or to the data layer of the same region."""
+    """A reference to a KMS key of this stack, to the data layer of the same region, or to the key behind an alias
+    looked up in the stack (that alias is the region key's: tests/unit/aws_rules/test_rollout_engine_rules.py)."""
     role = stack.rsplit("-", 1)[1]
     return bool(
         re.search(r"\$\{aws_kms_key\.[\w-]+\.(arn|key_id|id)\}", value)
         or f"cross-stack-reference-input-data-{role}" in value
+        or re.fullmatch(r"\$\{data\.aws_kms_alias\.[\w-]+\.target_key_arn\}", value)
     )
 
 

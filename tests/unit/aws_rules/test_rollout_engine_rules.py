@@ -170,3 +170,18 @@ def test_alarms_are_described_on_every_resource_of_the_engines_own_region(aws: S
     stack, _ = _machine(aws)
     [provider] = [p for p in aws[stack]["provider"]["aws"] if "alias" not in p]
     assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == [provider["region"]]
+
+
+def test_the_key_looked_up_by_alias_is_the_primary_region_key(aws: Synth) -> None:
+    """CloudWatch Logs takes the key's ARN (not an alias) for a log group's `kms_key_id`; the engine looks the region
+    key up by the alias the data stack gives it, so dns-primary needs no reference to data-primary.
+    https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_AssociateKmsKey.html"""
+    stack, machine = _machine(aws)
+    aliases = aws[stack]["data"]["aws_kms_alias"]
+    assert len(aliases) == 1
+    [(key, alias)] = aliases.items()
+    [(_, _, region_alias)] = each(aws, "aws_kms_alias", where=lambda a: str(a["name"]).endswith("-primary-data"))
+    assert alias["name"] == region_alias["name"]
+    groups = [g for g in aws.resources(stack, "aws_cloudwatch_log_group").values() if "vendedlogs" in g["name"]]
+    assert [g["kms_key_id"] for g in groups] == [f"${{data.aws_kms_alias.{key}.target_key_arn}}"]
+    assert machine["role_arn"]
