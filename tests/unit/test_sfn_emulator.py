@@ -1,14 +1,17 @@
 """Step Functions in the project's emulator (gaps `stepfunctions-executions`, `sfn-validate-definition`,
-`sfn-list-versions`, `sfn-sdk-integration-shapes`, `sfn-cross-region-sdk`): definitions validated in the API's
-shape, versions listed, and executions that run every kind of task the rollout engine's definition uses, checked
-by their status, their output and what they changed (boto3 round trips against a private emulator)."""
+`sfn-list-versions`, `sfn-sdk-integration-shapes`, `sfn-context-start-time`, `sfn-cross-region-sdk`): definitions
+validated in the API's shape, versions listed, and executions that run every kind of task the rollout engine's
+definition uses, checked by their status, their output and what they changed (boto3 round trips against a private
+emulator)."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -425,3 +428,56 @@ def test_a_filter_that_matches_nothing_fails_the_state_in_the_emulator(emulated:
     assert (failed["status"], failed["error"]) == ("FAILED", "States.Runtime")
     assert "could not be found" in failed["cause"]
     assert (worked["status"], worked["output"]) == ("SUCCEEDED", {"firing": False, "none": []})
+
+
+ISO_MILLISECONDS_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+
+
+def test_timestamps_reach_the_output_as_iso_text(emulated: Settings) -> None:
+    """Gaps `sfn-context-start-time` and `sfn-sdk-integration-shapes`: the execution's start time and an SDK
+    result's timestamps are ISO 8601 text, so an output holding them is described (moto: HTTP 500)."""
+    _alarm(emulated, emulated.regions.primary, "t-quiet")
+    definition = _machine(
+        ("Read", _task(f"{SDK}:cloudwatch:describeAlarms", {"AlarmNames": ["t-quiet"]}, Next="Keep",
+                       ResultSelector={"alarm.$": "$.MetricAlarms[0]"})),
+        ("Keep", {"Type": "Pass", "End": True, "Parameters": {
+            "started.$": "$$.Execution.StartTime", "entered.$": "$$.State.EnteredTime",
+            "updated.$": "$.alarm.StateUpdatedTimestamp",
+            "since.$": "States.Format('since {}', $$.Execution.StartTime)",
+        }}),
+    )  # fmt: skip
+
+    run = _run(emulated, definition, {})
+
+    assert run["status"] == "SUCCEEDED"
+    output = run["output"]
+    assert re.match(ISO_MILLISECONDS_UTC, output["started"]), output
+    assert re.match(ISO_MILLISECONDS_UTC, output["updated"]), output
+    assert output["since"] == f"since {output['started']}"
+    started = datetime.fromisoformat(output["started"])
+    assert started == run["startDate"].replace(microsecond=started.microsecond)
+    assert datetime.fromisoformat(output["entered"]) >= started  # the emulator's own ISO spelling
+
+
+def test_a_stopped_execution_is_aborted_without_its_error_and_cause(emulated: Settings) -> None:
+    """What `rollout-abort` can rely on in the emulator: StopExecution ends a waiting execution (ABORTED), but the
+    error and cause it was given are not recorded."""
+    sfn = client(emulated, "stepfunctions", emulated.regions.primary)
+    definition = _machine(("Bake", {"Type": "Wait", "Seconds": 60, "End": True}))
+    arn = sfn.create_state_machine(name="abortable", definition=json.dumps(definition), roleArn=ROLE_ARN)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, name="abortable-1")["executionArn"]
+    deadline = time.monotonic() + EXECUTION_SECONDS
+    while not sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    sfn.stop_execution(executionArn=execution, error="Aborted", cause="operator")
+
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "ABORTED"
+    assert ("error" in described, "cause" in described) == (False, False)
+    history = [event["type"] for event in sfn.get_execution_history(executionArn=execution)["events"]]
+    assert history[0] == "ExecutionStarted"
+    assert history[-1] == "ExecutionAborted"
