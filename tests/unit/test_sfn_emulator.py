@@ -481,3 +481,39 @@ def test_a_stopped_execution_is_aborted_without_its_error_and_cause(emulated: Se
     history = [event["type"] for event in sfn.get_execution_history(executionArn=execution)["events"]]
     assert history[0] == "ExecutionStarted"
     assert history[-1] == "ExecutionAborted"
+
+
+def _local_alarm_read(region: str) -> list[tuple[str, dict[str, Any]]]:
+    """The local variant of the engine's alarm read (gap `sfn-cross-region-sdk`), ending in `{found, firing}` under
+    `$.alarms` without filtering an empty list: count and states with wildcards, filter only when something fires."""
+    read = {"AlarmNames.$": "$.names", "AlarmTypes": ["CompositeAlarm", "MetricAlarm"]}
+    counted = {
+        "found.$": "States.MathAdd(States.ArrayLength($.MetricAlarms), States.ArrayLength($.CompositeAlarms))",
+        "states.$": "$.MetricAlarms[*].StateValue",
+        "alarms.$": "$.MetricAlarms",
+    }
+    return [
+        ("Read", _task(f"arn:aws:states:{region}::aws-sdk:cloudwatch:describeAlarms", read, ResultSelector=counted,
+                       ResultPath="$.read", Next="Fires?")),
+        ("Fires?", {"Type": "Pass", "Parameters": {"any.$": "States.ArrayContains($.read.states, 'ALARM')"},
+                    "ResultPath": "$.fires", "Next": "Which?"}),
+        ("Which?", {"Type": "Choice", "Choices": [{"Variable": "$.fires.any", "BooleanEquals": True, "Next": "Firing"}],
+                    "Default": "Quiet"}),
+        ("Firing", {"Type": "Pass", "ResultPath": "$.alarms", "End": True, "Parameters": {
+            "found.$": "$.read.found", "firing.$": "$.read.alarms[?(@.StateValue == 'ALARM')].AlarmName"}}),
+        ("Quiet", {"Type": "Pass", "ResultPath": "$.alarms", "End": True,
+                   "Parameters": {"found.$": "$.read.found", "firing": []}}),
+    ]  # fmt: skip
+
+
+def test_the_local_alarm_read_answers_found_and_firing_whether_or_not_an_alarm_fires(emulated: Settings) -> None:
+    secondary = emulated.regions.secondary
+    _alarm(emulated, secondary, "l-quiet")
+    _alarm(emulated, secondary, "l-firing", firing=True)
+    definition = _machine(*_local_alarm_read(secondary))
+
+    quiet = _run(emulated, definition, {"names": ["l-quiet", "l-missing"]})
+    firing = _run(emulated, definition, {"names": ["l-quiet", "l-firing"]}, arn=quiet["machine"])
+
+    assert (quiet["status"], quiet["output"]["alarms"]) == ("SUCCEEDED", {"found": 1, "firing": []})
+    assert (firing["status"], firing["output"]["alarms"]) == ("SUCCEEDED", {"found": 2, "firing": ["l-firing"]})
