@@ -341,11 +341,11 @@ GAPS: tuple[Gap, ...] = (
         "emulator's spelling (`s3.NoSuchKeyException`, AWS: `S3.NoSuchKeyException`)",
     ),
     Gap(
-        "sfn-context-start-time",
-        "the context object's `$$.Execution.StartTime` is a datetime object, not ISO 8601 text: DescribeExecution "
-        "answers HTTP 500 for an output holding it",
-        "the launcher writes it as Step Functions does, `2026-12-02T18:47:53.123Z` (`ops.local.sfn_context`); "
-        "`$$.State.EnteredTime` stays the emulator's ISO 8601 spelling (`...53.123456+00:00`)",
+        "sfn-context-times",
+        "the context object's `$$.Execution.StartTime` is a datetime object, not ISO 8601 text (DescribeExecution "
+        "answers HTTP 500 for an output holding it), and `$$.State.EnteredTime` is written with microseconds and "
+        "`+00:00`",
+        "the launcher writes both as Step Functions does, `2026-12-02T18:47:53.123Z` (`ops.local.sfn_context`)",
     ),
     Gap(
         "sfn-cross-region-sdk",

@@ -1,5 +1,5 @@
 """Step Functions in the project's emulator (gaps `stepfunctions-executions`, `sfn-validate-definition`,
-`sfn-list-versions`, `sfn-sdk-integration-shapes`, `sfn-context-start-time`, `sfn-cross-region-sdk`): definitions
+`sfn-list-versions`, `sfn-sdk-integration-shapes`, `sfn-context-times`, `sfn-cross-region-sdk`): definitions
 validated in the API's shape, versions listed, and executions that run every kind of task the rollout engine's
 definition uses, checked by their status, their output and what they changed (boto3 round trips against a private
 emulator)."""
@@ -434,8 +434,9 @@ ISO_MILLISECONDS_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 
 
 def test_timestamps_reach_the_output_as_iso_text(emulated: Settings) -> None:
-    """Gaps `sfn-context-start-time` and `sfn-sdk-integration-shapes`: the execution's start time and an SDK
-    result's timestamps are ISO 8601 text, so an output holding them is described (moto: HTTP 500)."""
+    """Gaps `sfn-context-times` and `sfn-sdk-integration-shapes`: the execution's start time, the state's entered
+    time and an SDK result's timestamps are ISO 8601 text as AWS writes them, so an output holding them is described
+    (moto: HTTP 500)."""
     _alarm(emulated, emulated.regions.primary, "t-quiet")
     definition = _machine(
         ("Read", _task(f"{SDK}:cloudwatch:describeAlarms", {"AlarmNames": ["t-quiet"]}, Next="Keep",
@@ -456,7 +457,8 @@ def test_timestamps_reach_the_output_as_iso_text(emulated: Settings) -> None:
     assert output["since"] == f"since {output['started']}"
     started = datetime.fromisoformat(output["started"])
     assert started == run["startDate"].replace(microsecond=started.microsecond)
-    assert datetime.fromisoformat(output["entered"]) >= started  # the emulator's own ISO spelling
+    assert re.match(ISO_MILLISECONDS_UTC, output["entered"]), output
+    assert datetime.fromisoformat(output["entered"]) >= started
 
 
 def test_a_stopped_execution_is_aborted_without_its_error_and_cause(emulated: Settings) -> None:
