@@ -334,10 +334,18 @@ GAPS: tuple[Gap, ...] = (
         "sfn-sdk-integration-shapes",
         "the executor passes an aws-sdk task's parameters to the service unchanged and returns its answer "
         "unchanged: parameters in Step Functions' casing (`DbClusterIdentifier`) are dropped, results come back in "
-        "the SDK's casing (`DBClusterSnapshot`), and S3 GetObject's streamed `Body` fails the state",
+        "the SDK's casing (`DBClusterSnapshot`), S3 GetObject's streamed `Body` fails the state, and timestamps stay "
+        "datetime objects (DescribeExecution answers HTTP 500 for an output holding one)",
         "the launcher converts both as Step Functions does (`ops.local.sfn_sdk_shapes`, moto's own conversion "
-        "hooked in), so one definition runs on both targets; error names keep the emulator's spelling "
-        "(`s3.NoSuchKeyException`, AWS: `S3.NoSuchKeyException`)",
+        "hooked in; timestamps as ISO 8601 text), so one definition runs on both targets; error names keep the "
+        "emulator's spelling (`s3.NoSuchKeyException`, AWS: `S3.NoSuchKeyException`)",
+    ),
+    Gap(
+        "sfn-context-times",
+        "the context object's `$$.Execution.StartTime` is a datetime object, not ISO 8601 text (DescribeExecution "
+        "answers HTTP 500 for an output holding it), and `$$.State.EnteredTime` is written with microseconds and "
+        "`+00:00`",
+        "the launcher writes both as Step Functions does, `2026-12-02T18:47:53.123Z` (`ops.local.sfn_context`)",
     ),
     Gap(
         "sfn-cross-region-sdk",

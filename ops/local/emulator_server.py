@@ -1,6 +1,7 @@
 """The local emulator process: moto's server, with DynamoDB requests serialized (`ops.local.serialize`), Step
 Functions executions run (gap `stepfunctions-executions`) with AWS SDK integrations shaped as on AWS
-(`ops.local.sfn_sdk_shapes`, gap `sfn-sdk-integration-shapes`), state machine definitions validated
+(`ops.local.sfn_sdk_shapes`, gap `sfn-sdk-integration-shapes`) and the context object's times as on AWS
+(`ops.local.sfn_context`, gap `sfn-context-times`), state machine definitions validated
 (`ops.local.sfn_validation`, gap `sfn-validate-definition`) and their versions listed (`ops.local.sfn_versions`,
 gap `sfn-list-versions`).
 
@@ -19,6 +20,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import run_simple
 
 from ops.local.serialize import serialize_dynamodb
+from ops.local.sfn_context import context_times_as_aws
 from ops.local.sfn_sdk_shapes import shape_sdk_integrations
 from ops.local.sfn_validation import answer_validate_definition
 from ops.local.sfn_versions import answer_list_versions
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     run_state_machines()
     shape_sdk_integrations()
+    context_times_as_aws()
     answer_list_versions()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # type: ignore[attr-defined]

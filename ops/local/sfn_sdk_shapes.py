@@ -1,15 +1,17 @@
 """Step Functions' AWS SDK integrations shaped as on AWS in the emulator (gap `sfn-sdk-integration-shapes`).
 
 On AWS an `arn:aws:states:::aws-sdk:<service>:<action>` task names its parameters and reads its result in the
-integration's own casing (`DbClusterIdentifier`, `$.DbClusterSnapshot`), and a streamed result member (S3
-GetObject's `Body`) arrives as text. moto's executor carries the code that converts between that casing and
-boto3's, but never calls it for aws-sdk tasks: a parameter spelled as on AWS is dropped, boto3's casing comes back,
-and a streamed body fails the state. Hooking moto's own conversion in for aws-sdk tasks makes one definition run
-on both targets.
+integration's own casing (`DbClusterIdentifier`, `$.DbClusterSnapshot`), a streamed result member (S3 GetObject's
+`Body`) arrives as text, and a timestamp as ISO 8601 text. moto's executor carries the code that converts between
+that casing and boto3's, but never calls it for aws-sdk tasks: a parameter spelled as on AWS is dropped, boto3's
+casing comes back, a streamed body fails the state, and a timestamp stays a datetime object (DescribeExecution then
+answers 500 for an output that holds one). Hooking moto's own conversion in for aws-sdk tasks, and writing
+timestamps as text, makes one definition run on both targets.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -33,6 +35,22 @@ def _operation(service: str, action: str) -> OperationModel:
     raise ValueError(f"{service} has no operation {action!r}")
 
 
+def as_aws_time(value: datetime) -> str:
+    """A timestamp as Step Functions writes one: ISO 8601, UTC, milliseconds (`2026-12-02T18:47:53.123Z`)."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _timestamps_as_text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_aws_time(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _timestamps_as_text(item)
+    elif isinstance(value, list):
+        value[:] = [_timestamps_as_text(item) for item in value]
+    return value
+
+
 def _normalise_parameters(
     task: StateTaskService,
     parameters: dict[str, Any],
@@ -53,6 +71,7 @@ def _normalise_response(
     shape = _operation(task._get_boto_service_name(boto_service_name), task.resource.api_action).output_shape
     if shape is not None:
         task._from_boto_response(response, shape)
+    _timestamps_as_text(response)
 
 
 def _to_boto_request_value(task: StateTaskService, value: Any, shape: Shape) -> Any:

@@ -1,14 +1,17 @@
 """Step Functions in the project's emulator (gaps `stepfunctions-executions`, `sfn-validate-definition`,
-`sfn-list-versions`, `sfn-sdk-integration-shapes`, `sfn-cross-region-sdk`): definitions validated in the API's
-shape, versions listed, and executions that run every kind of task the rollout engine's definition uses, checked
-by their status, their output and what they changed (boto3 round trips against a private emulator)."""
+`sfn-list-versions`, `sfn-sdk-integration-shapes`, `sfn-context-times`, `sfn-cross-region-sdk`): definitions
+validated in the API's shape, versions listed, and executions that run every kind of task the rollout engine's
+definition uses, checked by their status, their output and what they changed (boto3 round trips against a private
+emulator)."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -425,3 +428,94 @@ def test_a_filter_that_matches_nothing_fails_the_state_in_the_emulator(emulated:
     assert (failed["status"], failed["error"]) == ("FAILED", "States.Runtime")
     assert "could not be found" in failed["cause"]
     assert (worked["status"], worked["output"]) == ("SUCCEEDED", {"firing": False, "none": []})
+
+
+ISO_MILLISECONDS_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+
+
+def test_timestamps_reach_the_output_as_iso_text(emulated: Settings) -> None:
+    """Gaps `sfn-context-times` and `sfn-sdk-integration-shapes`: the execution's start time, the state's entered
+    time and an SDK result's timestamps are ISO 8601 text as AWS writes them, so an output holding them is described
+    (moto: HTTP 500)."""
+    _alarm(emulated, emulated.regions.primary, "t-quiet")
+    definition = _machine(
+        ("Read", _task(f"{SDK}:cloudwatch:describeAlarms", {"AlarmNames": ["t-quiet"]}, Next="Keep",
+                       ResultSelector={"alarm.$": "$.MetricAlarms[0]"})),
+        ("Keep", {"Type": "Pass", "End": True, "Parameters": {
+            "started.$": "$$.Execution.StartTime", "entered.$": "$$.State.EnteredTime",
+            "updated.$": "$.alarm.StateUpdatedTimestamp",
+            "since.$": "States.Format('since {}', $$.Execution.StartTime)",
+        }}),
+    )  # fmt: skip
+
+    run = _run(emulated, definition, {})
+
+    assert run["status"] == "SUCCEEDED"
+    output = run["output"]
+    assert re.match(ISO_MILLISECONDS_UTC, output["started"]), output
+    assert re.match(ISO_MILLISECONDS_UTC, output["updated"]), output
+    assert output["since"] == f"since {output['started']}"
+    started = datetime.fromisoformat(output["started"])
+    assert started == run["startDate"].replace(microsecond=started.microsecond)
+    assert re.match(ISO_MILLISECONDS_UTC, output["entered"]), output
+    assert datetime.fromisoformat(output["entered"]) >= started
+
+
+def test_a_stopped_execution_is_aborted_without_its_error_and_cause(emulated: Settings) -> None:
+    """What `rollout-abort` can rely on in the emulator: StopExecution ends a waiting execution (ABORTED), but the
+    error and cause it was given are not recorded."""
+    sfn = client(emulated, "stepfunctions", emulated.regions.primary)
+    definition = _machine(("Bake", {"Type": "Wait", "Seconds": 60, "End": True}))
+    arn = sfn.create_state_machine(name="abortable", definition=json.dumps(definition), roleArn=ROLE_ARN)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, name="abortable-1")["executionArn"]
+    deadline = time.monotonic() + EXECUTION_SECONDS
+    while not sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    sfn.stop_execution(executionArn=execution, error="Aborted", cause="operator")
+
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "ABORTED"
+    assert ("error" in described, "cause" in described) == (False, False)
+    history = [event["type"] for event in sfn.get_execution_history(executionArn=execution)["events"]]
+    assert history[0] == "ExecutionStarted"
+    assert history[-1] == "ExecutionAborted"
+
+
+def _local_alarm_read(region: str) -> list[tuple[str, dict[str, Any]]]:
+    """The local variant of the engine's alarm read (gap `sfn-cross-region-sdk`), ending in `{found, firing}` under
+    `$.alarms` without filtering an empty list: count and states with wildcards, filter only when something fires."""
+    read = {"AlarmNames.$": "$.names", "AlarmTypes": ["CompositeAlarm", "MetricAlarm"]}
+    counted = {
+        "found.$": "States.MathAdd(States.ArrayLength($.MetricAlarms), States.ArrayLength($.CompositeAlarms))",
+        "states.$": "$.MetricAlarms[*].StateValue",
+        "alarms.$": "$.MetricAlarms",
+    }
+    return [
+        ("Read", _task(f"arn:aws:states:{region}::aws-sdk:cloudwatch:describeAlarms", read, ResultSelector=counted,
+                       ResultPath="$.read", Next="Fires?")),
+        ("Fires?", {"Type": "Pass", "Parameters": {"any.$": "States.ArrayContains($.read.states, 'ALARM')"},
+                    "ResultPath": "$.fires", "Next": "Which?"}),
+        ("Which?", {"Type": "Choice", "Choices": [{"Variable": "$.fires.any", "BooleanEquals": True, "Next": "Firing"}],
+                    "Default": "Quiet"}),
+        ("Firing", {"Type": "Pass", "ResultPath": "$.alarms", "End": True, "Parameters": {
+            "found.$": "$.read.found", "firing.$": "$.read.alarms[?(@.StateValue == 'ALARM')].AlarmName"}}),
+        ("Quiet", {"Type": "Pass", "ResultPath": "$.alarms", "End": True,
+                   "Parameters": {"found.$": "$.read.found", "firing": []}}),
+    ]  # fmt: skip
+
+
+def test_the_local_alarm_read_answers_found_and_firing_whether_or_not_an_alarm_fires(emulated: Settings) -> None:
+    secondary = emulated.regions.secondary
+    _alarm(emulated, secondary, "l-quiet")
+    _alarm(emulated, secondary, "l-firing", firing=True)
+    definition = _machine(*_local_alarm_read(secondary))
+
+    quiet = _run(emulated, definition, {"names": ["l-quiet", "l-missing"]})
+    firing = _run(emulated, definition, {"names": ["l-quiet", "l-firing"]}, arn=quiet["machine"])
+
+    assert (quiet["status"], quiet["output"]["alarms"]) == ("SUCCEEDED", {"found": 1, "firing": []})
+    assert (firing["status"], firing["output"]["alarms"]) == ("SUCCEEDED", {"found": 2, "firing": ["l-firing"]})
