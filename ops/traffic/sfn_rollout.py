@@ -145,6 +145,8 @@ class Progress:
         self.failure = str(data.get("failure", {}).get("cause", ""))
         if self.rows:
             self.rows[-1].result = f"FAILED: {self.failure}"
+            if "bake" in self.entered and self.rows[-1].bake_seconds is None:
+                self.rows[-1].bake_seconds = self._since("bake", when)
         self.rows.append(_row(data, "revert", reverse=True))
         self.entered["revert"] = when
         return f"--> {self.failure}: reverting to {self.rows[-1].target} (primary/secondary)"

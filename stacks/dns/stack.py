@@ -54,7 +54,7 @@ def default_weight(settings: Settings, role: Role) -> int:
 class DnsStack(PlatformStack):
     """Exposes `zone_id`, `zone_name`, `api_fqdn`, `origin_fqdn`, `certificate_arn`, `api_target` (the
     `api.<zone>` custom domain's alias target), `health_check`, `health_check_id` and `traffic_weight` (the
-    variable's value; output `weight`)."""
+    variable's value; no output: the weights live in the persisted split, and either rollout engine changes them)."""
 
     layer = "dns"
 
@@ -280,4 +280,3 @@ class DnsStack(PlatformStack):
             description="Regional API Gateway domain of this region's origin custom domain",
         )
         self.export("health_check_id", self.health_check_id, description="HTTPS health check of this region's API")
-        self.export("weight", self.traffic_weight, description="This region's traffic weight (percent)")

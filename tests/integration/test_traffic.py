@@ -114,8 +114,7 @@ def test_the_deployed_records_carry_the_configured_split(
     platform: Platform, dns: Callable[[], Weights], deployed: dict[str, Any]
 ) -> None:
     assert dns() == (100, 0)
-    assert deployed["dns-primary"]["weight"] == 100
-    assert deployed["dns-secondary"]["weight"] == 0
+    assert persisted(platform)["weights"] == {"primary": 100, "secondary": 0}
     for role in ("primary", "secondary"):
         check = platform.client("route53", "primary").get_health_check(
             HealthCheckId=deployed[f"dns-{role}"]["health_check_id"]
