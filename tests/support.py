@@ -61,3 +61,19 @@ def write_ca_bundle(path: Path) -> Path:
     assert certificates, "this machine's trust store is empty: install ca-certificates"
     path.write_text(ssl.DER_cert_to_PEM_cert(bytes(certificates[0])))
     return path
+
+
+def put_alarm(cloudwatch: Any, name: str, *, firing: bool = False) -> None:
+    """A metric alarm for tests that watch alarms by name; `firing` sets it to ALARM at once."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        MetricName="Errors",
+        Namespace="Test",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    if firing:
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")

@@ -16,6 +16,7 @@ from lambda_src.region_alarms import handler as region_alarms
 from ops.core.aws_clients import client
 from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from shared.naming import Naming
+from tests.support import put_alarm
 from tests.unit.private_emulator import private_emulator
 
 
@@ -25,19 +26,7 @@ def _alarm_name(settings: Settings, role: Role, component: str) -> str:
 
 def _put_alarm(settings: Settings, role: Role, component: str, *, firing: bool = False) -> str:
     name = _alarm_name(settings, role, component)
-    cloudwatch = client(settings, "cloudwatch", settings.regions.of(role))
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        MetricName="5XXError",
-        Namespace="AWS/ApiGateway",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    if firing:
-        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    put_alarm(client(settings, "cloudwatch", settings.regions.of(role)), name, firing=firing)
     return name
 
 

@@ -23,6 +23,7 @@ from ops.state.traffic_split import TrafficState
 from ops.traffic.sfn_rollout import Progress
 from shared import rollout_engine as contract
 from stacks.dns.rollout.definition import EngineFacts, RegionAlarms, definition
+from tests.support import put_alarm
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 ZONE = "payments.test"
@@ -89,19 +90,6 @@ def world() -> Iterator[World]:
         default_user_config["stepfunctions"] = {"execute_state_machine": False}
 
 
-def _alarm(client: Any, name: str) -> None:
-    client.put_metric_alarm(
-        AlarmName=name,
-        MetricName="m",
-        Namespace="n",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-
-
 def _build_world() -> World:
     route53 = boto3.client("route53", region_name=PRIMARY)
     zone_id = route53.create_hosted_zone(Name=ZONE, CallerReference="z")["HostedZone"]["Id"].split("/")[-1]
@@ -129,7 +117,7 @@ def _build_world() -> World:
     for role, names in ALARMS.items():
         client = boto3.client("cloudwatch", region_name=PRIMARY if role == "primary" else SECONDARY)
         for name in names:
-            _alarm(client, name)
+            put_alarm(client, name)
     boto3.client("rds", region_name=PRIMARY).create_db_cluster(
         DBClusterIdentifier=CLUSTER, Engine="aurora-postgresql", MasterUsername="ledger", MasterUserPassword="x" * 16
     )

@@ -19,6 +19,7 @@ import pytest
 from config.settings import Settings
 from ops.core.aws_clients import client
 from ops.local.sfn_validation import validate
+from tests.support import put_alarm
 from tests.unit.private_emulator import private_emulator
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/rollout-probe"  # the emulator does not assume it
@@ -62,19 +63,7 @@ def _run(settings: Settings, definition: dict[str, Any], given: dict[str, Any], 
 
 
 def _alarm(settings: Settings, region: str, name: str, *, firing: bool = False) -> None:
-    cloudwatch = client(settings, "cloudwatch", region)
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        MetricName="Errors",
-        Namespace="Probe",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    if firing:
-        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="probe")
+    put_alarm(client(settings, "cloudwatch", region), name, firing=firing)
 
 
 FIRING = {
