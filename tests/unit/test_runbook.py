@@ -30,7 +30,7 @@ from ops.traffic import runbook as live_runbook
 from shared import runbook
 from shared.runbook import ENGINES, LIVE_HINT, PHASES, Facts, Live
 from shared.write_home import parameter_name
-from tests.support import ROOT, Synth
+from tests.support import ROOT, Synth, put_alarm
 from tests.unit.private_emulator import private_emulator
 
 # Targets and variables the lead's branch adds (issue 17: the Step Functions engine). Until then a command with a new
@@ -227,16 +227,7 @@ def emulated() -> Iterator[Settings]:
     with private_emulator() as settings:
         facts = Facts.of(settings)
         for name, region in facts.alarms():
-            client(settings, "cloudwatch", region).put_metric_alarm(
-                AlarmName=name,
-                Namespace="AWS/ApiGateway",
-                MetricName="5XXError",
-                Statistic="Average",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=0.05,
-                ComparisonOperator="GreaterThanThreshold",
-            )
+            put_alarm(client(settings, "cloudwatch", region), name)
         firing = facts.region_unhealthy_alarms["secondary"]
         client(settings, "cloudwatch", settings.regions.secondary).set_alarm_state(
             AlarmName=firing, StateValue="ALARM", StateReason="test"
