@@ -130,6 +130,12 @@ def read(settings: Settings) -> TrafficState:
     return TrafficState(weights=default_split(settings)) if data is None else TrafficState.from_json(data)
 
 
+def has_engine_run(settings: Settings) -> bool:
+    """Whether the stored document still carries a state machine's `engine_run` (not yet written back folded)."""
+    data = bucket.get_json(settings, split_key(settings))
+    return data is not None and "engine_run" in data
+
+
 def write(settings: Settings, state: TrafficState) -> None:
     state.updated_at = utc_now()
     bucket.put_json(settings, split_key(settings), state.to_json(), trailing_newline=True)

@@ -166,8 +166,7 @@ def _row(data: dict[str, Any], step: str, *, reverse: bool = False) -> StepRow:
     return StepRow(label, last_good, target, "")
 
 
-def _history(settings: Settings, execution: str) -> list[dict[str, Any]]:
-    sfn = _sfn(settings)
+def _history(sfn: Any, execution: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"executionArn": execution, "maxResults": 1000}
     while True:
@@ -184,7 +183,7 @@ def follow(settings: Settings, execution: str) -> int:
     try:
         while True:
             described = sfn.describe_execution(executionArn=execution)
-            for line in progress.read(_history(settings, execution)):
+            for line in progress.read(_history(sfn, execution)):
                 console.say(line)
             if described["status"] in TERMINAL:
                 return _report(settings, described, progress)
@@ -213,7 +212,10 @@ def _report(settings: Settings, described: dict[str, Any], progress: Progress) -
 
 
 def _fold_history(settings: Settings) -> None:
-    """Write the split back once, so the run the state machine recorded as `engine_run` joins `history`."""
+    """Write the split back once, so the run the state machine recorded as `engine_run` joins `history` (the
+    written document has no `engine_run`: once folded, nothing is written again)."""
+    if not traffic_split.has_engine_run(settings):
+        return
     try:
         with locks.traffic_locked(settings, "record a rollout execution in the split's history"):
             traffic_split.write(settings, traffic_split.read(settings))
@@ -232,11 +234,10 @@ def status(settings: Settings) -> int:
         console.say("no rollout execution yet: `make rollout ENGINE=stepfunctions TO=... STEPS=... BAKE=...`")
         return 0
     console.say(f"--> no execution running; the last one: {last.rsplit(':', 1)[-1]}")
-    described = _sfn(settings).describe_execution(executionArn=last)
-    progress = Progress()
-    progress.read(_history(settings, last))
-    code = _report(settings, described, progress)
-    return 0 if code in (0, 1) else code
+    sfn, progress = _sfn(settings), Progress()
+    progress.read(_history(sfn, last))
+    _report(settings, sfn.describe_execution(executionArn=last), progress)
+    return 0  # the last run is shown whatever its outcome
 
 
 # -- aborting --------------------------------------------------------------------------------------------------
@@ -281,7 +282,3 @@ def _release_lock_of(settings: Settings, execution: str) -> None:
         except (ClientError, BotoCoreError) as error:
             console.say(f"    note  the traffic lock of {execution} could not be released: {error}")
 
-
-def dry_run(to: Role, steps: Sequence[int], bake_seconds: int) -> int:
-    console.say(f"would start the rollout state machine with {json.dumps(execution_input(to, steps, bake_seconds))}")
-    return 0
