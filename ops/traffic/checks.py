@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -63,6 +63,15 @@ def max_replica_lag_ms(settings: Settings, replica: Cluster) -> float | None:
         Statistics=["Maximum"],
     )["Datapoints"]
     return max((float(d["Maximum"]) for d in datapoints), default=None)
+
+
+def describe_alarm(settings: Settings, region: str, name: str) -> dict[str, Any] | None:
+    """One alarm by name, composite or metric (what DescribeAlarms lists it under); None when it does not exist."""
+    found = client(settings, "cloudwatch", region).describe_alarms(
+        AlarmNames=[name], AlarmTypes=["CompositeAlarm", "MetricAlarm"]
+    )
+    alarms = found.get("CompositeAlarms", []) + found.get("MetricAlarms", [])
+    return dict(alarms[0]) if alarms else None
 
 
 def report(checks: Iterable[Check]) -> bool:

@@ -29,7 +29,7 @@ from ops.deploy import engine, releases
 from ops.deploy.outputs import outputs_with
 from ops.state import locks, traffic_split
 from ops.state.traffic_split import Split, TrafficState
-from ops.traffic.checks import Check
+from ops.traffic.checks import Check, describe_alarm
 from shared.rollout_engine import ENGINES, Engine
 from shared.stack_id import StackId, all_stacks, parse_role
 
@@ -195,13 +195,9 @@ def _outputs(settings: Settings) -> dict[str, Any]:
 
 def _alarm_signal(settings: Settings, role: Role, name: str) -> Signal | None:
     region = settings.regions.of(role)
-    found = client(settings, "cloudwatch", region).describe_alarms(
-        AlarmNames=[name], AlarmTypes=["CompositeAlarm", "MetricAlarm"]
-    )
-    alarms = found.get("CompositeAlarms", []) + found.get("MetricAlarms", [])
-    if not alarms:
+    alarm = describe_alarm(settings, region, name)
+    if alarm is None:
         return Signal("alarm", name, role, region, "does not exist, so the region's health cannot be watched")
-    alarm = alarms[0]
     if alarm["StateValue"] == ALARM_STATE:
         return Signal("alarm", name, role, region, f"in ALARM ({alarm.get('StateReason', 'no reason given')})")
     return None

@@ -53,13 +53,10 @@ def replication_lag(settings: Settings) -> str:
 
 
 def alarm_state(settings: Settings, region: str, name: str) -> str:
-    found = client(settings, "cloudwatch", region).describe_alarms(
-        AlarmNames=[name], AlarmTypes=["CompositeAlarm", "MetricAlarm"]
-    )
-    alarms = found.get("CompositeAlarms", []) + found.get("MetricAlarms", [])
-    if not alarms:
+    alarm = checks.describe_alarm(settings, region, name)
+    if alarm is None:
         return unknown(f"no alarm {name} in {region}")
-    return str(alarms[0]["StateValue"])
+    return str(alarm["StateValue"])
 
 
 def capacity(settings: Settings, role: Role) -> str:
