@@ -379,6 +379,11 @@ def reads_other_region_alarms_directly(settings: Settings) -> bool:
     return is_local(settings)
 
 
+def supports_composite_alarms(settings: Settings) -> bool:
+    """Gap `composite-alarm`: `region-unhealthy` is a composite alarm on AWS, a metric alarm of that name locally."""
+    return not is_local(settings)
+
+
 def supports_dynamodb_replicas(settings: Settings) -> bool:
     """Gap `dynamodb-replica`."""
     return not is_local(settings)

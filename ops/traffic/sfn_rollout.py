@@ -281,4 +281,3 @@ def _release_lock_of(settings: Settings, execution: str) -> None:
             locks.delete_if_unchanged(settings, holder)
         except (ClientError, BotoCoreError) as error:
             console.say(f"    note  the traffic lock of {execution} could not be released: {error}")
-

@@ -20,7 +20,12 @@ from constructs import Construct
 from config.settings import ROLES, Role, Settings
 from shared import iam
 from shared.checkov import skip
-from shared.local_target import ignored_locally, is_local, ledger_tls_mode, ledger_writer_hosts
+from shared.local_target import (
+    ignored_locally,
+    ledger_tls_mode,
+    ledger_writer_hosts,
+    supports_composite_alarms,
+)
 from shared.monitoring_names import DASHBOARD
 from shared.naming import Naming
 from stacks.base import PlatformStack
@@ -403,8 +408,7 @@ class ComputeStack(PlatformStack):
                 replication_lag_alarm_ms=self.settings.data.replication_lag_alarm_ms,
                 replica_cluster_identifier=self.data.cluster_identifier if self.role == "secondary" else None,
             ),
-            # Gap "composite-alarm": the emulator cannot create composite alarms.
-            composite=not is_local(self.settings),
+            composite=supports_composite_alarms(self.settings),
         )
         self.alarm_topic_arn = self.alarms.topic.arn
         self.region_unhealthy_alarm_name = self.alarms.region_unhealthy_name
