@@ -206,6 +206,7 @@ class DnsStack(PlatformStack):
     def _rollout_engine(self) -> None:
         """The server-side rollout (`stacks.dns.rollout`): the zone's owner holds it, in the primary region."""
         settings, compute = self.settings, self.compute
+        cluster = cluster_identifier(settings, self.role)
         watched = tuple(
             RegionAlarms(
                 role,
@@ -227,7 +228,7 @@ class DnsStack(PlatformStack):
             zone_id=self.zone_id,
             entry_name=self.api_fqdn,
             leg_names={role: leg_name(settings.dns, role) for role in ROLES},
-            cluster_identifier=cluster_identifier(settings, self.role),
+            cluster_identifier=cluster,
             write_home_parameter=write_home.parameter_name(settings, self.role),
             topic_arn=compute.alarm_topic_arn,
             watched=watched,
@@ -240,8 +241,7 @@ class DnsStack(PlatformStack):
             region_key_arn=DataAwsKmsAlias(
                 self, "region-key", name=region_key_alias(settings, self.role)
             ).target_key_arn,
-            cluster_arn=f"arn:{self.partition}:rds:{self.region}:{self.account_id}:cluster:"
-            f"{cluster_identifier(settings, self.role)}",
+            cluster_arn=f"arn:{self.partition}:rds:{self.region}:{self.account_id}:cluster:{cluster}",
             alarm_regions=[w.region for w in watched if not w.function_arn],
             log_retention_days=settings.compute.log_retention_days,
         )

@@ -264,20 +264,16 @@ class DefinitionBuilder:
     def _alarms(self) -> list[tuple[RegionAlarms, int, tuple[str, str]]]:
         return [(w, i, alarm) for w in self.facts.watched for i, alarm in enumerate(w.alarms, 1)]
 
-    def _chain(self, tasks: list[tuple[str, State, str]], first: str, then: str, on_error: str) -> None:
-        """Run `tasks` (name, task, result path) one after the other from `first`, then go to `then`.
+    def _chain(self, tasks: list[tuple[str, State, str]], then: str, on_error: str) -> None:
+        """Run `tasks` (name, task, result path) one after the other from the first, then go to `then`.
 
         One after the other rather than a Parallel state: the emulator cannot run a task whose resource names
         another region inside a branch, and a handful of reads costs well under a second either way.
         """
         names = [name for name, _, _ in tasks]
         for index, (name, task, result_path) in enumerate(tasks):
-            chained = {**task, "ResultPath": result_path, "Catch": _catch(on_error)}
-            chained.pop("End", None)
-            chained["Next"] = names[index + 1] if index + 1 < len(names) else then
-            self.states[name] = chained
-        if names and names[0] != first:
-            raise ValueError(f"the chain starts at {names[0]}, not {first}")
+            following = names[index + 1] if index + 1 < len(names) else then
+            self.states[name] = {**task, "ResultPath": result_path, "Catch": _catch(on_error), "Next": following}
 
     def _prechecks(self) -> None:
         f = self.facts
@@ -320,7 +316,7 @@ class DefinitionBuilder:
                     f"$.pre.{watched.role}{index}.state",
                 )
             )
-        self._chain(tasks, "Prechecks", "EvaluatePrechecks", "PrecheckError")
+        self._chain(tasks, "EvaluatePrechecks", "PrecheckError")
         self.states["PrecheckError"] = _failure(
             contract.PRECHECK_FAILED,
             "States.Format('a pre-check could not read what it checks: {}', $.error.Error)",
@@ -562,7 +558,7 @@ class DefinitionBuilder:
             for w, i, alarm in self._alarms()
         ]
         reads[0] = ("Watch", reads[0][1], reads[0][2])
-        self._chain(reads, "Watch", "AnyFiring", "StepError")
+        self._chain(reads, "AnyFiring", "StepError")
         choices = []
         for watched, index, (name, _) in self._alarms():
             state = f"{watched.role.title()}Alarm{index}FiredInBake"
