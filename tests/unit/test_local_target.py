@@ -8,6 +8,7 @@ import sys
 from moto.core.responses import BaseResponse
 
 from config.loader import load_settings
+from config.settings import Settings
 from shared.local_target import (
     GAPS,
     GAPS_BY_KEY,
@@ -17,6 +18,20 @@ from shared.local_target import (
 )
 from tests.conftest import AWS_ZONE
 from tests.support import ROOT
+
+
+def local_and_aws() -> tuple[Settings, Settings]:
+    """The dev settings of each target."""
+    local = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    aws = load_settings(
+        environ={
+            "PAYMENTS_DOTENV": "none",
+            "PAYMENTS_TARGET": "aws",
+            "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
+            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
+        }
+    )
+    return local, aws
 
 
 def test_gaps_are_unique_and_say_what_the_local_target_does() -> None:
@@ -36,15 +51,7 @@ def test_the_emulator_default_region_is_read_from_its_source_as_its_package_answ
 
 
 def test_the_ledger_writer_is_the_global_endpoint_on_aws_and_both_local_instances_locally() -> None:
-    local = load_settings(environ={"PAYMENTS_DOTENV": "none"})
-    aws = load_settings(
-        environ={
-            "PAYMENTS_DOTENV": "none",
-            "PAYMENTS_TARGET": "aws",
-            "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
-            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
-        }
-    )
+    local, aws = local_and_aws()
     writer = "payments.global-abc.global.rds.amazonaws.com"
     assert ledger_writer_hosts(aws, writer, 5432) == f"{writer}:5432"
     assert ledger_tls_mode(aws) == "verify-full"
@@ -62,15 +69,7 @@ def test_the_ledger_gaps_say_what_the_local_target_does_instead() -> None:
 
 def test_the_other_regions_alarms_are_read_directly_only_by_the_local_target() -> None:
     """Gap `sfn-cross-region-sdk`: locally a region-qualified aws-sdk task; on AWS the `region-alarms` function."""
-    local = load_settings(environ={"PAYMENTS_DOTENV": "none"})
-    aws = load_settings(
-        environ={
-            "PAYMENTS_DOTENV": "none",
-            "PAYMENTS_TARGET": "aws",
-            "PAYMENTS_AWS_ACCOUNT_ID": "111122223333",
-            "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
-        }
-    )
+    local, aws = local_and_aws()
     assert reads_other_region_alarms_directly(local) is True
     assert reads_other_region_alarms_directly(aws) is False
     assert "region-alarms" in GAPS_BY_KEY["sfn-cross-region-sdk"].local_handling
