@@ -33,6 +33,14 @@ def run_state_machines() -> None:
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
 
 
+def step_functions_as_on_aws() -> None:
+    """Every Step Functions gap the process fills itself (the validation call is answered by the WSGI layer)."""
+    run_state_machines()
+    shape_sdk_integrations()
+    context_times_as_aws()
+    answer_list_versions()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local AWS emulator (moto) for the payments platform")
     parser.add_argument("--host", default="127.0.0.1")
@@ -40,10 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # as moto's own server does; used in generated URLs
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    run_state_machines()
-    shape_sdk_integrations()
-    context_times_as_aws()
-    answer_list_versions()
+    step_functions_as_on_aws()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # type: ignore[attr-defined]
     served = answer_validate_definition(serialize_dynamodb(app))

@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 from moto.core.config import default_user_config
 
-from ops.local.sfn_sdk_shapes import shape_sdk_integrations
+from ops.local.emulator_server import step_functions_as_on_aws
 from ops.state.traffic_split import TrafficState
 from ops.traffic.sfn_rollout import Progress
 from shared import rollout_engine as contract
@@ -81,8 +81,7 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    default_user_config["stepfunctions"] = {"execute_state_machine": True}
-    shape_sdk_integrations()
+    step_functions_as_on_aws()  # in this process, as the emulator launcher does in its own
     try:
         with mock_aws():
             yield _build_world()
