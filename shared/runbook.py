@@ -47,6 +47,7 @@ class Facts:
     replication_lag_alarm: str
     replication_lag_threshold_ms: int
     dashboards: Mapping[Role, str]
+    watched: tuple[tuple[str, str], ...]  # (alarm name, its region), as `monitoring_names.watched_alarms` lists them
 
     @classmethod
     def of(cls, settings: Settings) -> Facts:
@@ -63,12 +64,16 @@ class Facts:
             replication_lag_alarm=monitoring_names.replication_lag_alarm(settings),
             replication_lag_threshold_ms=settings.data.replication_lag_alarm_ms,
             dashboards={role: monitoring_names.dashboard_name(settings, role) for role in ROLES},
+            watched=tuple(
+                (name, settings.regions.of(role))
+                for role in ROLES
+                for name, _ in monitoring_names.watched_alarms(settings, role)
+            ),
         )
 
     def alarms(self) -> list[tuple[str, str]]:
-        """(alarm name, its region): the alarms a migration watches, in the order the runbook lists them."""
-        found = [(self.region_unhealthy_alarms[role], self.regions[role]) for role in ROLES]
-        return [*found, (self.replication_lag_alarm, self.regions["secondary"])]
+        """(alarm name, its region): the alarms a migration watches (the rollout engine's), region by region."""
+        return list(self.watched)
 
     def dashboard_url(self, role: Role) -> str | None:
         """The CloudWatch console's page of a region's dashboard (the aws target only)."""

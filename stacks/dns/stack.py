@@ -26,6 +26,7 @@ from shared import write_home
 from shared.api_names import API_BASE_PATH, entry_name, leg_name, origin_name
 from shared.aurora_names import cluster_identifier
 from shared.local_target import reads_other_region_alarms_directly
+from shared.monitoring_names import watched_alarms
 from shared.region_key import region_key_alias
 from shared.rollout_engine import split_key, state_machine_name, traffic_lock_id
 from shared.runbook import synth_time
@@ -41,7 +42,6 @@ from stacks.dns.records import (
     origin_record,
     weighted_entry,
 )
-from stacks.dns.rollout.alarms import watched_alarms
 from stacks.dns.rollout.definition import EngineFacts, RegionAlarms
 from stacks.dns.rollout.engine import EngineAccess, RolloutEngine
 
