@@ -55,6 +55,11 @@ RESERVED_MASTER_USERNAMES: tuple[str, ...] = (
     "default", "grant", "select", "table", "to", "union", "where",
 )  # fmt: skip
 
+# A rate-based rule's limit, requests per aggregation instance per evaluation window (the WAFv2 API's RateLimit
+# shape: https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
+WAF_RATE_LIMIT_MIN = 10
+WAF_RATE_LIMIT_MAX = 2_000_000_000
+
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
     2557, 2922, 3288, 3653,
@@ -259,6 +264,8 @@ FIELDS: tuple[Field, ...] = (
     Field("compute.api_throttle_rate_limit", int, _POSITIVE),
     Field("compute.api_throttle_burst_limit", int, _POSITIVE),
     Field("compute.api_quota_per_day", int, _int_range(1, 100_000_000)),
+    # Requests one client IP may send in 5 minutes before the web ACL blocks it (stacks/compute/waf.py).
+    Field("compute.waf_rate_limit", int, _int_range(WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX)),
     Field("compute.alarm_email", str, _pattern(r"([^@\s]+@[^@\s]+\.[a-z]{2,})?", "an e-mail address, or empty")),
     Field("dns.zone_name", str, _DOMAIN),
     Field(

@@ -149,6 +149,7 @@ class Compute:
     api_throttle_rate_limit: int
     api_throttle_burst_limit: int
     api_quota_per_day: int
+    waf_rate_limit: int  # requests per client IP per 5 minutes before the web ACL blocks it (stacks/compute/waf.py)
     alarm_email: str
 
     @property

@@ -13,6 +13,8 @@ from __future__ import annotations
 from config.settings import Dns, Role
 
 API_BASE_PATH = "v1"
+# The header a client sends its API key in (API Gateway's name for it); the WAF log redacts it.
+API_KEY_HEADER = "x-api-key"
 
 
 def entry_name(dns: Dns) -> str:

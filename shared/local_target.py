@@ -47,6 +47,7 @@ LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
     "sfn",
     "ssm",
     "sts",
+    "wafv2",
     "xray",
 )
 

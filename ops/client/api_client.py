@@ -22,10 +22,9 @@ from ops.client.gateway import Refusal
 from ops.client.resolve import HealthOf, Resolver
 from ops.client.transport import Answer
 from ops.core.errors import OpsError
-from shared.api_names import base_url, entry_name
+from shared.api_names import API_KEY_HEADER, base_url, entry_name
 from shared.local_target import probes_health_checks_itself, runs_functions_in_process
 
-API_KEY_HEADER = "x-api-key"
 MAX_REDIRECTS = 3  # one redirect reaches the write home; more is a loop between two views of it
 MAX_RETRIES = 10  # a fenced switch lasts seconds (Retry-After: 1 each)
 MAX_RETRY_AFTER_SECONDS = 5.0

@@ -46,6 +46,7 @@ from constructs import Construct
 from shared.checkov import skip
 from shared.naming import Naming
 from stacks.compute.client_keys import ClientKeys
+from stacks.compute.waf import LOG4J_CHECK_REASON
 
 LOG_RETENTION_REASON = "retention is compute.log_retention_days (30 days by spec); audit records live in the S3 bucket"
 NO_CACHE_REASON = "payment responses must never be cached: POST is not idempotent without its key, reads must be fresh"
@@ -225,12 +226,7 @@ class PaymentsApi(Construct):
             "CKV2_AWS_51",
             "clients authenticate with API keys; mutual TLS needs a custom domain name (the DNS layer's choice)",
         )
-        skip(
-            self.stage,
-            "CKV2_AWS_29",
-            "no WAF in this platform's scope yet: API keys, per-key throttling and quotas and a stage-wide "
-            "throttle limit abuse; attach a regional web ACL before exposing the API publicly",
-        )
+        skip(self.stage, "CKV2_AWS_77", LOG4J_CHECK_REASON)  # the web ACL in front of it: stacks/compute/waf.py
         method_settings = ApiGatewayMethodSettings(
             self,
             "method-settings",

@@ -6,8 +6,9 @@ redrives failed audit/event steps from the retry queue. `ledger-admin` (no route
 the ledger's migrations and reads its summaries as the database's master user. The payment functions write the
 ledger of record in Aurora PostgreSQL as `LEDGER_USER` with IAM database authentication. In the primary region
 only, `region-alarms` (no route: the rollout engine's state machine invokes it) reads either region's alarms. The
-stack also owns the region's event bus, its queues, alarms, dashboard and runtime parameters. Every grant between
-these parts is written here, where it can be read in one place.
+stack also owns the region's event bus, its queues, alarms, dashboard, runtime parameters and the web ACL in front
+of the API stage (stacks/compute/waf.py). Every grant between these parts is written here, where it can be read in
+one place.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from stacks.compute.monitoring import RegionAlarms, Watched
 from stacks.compute.payments_api import PaymentsApi, Route, UsageLimits
 from stacks.compute.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
 from stacks.compute.runtime_parameters import RuntimeParameters
+from stacks.compute.waf import WebAcl
 from stacks.compute.write_home import WriteHomeParameter
 from stacks.data.ledger import LEDGER_WRITER_ROLE
 from stacks.data.payments_table import INDEXES
@@ -378,6 +380,15 @@ class ComputeStack(PlatformStack):
             kms_key_arn=self.data.key_arn,
             log_retention_days=compute.log_retention_days,
             api_key_secret_name=self.data.api_key_secret_name,
+        )
+        self.web_acl = WebAcl(
+            self,
+            "waf",
+            naming=self.naming,
+            resource_arn=self.api.stage.arn,
+            rate_limit=compute.waf_rate_limit,
+            kms_key_arn=self.data.key_arn,
+            log_retention_days=compute.log_retention_days,
         )
         self.api_id = self.api.rest_api.id
         self.api_endpoint = self.api.stage.invoke_url

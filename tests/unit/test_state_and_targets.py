@@ -94,6 +94,7 @@ def test_every_resource_type_used_has_an_emulator_endpoint(local_dev: Synth) -> 
         "aws_sqs": "sqs", "aws_ssm": "ssm", "aws_flow_log": "ec2", "aws_vpc": "ec2", "aws_subnet": "ec2",
         "aws_route": "ec2", "aws_internet_gateway": "ec2", "aws_nat_gateway": "ec2", "aws_eip": "ec2",
         "aws_security_group": "ec2", "aws_default_security_group": "ec2", "aws_xray": "xray", "aws_sfn": "sfn",
+        "aws_wafv2": "wafv2",
     }  # fmt: skip
     for _, rtype, _, _ in local_dev.all_resources():
         prefix = max((p for p in service_of if rtype.startswith(p)), key=len, default=None)
