@@ -12,14 +12,18 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from config import ConfigError, load_settings
 from config.schema import WAF_RATE_LIMIT_MAX, WAF_RATE_LIMIT_MIN
 from config.settings import Role
+from ops.core.aws_clients import client
 from shared.naming import Naming
 from stacks.compute.waf import LOG_GROUP_PREFIX, WebAcl, log_group_name
 from tests.support import Synth
+from tests.unit.private_emulator import private_emulator
 
 COMPUTE_STACKS = ("compute-primary", "compute-secondary")
 ROLE_OF: dict[str, Role] = {"compute-primary": "primary", "compute-secondary": "secondary"}
 REGION_OF = {"primary": "us-east-1", "secondary": "eu-west-1"}
-EXPECTED_RULES = [  # (name, priority, statement, action or override): the order WAF evaluates them
+EXPECTED_RULES: list[
+    tuple[str, int, dict[str, Any], dict[str, Any]]
+] = [  # (name, priority, statement, action or override): the order WAF evaluates them
     (
         "AWSManagedRulesAmazonIpReputationList",
         10,
@@ -171,3 +175,78 @@ def test_the_rate_limit_is_configuration_within_the_range_waf_accepts() -> None:
         [line] = caught.value.lines
         assert line.startswith("compute.waf_rate_limit="), line
         assert "PAYMENTS_COMPUTE_WAF_RATE_LIMIT" in line, line
+
+
+_IRREGULAR = {"cloudwatch_metrics_enabled": "CloudWatchMetricsEnabled"}
+
+
+def _api_shape(value: Any) -> Any:
+    """Terraform's spelling of a WAF block (`rate_based_statement`) in the WAFv2 API's (`RateBasedStatement`)."""
+    if isinstance(value, list):
+        return [_api_shape(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _IRREGULAR.get(key, "".join(part.capitalize() for part in key.split("_"))): _api_shape(item)
+            for key, item in value.items()
+            if key != "//"
+        }
+    return value
+
+
+def test_the_emulator_takes_the_synthesized_web_acl_its_stage_association_and_logging(local_dev: Synth) -> None:
+    """Why no gap: the web ACL exactly as synthesized, its association with a REST API stage and its logging
+    configuration round-trip through the emulator's WAFv2 API (Terraform applies and re-plans them clean too)."""
+    acl = local_dev.resource("compute-primary", "aws_wafv2_web_acl")
+    logging = local_dev.resource("compute-primary", "aws_wafv2_web_acl_logging_configuration")
+    [group] = [
+        g for g in local_dev.resources("compute-primary", "aws_cloudwatch_log_group").values()
+        if g["name"].startswith(LOG_GROUP_PREFIX)
+    ]  # fmt: skip
+    with private_emulator() as settings:
+        region = settings.regions.primary
+        waf, apigateway = client(settings, "wafv2", region), client(settings, "apigateway", region)
+        logs, kms = client(settings, "logs", region), client(settings, "kms", region)
+        api_id = apigateway.create_rest_api(name="waf-test")["id"]
+        root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+        apigateway.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+        apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+        deployment = apigateway.create_deployment(restApiId=api_id)["id"]
+        apigateway.create_stage(restApiId=api_id, stageName="v1", deploymentId=deployment)
+        stage_arn = f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/v1"
+
+        created = waf.create_web_acl(
+            Name=acl["name"],
+            Scope=acl["scope"],
+            DefaultAction=_api_shape(acl["default_action"]),
+            Rules=_api_shape(acl["rule"]),
+            VisibilityConfig=_api_shape(acl["visibility_config"]),
+        )["Summary"]
+        stored = waf.get_web_acl(Name=acl["name"], Scope="REGIONAL", Id=created["Id"])["WebACL"]
+        for sent, kept in zip(_api_shape(acl["rule"]), stored["Rules"], strict=True):
+            assert {key: kept[key] for key in sent} == sent
+
+        waf.associate_web_acl(WebACLArn=created["ARN"], ResourceArn=stage_arn)
+        assert waf.get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]["ARN"] == created["ARN"]
+
+        key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+        logs.create_log_group(logGroupName=group["name"], kmsKeyId=key_arn)
+        [described] = logs.describe_log_groups(logGroupNamePrefix=group["name"])["logGroups"]
+        destination = described["arn"].removesuffix(":*")
+        redacted = _api_shape(logging["redacted_fields"])
+        waf.put_logging_configuration(
+            LoggingConfiguration={
+                "ResourceArn": created["ARN"],
+                "LogDestinationConfigs": [destination],
+                "RedactedFields": redacted,
+            }
+        )
+        kept_logging = waf.get_logging_configuration(ResourceArn=created["ARN"])["LoggingConfiguration"]
+        assert kept_logging["LogDestinationConfigs"] == [destination]
+        assert (
+            kept_logging["RedactedFields"]
+            == redacted
+            == [
+                {"SingleHeader": {"Name": "x-api-key"}},
+                {"SingleHeader": {"Name": "authorization"}},
+            ]
+        )
