@@ -60,6 +60,10 @@ class BodyTooLarge(ValueError):
     pass
 
 
+TOO_LARGE = Reply(413, {"Content-Type": "application/json"}, b'{"message": "Request Too Long"}')
+BAD_REQUEST = Reply(400, {"Content-Type": "application/json"}, b'{"message": "Bad Request"}')
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "payments"
@@ -80,9 +84,9 @@ class Handler(BaseHTTPRequestHandler):
             request_id = str(uuid.uuid4())
             try:
                 body = self._body()
-            except BodyTooLarge:
-                reply = Reply(413, {"Content-Type": "application/json"}, b'{"message": "Request Too Long"}')
-                self.close_connection = True  # the rest of the body was not read
+            except ValueError as error:  # the rest of the body was not read: the connection cannot be reused
+                reply = TOO_LARGE if isinstance(error, BodyTooLarge) else BAD_REQUEST
+                self.close_connection = True
             else:
                 incoming = Incoming(self.command, self.path, self.headers, body)
                 reply = respond(self.server.settings, self.server.keys, incoming, request_id)
@@ -92,6 +96,8 @@ class Handler(BaseHTTPRequestHandler):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._chunked()
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
         if length > MAX_BODY_BYTES:
             raise BodyTooLarge
         return self.rfile.read(length) if length > 0 else b""

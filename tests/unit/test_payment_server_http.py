@@ -295,14 +295,22 @@ def test_each_request_is_logged_with_its_request_id_and_no_key(server: RunningSe
     assert "value-unknown" not in text
 
 
-def test_a_body_above_api_gateways_limit_is_413(server: RunningServer) -> None:
+@pytest.mark.parametrize(
+    ("length", "status", "message"),
+    [(str(10 * 1024 * 1024 + 1), 413, "Request Too Long"), ("-1", 400, "Bad Request"), ("ten", 400, "Bad Request")],
+    ids=["above-api-gateways-10-mb", "negative", "not-a-number"],
+)
+def test_a_body_the_server_will_not_read_is_refused(
+    server: RunningServer, length: str, status: int, message: str
+) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
         connection.putrequest("POST", "/v1/payments")
-        connection.putheader("Content-Length", str(10 * 1024 * 1024 + 1))
+        connection.putheader("Content-Length", length)
         connection.endheaders()
         answer = connection.getresponse()
-        assert (answer.status, json.loads(answer.read())) == (413, {"message": "Request Too Long"})
+        assert (answer.status, json.loads(answer.read())) == (status, {"message": message})
+        assert answer.getheader("Connection") == "close"
     finally:
         connection.close()
 
