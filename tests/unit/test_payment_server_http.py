@@ -220,8 +220,10 @@ PAYMENT = "/payments/pay_" + "0" * 32
 def test_unmapped_routes_are_refused_as_api_gateway_refuses_them(
     server: RunningServer, observer: Observer, method: str, path: str, message: str
 ) -> None:
-    """API Gateway answers a request outside the base path mapping 403 Forbidden, and one with no such resource or
-    method 403 "Missing Authentication Token", before any key check (ops/client/gateway.py emulates the same)."""
+    """API Gateway's MISSING_AUTHENTICATION_TOKEN gateway response (403) is its answer "when the client attempts to
+    invoke an unsupported API method or resource", before any key check
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html); a path
+    outside the custom domain's base path mappings is 403 Forbidden. ops/client/gateway.py emulates the same."""
     before = observer.snapshot()
     response = send(server, method, path, body=b"{}", headers={"x-api-key": KEYS["key-2026-02"]})
     assert (response.status, response.body) == (403, {"message": message})
@@ -241,8 +243,9 @@ def test_a_missing_or_wrong_key_is_forbidden(
     server: RunningServer, observer: Observer, headers: dict[str, str], method: str, path: str
 ) -> None:
     """A method that requires an API key answers 403 {"message": "Forbidden"} without one, or with a value that is
-    not a key of the stage's usage plans (https://docs.aws.amazon.com/apigateway/latest/developerguide/
-    api-gateway-api-key-source.html); here the keys are the API key secret's values."""
+    not a key of the stage's usage plans (INVALID_API_KEY, 403: "when an invalid API key is submitted for a method
+    requiring an API key", https://docs.aws.amazon.com/apigateway/latest/developerguide/
+    supported-gateway-response-types.html); here the keys are the API key secret's values."""
     before = observer.snapshot()
     body = json.dumps(PaymentsApi.valid_body()).encode()
     sent = {"Content-Type": "application/json", "Idempotency-Key": PaymentsApi.new_key(), **headers}
@@ -303,6 +306,8 @@ def test_each_request_is_logged_with_its_request_id_and_no_key(server: RunningSe
 def test_a_body_the_server_will_not_read_is_refused(
     server: RunningServer, length: str, status: int, message: str
 ) -> None:
+    """A REST API's payload limit is 10 MB (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html);
+    above it API Gateway answers its REQUEST_TOO_LARGE gateway response, 413 (supported-gateway-response-types)."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
         connection.putrequest("POST", "/v1/payments")
