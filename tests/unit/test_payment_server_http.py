@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
+from bench.load import Planned, http_call
 from harness.payment_server import RunningServer, running_server
 from lambda_src.ledger import migrate
 from ops.local import postgres
@@ -382,3 +383,13 @@ def test_concurrent_requests_are_served_at_once(server: RunningServer) -> None:
     finally:
         idle.close()
     assert os.path.exists(server.log)
+
+
+def test_the_load_benchmarks_http_caller_pays_through_the_server(server: RunningServer) -> None:
+    """`make bench-load TARGET=http` sends its requests with `bench.load.http_call`: a payment, then its replay."""
+    call = http_call(server, KEYS["key-2026-01"])
+    planned = Planned("new", PaymentsApi.new_key(), json.dumps(PaymentsApi.valid_body()))
+    first, replay = call(planned), call(planned)  # the same thread: one keep-alive connection
+    assert (first[0], replay[0]) == (201, 201)
+    assert json.loads(replay[2]) == json.loads(first[2])
+    assert replay[1]["Idempotent-Replayed"] == "true"
