@@ -16,6 +16,7 @@ FORCE ?=
 FORCE_FLAG := $(if $(FORCE),--force,)
 CONFIRM ?=
 PYTEST_ARGS ?=
+TARGET ?=
 
 .PHONY: help install postgres-binaries lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
         destroy destroy-primary destroy-secondary outputs output bootstrap preflight local-up local-down test test-fast test-unit \
@@ -179,8 +180,8 @@ clean: ## remove generated output (not the venv or node_modules)
 bench: install ## performance figures vs stock cdktf (private emulators; BENCH_ARGS="--only synth,diff")
 	$(PY) -m bench.run $(BENCH_ARGS)
 
-bench-load: install ## 1,000 concurrent payments through the handler, then checks of what was written (LOAD_ARGS="--reuse")
-	$(PY) -m bench.load $(LOAD_ARGS)
+bench-load: install ## 1,000 concurrent payments through the handler, then checks of what was written (LOAD_ARGS="--reuse"; TARGET=http: over HTTP to the server)
+	$(PY) -m bench.load $(if $(TARGET),--target $(TARGET)) $(LOAD_ARGS)
 
 # Traffic, failover and per-stack rollback (see ops/traffic/rollout.py, ops/traffic/failover.py, ops/deploy/rollback.py).
 TO ?=

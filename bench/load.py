@@ -2,7 +2,9 @@
 
 It deploys network, data and compute of one region on a private emulator (or, with `--reuse`, uses
 the deployment `make deploy` made), then sends POST /payments from concurrent threads through the
-payment processor's own handler, in-process (the emulator cannot run Lambda containers). The mix:
+payment processor's own handler, in-process (the emulator cannot run Lambda containers), or, with
+`--target http` (`make bench-load TARGET=http`), over HTTP to the HTTP adapter (`lambda_src.payment_server`,
+the ec2 runtime's server) run as a process of its own on 127.0.0.1, with the region's API key. The mix:
 new payments, retries of earlier Idempotency-Keys with the same body, and retries with a different
 body (conflicts). It prints throughput and latency percentiles, then checks what was written:
 
@@ -13,12 +15,13 @@ body (conflicts). It prints throughput and latency percentiles, then checks what
 Figures, not assertions: exit 1 only when a check of what was written fails.
 
     python -m bench.load [--requests 1000] [--threads 16] [--retries 0.10] [--conflicts 0.03]
-                         [--role primary] [--reuse]
+                         [--role primary] [--reuse] [--target handler|http]
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import importlib
 import json
 import os
@@ -26,10 +29,11 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,14 +47,18 @@ from botocore.config import Config
 from config import load_settings
 from config.settings import LocalTarget, Settings
 from harness.api_events import api_event
+from harness.payment_server import RunningServer, running_server
 from harness.platform import Platform, free_port
 from ops.core.paths import ROOT, outputs_dir
 from ops.local import postgres
 from shared import write_home
+from shared.api_names import API_BASE_PATH
 
 LAYERS = ("network", "data", "compute")
 EVENT_WAIT_SECONDS = 60
 RESULTS = ROOT / "bench" / "results" / "load.md"
+SERVER_LOG = ROOT / "bench" / "results" / "load-server.log"
+TARGETS = ("handler", "http")
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
 
 
@@ -130,6 +138,7 @@ class Region:
     bus: str
     retry_queue_url: str
     payment_function: str
+    api_key_secret_name: str
     local: LocalTarget
     database: str
 
@@ -148,6 +157,7 @@ class Region:
             compute["event_bus_name"],
             compute["retry_queue_url"],
             compute["payment_function_name"],
+            compute["api_key_secret_name"],
             settings.local,
             settings.data.database_name,
         )
@@ -249,20 +259,76 @@ def event_observer(region: Region) -> Iterator[str]:
 # -- sending ---------------------------------------------------------------------------------------------
 
 
-def send(handler: ModuleType, planned: list[Planned], threads: int) -> tuple[list[Answer], float]:
-    def one(request: Planned) -> Answer:
-        started = time.perf_counter()
+Call = Callable[[Planned], tuple[int, Mapping[str, str], str]]  # one POST /payments: status, headers, body
+
+
+def handler_call(handler: ModuleType) -> Call:
+    """Through the function's handler, in-process, with the event API Gateway would send."""
+
+    def call(request: Planned) -> tuple[int, Mapping[str, str], str]:
         headers = {"Content-Type": "application/json", "Idempotency-Key": request.key}
         response = handler.handler(api_event("POST", "/payments", body=request.body, headers=headers), None)
+        return response["statusCode"], response["headers"], response["body"]
+
+    return call
+
+
+def http_call(server: RunningServer, key: str) -> Call:
+    """Over HTTP to the server, as a client calls the API (`/v1/payments`, its key), one keep-alive connection per
+    thread."""
+    local = threading.local()
+    path = f"/{API_BASE_PATH}/payments"
+
+    def call(request: Planned) -> tuple[int, Mapping[str, str], str]:
+        connection = getattr(local, "connection", None) or http.client.HTTPConnection(
+            "127.0.0.1", server.port, timeout=60
+        )
+        local.connection = connection
+        headers = {"Content-Type": "application/json", "Idempotency-Key": request.key, "x-api-key": key}
+        try:
+            connection.request("POST", path, body=request.body.encode(), headers=headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read().decode()
+        except (http.client.HTTPException, OSError):
+            local.connection = None
+            connection.close()
+            raise
+
+    return call
+
+
+def send(call: Call, planned: list[Planned], threads: int) -> tuple[list[Answer], float]:
+    def one(request: Planned) -> Answer:
+        started = time.perf_counter()
+        status, headers, text = call(request)
         seconds = time.perf_counter() - started
-        body = json.loads(response["body"])
-        replayed = any(v == "true" for k, v in response["headers"].items() if k.lower() == "idempotent-replayed")
-        return Answer(request, response["statusCode"], body.get("payment_id"), replayed, seconds)
+        body = json.loads(text)
+        replayed = any(v == "true" for k, v in headers.items() if k.lower() == "idempotent-replayed")
+        return Answer(request, status, body.get("payment_id"), replayed, seconds)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         answers = list(pool.map(one, planned))
     return answers, time.perf_counter() - started
+
+
+@contextmanager
+def caller(target: str, handler: ModuleType, region: Region) -> Iterator[Call]:
+    """How the load reaches the payment code: `handler` in-process, or `http` through the server process."""
+    if target == "handler":
+        yield handler_call(handler)
+        return
+    secret = json.loads(
+        region.client("secretsmanager").get_secret_value(SecretId=region.api_key_secret_name)["SecretString"]
+    )
+    environment = {
+        **region.lambda_environment(),
+        "API_KEY_SECRET_NAME": region.api_key_secret_name,
+        "API_BASE_PATH": API_BASE_PATH,
+    }
+    with running_server(environment, SERVER_LOG) as server:
+        print(f"payment server on {server.base_url} (log: {SERVER_LOG.relative_to(ROOT)})", flush=True)
+        yield http_call(server, secret["keys"][secret["current"]])
 
 
 def redrive_retries(handler: ModuleType, region: Region) -> int:
@@ -449,6 +515,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role", choices=("primary", "secondary"), default="primary")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="use `make deploy`'s deployment, not a private one")
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="handler",
+        help="handler: the function's handler in-process (default); http: the HTTP adapter's server over HTTP",
+    )
     args = parser.parse_args(argv)
     for name in ("requests", "threads"):
         if getattr(args, name) < 1:
@@ -460,21 +532,26 @@ def main(argv: list[str] | None = None) -> int:
     run_id = uuid.uuid4().hex[:10]
     planned = plan_requests(args.requests, args.retries, args.conflicts, run_id, args.seed)
     kinds = Counter(p.kind for p in planned)
-    mix = f"run {run_id}: {kinds['new']} new, {kinds['retry']} retries, {kinds['conflict']} conflicting bodies"
+    mix = (
+        f"run {run_id} ({args.target}): {kinds['new']} new, {kinds['retry']} retries, "
+        f"{kinds['conflict']} conflicting bodies"
+    )
     print(mix, flush=True)
     deployment = reused_deployment if args.reuse else private_deployment
     with deployment(args.role) as region, event_observer(region) as event_queue_url:
-        handler = load_handler(region)
-        answers, seconds = send(handler, planned, args.threads)
+        handler = load_handler(region)  # the retry function redrives in-process in both runtimes
+        with caller(args.target, handler, region) as call:
+            answers, seconds = send(call, planned, args.threads)
         lines = [mix, *report(answers, seconds, args.threads)]
         lines.append(f"retry-queue messages redriven after the run: {redrive_retries(handler, region)}")
         accepted = len({a.planned.key for a in answers if a.status == 201})
         results = checks(answers, written(region, f"cus_Load{run_id}", event_queue_url, accepted))
         lines += [f"  {'ok  ' if held else 'FAIL'} {what:<48} {figures}" for what, held, figures in results]
         print("\n" + "\n".join(lines), flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("```\n" + "\n".join(lines) + "\n```\n")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    written_to = RESULTS if args.target == "handler" else RESULTS.with_name(f"load-{args.target}.md")
+    written_to.parent.mkdir(parents=True, exist_ok=True)
+    written_to.write_text("```\n" + "\n".join(lines) + "\n```\n")
+    print(f"written to {written_to.relative_to(ROOT)}")
     return 0 if all(held for _, held, _ in results) else 1
 
 

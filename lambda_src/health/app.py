@@ -41,20 +41,26 @@ def _settings() -> config.Settings | None:
 
 def handle_health(event: Any, context: Any) -> dict[str, Any]:
     """Every answer, errors included, carries ``Cache-Control: no-store``."""
-    response = _answer(event, context)
+    request_id = request_id_of(event, context)
+    routed = _route_error(event, request_id)
+    return _no_store(routed) if routed is not None else check(request_id)
+
+
+def check(request_id: str) -> dict[str, Any]:
+    """GET /health's answer, whichever adapter received it (the Lambda handler, the HTTP server)."""
+    return _no_store(_answer(request_id))
+
+
+def _no_store(response: dict[str, Any]) -> dict[str, Any]:
     response["headers"].update(NO_STORE)
     return response
 
 
-def _answer(event: Any, context: Any) -> dict[str, Any]:
-    request_id = request_id_of(event, context)
+def _answer(request_id: str) -> dict[str, Any]:
     log = get_logger()
     region = config.region_from(os.environ) or "unknown"
     with log_context(request_id=request_id, region=region, route="GET /health"):
         try:
-            routed = _route_error(event, request_id)
-            if routed is not None:
-                return routed
             checks = run_checks(_settings())
             healthy = all(result == OK for result in checks.values())
             status = 200 if healthy else 503

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..common.responses import internal_error, request_id_of
@@ -11,7 +11,7 @@ from ..ledger import connection as ledger_connection
 from . import clients, config, write_home
 from .api import dispatch, resolve
 from .logging_setup import bind, get_logger, log_context
-from .request import parse_event
+from .request import ApiRequest, parse_event
 from .retry import InvalidRetryMessage, redrive
 
 
@@ -21,10 +21,16 @@ def _region() -> str:
 
 def handle_api(event: Any, context: Any) -> dict[str, Any]:
     request_id = request_id_of(event, context)
+    return answer(request_id, lambda: parse_event(event, request_id))
+
+
+def answer(request_id: str, build: Callable[[], ApiRequest]) -> dict[str, Any]:
+    """One API request, whichever adapter received it (the Lambda handler, the HTTP server): `build` makes the
+    request inside the log context, so a failure there is logged and answered 500 like any other."""
     log = get_logger()
     with log_context(request_id=request_id, region=_region()):
         try:
-            request = parse_event(event, request_id)
+            request = build()
             bind(route=f"{request.method} {resolve(request) or request.path[:128]}")
             response = dispatch(request)
             log.info("request completed", extra={"status": response["statusCode"]})

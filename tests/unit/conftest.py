@@ -37,17 +37,24 @@ class LedgerDatabase:
                 conn.close()
 
 
-@pytest.fixture
-def ledger_database(postgres_server: postgres.Instance) -> Iterator[LedgerDatabase]:
-    """An empty database owned by MASTER (no migrations applied)."""
+@contextlib.contextmanager
+def ledger_database_on(server: postgres.Instance) -> Iterator[LedgerDatabase]:
+    """An empty database owned by MASTER (no migrations applied), dropped afterwards."""
     name = f"ledger_{uuid.uuid4().hex[:12]}"
-    postgres.ensure_database(postgres_server, name, MASTER)
-    database = LedgerDatabase(postgres_server, name)
+    postgres.ensure_database(server, name, MASTER)
+    database = LedgerDatabase(server, name)
     try:
         yield database
     finally:
         database.close_all()
-        postgres.query(postgres_server, f'DROP DATABASE "{name}" WITH (FORCE)')
+        postgres.query(server, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def ledger_database(postgres_server: postgres.Instance) -> Iterator[LedgerDatabase]:
+    """An empty database owned by MASTER (no migrations applied)."""
+    with ledger_database_on(postgres_server) as database:
+        yield database
 
 
 @pytest.fixture

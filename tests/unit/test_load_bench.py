@@ -35,7 +35,11 @@ def test_shares_that_leave_no_new_payment_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--requests", "0"], "--requests must be at least 1"), (["--retries", "1.5"], "--retries is a share")],
+    [
+        (["--requests", "0"], "--requests must be at least 1"),
+        (["--retries", "1.5"], "--retries is a share"),
+        (["--target", "lambda"], "argument --target: invalid choice: 'lambda' (choose from"),
+    ],
 )
 def test_bad_arguments_are_refused_before_anything_runs(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]

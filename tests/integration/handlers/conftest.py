@@ -15,6 +15,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -157,10 +158,9 @@ class Observer:
         return self.item_count(), len(self.audit_keys())
 
 
-@pytest.fixture(scope="package")  # removed once the handler tests are done: other tests list the bus rules
-def observer(deployed_region: dict[str, str]) -> Iterator[Observer]:
+@contextmanager
+def observing(names: Mapping[str, str]) -> Iterator[Observer]:
     """An SQS queue behind a rule on the bus (payment.created from payments.api), removed afterwards."""
-    names = deployed_region
     sqs, events = aws_client("sqs", names), aws_client("events", names)
     suffix = uuid.uuid4().hex[:8]
     queue_url = sqs.create_queue(QueueName=f"handler-tests-events-{suffix}")["QueueUrl"]
@@ -193,6 +193,12 @@ def observer(deployed_region: dict[str, str]) -> Iterator[Observer]:
         sqs.delete_queue(QueueUrl=queue_url)
 
 
+@pytest.fixture(scope="package")  # removed once the handler tests are done: other tests list the bus rules
+def observer(deployed_region: dict[str, str]) -> Iterator[Observer]:
+    with observing(deployed_region) as watching:
+        yield watching
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Running the handlers
 # --------------------------------------------------------------------------------------------------------------
@@ -223,6 +229,34 @@ def health_handler() -> ModuleType:
 
 
 Configure = Callable[..., None]
+
+
+def function_environment(names: Mapping[str, str]) -> dict[str, str]:
+    """The payment and health functions' environment for a region's resources, boto3 at the emulator (LEDGER_*
+    variables apart: where the ledger is depends on who set it up)."""
+    return {
+        "AWS_ENDPOINT_URL": names["endpoint"],
+        "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_DEFAULT_REGION": names["region"],
+        "AWS_REGION": names["region"],
+        "NO_PROXY": "127.0.0.1,localhost",
+        "REGION": names["region"],
+        "PAYMENTS_TABLE": names["table"],
+        "AUDIT_BUCKET": names["bucket"],
+        "AUDIT_KMS_KEY_ID": names["kms_key_id"],
+        "EVENT_BUS_NAME": names["bus"],
+        "AUDIT_RETRY_QUEUE_URL": names["retry_queue_url"],
+        "MAX_AMOUNT": MAX_AMOUNT,
+        "ALLOWED_CURRENCIES": ",".join(ALLOWED_CURRENCIES),
+        "CUSTOMER_INDEX": CUSTOMER_INDEX,
+        "LOG_LEVEL": "INFO",
+    }
+
+
 _cached_under: dict[str, dict[str, str]] = {}  # the environment the handlers' cached clients were made in
 
 
@@ -253,28 +287,7 @@ def lambda_env(
             monkeypatch.delenv(name)
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    base = {
-        "AWS_ENDPOINT_URL": names["endpoint"],
-        "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_DEFAULT_REGION": names["region"],
-        "AWS_REGION": names["region"],
-        "NO_PROXY": "127.0.0.1,localhost",
-        "REGION": names["region"],
-        "PAYMENTS_TABLE": names["table"],
-        "AUDIT_BUCKET": names["bucket"],
-        "AUDIT_KMS_KEY_ID": names["kms_key_id"],
-        "EVENT_BUS_NAME": names["bus"],
-        "AUDIT_RETRY_QUEUE_URL": names["retry_queue_url"],
-        "MAX_AMOUNT": MAX_AMOUNT,
-        "ALLOWED_CURRENCIES": ",".join(ALLOWED_CURRENCIES),
-        "CUSTOMER_INDEX": CUSTOMER_INDEX,
-        "LOG_LEVEL": "INFO",
-        **ledger_variables(names),
-    }
+    base = {**function_environment(names), **ledger_variables(names)}
 
     def configure(**overrides: str | None) -> None:
         for name, value in overrides.items():
