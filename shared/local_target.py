@@ -33,6 +33,7 @@ LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
     "cloudwatch",
     "dynamodb",
     "ec2",
+    "elbv2",
     "events",
     "iam",
     "kms",

@@ -27,8 +27,6 @@ AURORA_PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
-
-
 def load_balancer_panels(alb_arn_suffix: str, target_group_arn_suffix: str) -> list[tuple[str, list[list[Any]], str]]:
     """The load balancer section (`compute.runtime = "ec2"`): requests and 5xx, p99 response time, healthy hosts."""
     alb = ["LoadBalancer", alb_arn_suffix]

@@ -184,7 +184,9 @@ class AccessLogBucket(Construct):
 
     def _delivery_statements(self, region: str, logs_arn: str) -> list[dict[str, Any]]:
         statements = [
-            iam.allow(["s3:PutObject"], [logs_arn], sid="LogDeliveryWrite", principals={"Service": LOG_DELIVERY_PRINCIPAL})
+            iam.allow(
+                ["s3:PutObject"], [logs_arn], sid="LogDeliveryWrite", principals={"Service": LOG_DELIVERY_PRINCIPAL}
+            )
         ]
         if has_elb_account(region):
             elb_account = DataAwsElbServiceAccount(self, "elb-account")

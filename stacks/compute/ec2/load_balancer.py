@@ -37,8 +37,7 @@ def elb_name(naming: Naming, component: str) -> str:
     name = naming.name(component)
     if len(name) > ELB_NAME_MAX:
         raise ValueError(
-            f"load balancer name {name} is longer than {ELB_NAME_MAX} characters: shorten project or "
-            "environment_suffix"
+            f"load balancer name {name} is longer than {ELB_NAME_MAX} characters: shorten project or environment_suffix"
         )
     return name
 
