@@ -15,7 +15,6 @@ from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAc
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from constructs import Construct
 
-from shared.checkov import skip
 from shared.naming import Naming
 from shared.processor_runtime import HEALTH_PATH, PORT
 from stacks.compute.ec2.access_logs import AccessLogBucket
@@ -98,7 +97,6 @@ class LoadBalancer(Construct):
             tags={"Name": name, **(tags or {})},
             depends_on=[logs.policy],  # ELB checks it may write to the bucket when logging is turned on
         )
-        skip(self.load_balancer, "CKV2_AWS_76", "the WAF web ACL (stacks/compute/waf.py) is associated by the stack")
         target_group_name = elb_name(naming, "api")
         self.target_group = LbTargetGroup(
             self,
@@ -122,7 +120,6 @@ class LoadBalancer(Construct):
             ),
             tags={"Name": target_group_name, **(tags or {})},
         )
-        skip(self.target_group, "CKV_AWS_378", "TLS ends at the load balancer; HTTP to the instances inside the VPC")
         self.http_listener = LbListener(
             self,
             "http",
@@ -138,8 +135,6 @@ class LoadBalancer(Construct):
                 )
             ],
         )
-        skip(self.http_listener, "CKV_AWS_2", "plain HTTP only answers a 301 redirect to HTTPS")
-        skip(self.http_listener, "CKV_AWS_103", "plain HTTP only answers a 301 redirect to HTTPS")
         self.alb_arn: str = self.load_balancer.arn
         self.alb_arn_suffix: str = self.load_balancer.arn_suffix
         self.dns_name: str = self.load_balancer.dns_name
