@@ -7,8 +7,8 @@ versions after `noncurrent_version_expiration_days`.
 
 Who may write, as AWS documents it for ALB access logs (bucket policy, step 2 of that page):
 - the log delivery service principal `logdelivery.elasticloadbalancing.amazonaws.com`: the only way in Regions
-  opened in August 2022 or later, and supported in every Region since September 2025 (ELB document history:
-  "the newer bucket policy is supported in all Regions");
+  opened in August 2022 or later, and supported in every Region since 10 September 2025 (ELB document history,
+  "Bucket policies for access logs": "the newer bucket policy is supported in all Regions");
 - the Region's Elastic Load Balancing account (`data aws_elb_service_account`): the policy AWS documented for
   Regions available before August 2022, still supported there. Granted as well in those Regions, so delivery does
   not hang on which of the two a Region's log delivery uses; Regions opened since have no such account (the data
