@@ -47,6 +47,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
+from config.schema import REGIONS_WITHOUT_ELB_ACCOUNT
 from shared import iam
 from shared.account import account_id
 from shared.checkov import skip
@@ -56,23 +57,6 @@ from stacks.data.audit_bucket import ABORT_MULTIPART_AFTER_DAYS, deny_insecure_t
 COMPONENT = "alb"  # global names carry at most 5 characters of component (config.schema.GLOBAL_COMPONENT_MAX)
 LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com"
 SSE_S3 = "AES256"
-# Regions opened in August 2022 or later: no Elastic Load Balancing account, only the service principal
-# (AWS: Enable access logs for your Application Load Balancer, step 2).
-REGIONS_WITHOUT_ELB_ACCOUNT = frozenset(
-    {
-        "ap-south-2",
-        "ap-southeast-4",
-        "ap-southeast-5",
-        "ap-southeast-7",
-        "ap-east-2",
-        "ca-west-1",
-        "eu-central-2",
-        "eu-south-2",
-        "il-central-1",
-        "me-central-1",
-        "mx-central-1",
-    }
-)
 
 
 def access_log_bucket_name(naming: Naming, account: str) -> str:

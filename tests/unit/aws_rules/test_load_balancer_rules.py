@@ -21,7 +21,10 @@ def _policy(synth: Synth) -> dict[str, Any]:
 def test_the_alb_is_internet_facing_in_the_public_subnets_and_drops_invalid_headers(load_balancer_aws: Synth) -> None:
     """AWS: Application Load Balancers, "Load balancer attributes": `routing.http.drop_invalid_header_fields.enabled`
     removes headers whose names do not match `[-A-Za-z0-9]+` (request smuggling through odd header names); an
-    internet-facing scheme needs a subnet in at least two Availability Zones ("Subnets for your load balancer")."""
+    internet-facing scheme needs a subnet in at least two Availability Zones ("Subnets for your load balancer").
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html
+    """
     for _, _, alb in each(load_balancer_aws, "aws_lb"):
         assert alb["load_balancer_type"] == "application"
         assert alb["internal"] is False
@@ -33,7 +36,10 @@ def test_the_alb_is_internet_facing_in_the_public_subnets_and_drops_invalid_head
 
 def test_deletion_protection_follows_the_environment(load_balancer_aws: Synth) -> None:
     """AWS: "Deletion protection" attribute of an Application Load Balancer: on, the ALB cannot be deleted until it
-    is turned off; prod keeps it (stacks.protection), dev destroys cleanly."""
+    is turned off; prod keeps it (stacks.protection), dev destroys cleanly.
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#deletion-protection
+    """
     production = "payments-prod-" in next(iter(each(load_balancer_aws, "aws_lb")))[2]["name"]
     for _, _, alb in each(load_balancer_aws, "aws_lb"):
         assert alb["enable_deletion_protection"] is production
@@ -44,7 +50,10 @@ def test_deletion_protection_follows_the_environment(load_balancer_aws: Synth) -
 def test_access_logs_go_to_an_sse_s3_bucket_of_the_same_region(load_balancer_aws: Synth) -> None:
     """AWS: Enable access logs for your Application Load Balancer, step 1: "The only server-side encryption option
     that's supported is Amazon S3-managed keys (SSE-S3)"; the bucket is in the load balancer's Region (the stack's
-    one provider)."""
+    one provider).
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+    """
     (_, _alb_name, alb), *_ = each(load_balancer_aws, "aws_lb")
     (_, bucket_name, _), *more = each(load_balancer_aws, "aws_s3_bucket")
     assert not more
@@ -63,7 +72,11 @@ def test_log_delivery_may_write_only_this_accounts_prefix(load_balancer_aws: Syn
     `logdelivery.elasticloadbalancing.amazonaws.com` (Regions opened August 2022 or later, and every Region since
     September 2025 per the ELB document history) and, in Regions available before August 2022, the Region's Elastic
     Load Balancing account (`arn:aws:iam::<elb-account-id>:root`, `data aws_elb_service_account`), each allowed
-    `s3:PutObject` on `<bucket>/[prefix/]AWSLogs/<your account id>/*` only."""
+    `s3:PutObject` on `<bucket>/[prefix/]AWSLogs/<your account id>/*` only.
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/DocumentHistory.html
+    """
     (_, bucket, _), *_ = each(load_balancer_aws, "aws_s3_bucket")
     statements = {s.get("Sid"): s for s in _policy(load_balancer_aws)["Statement"]}
     logs = f"${{aws_s3_bucket.{bucket}.arn}}/AWSLogs/${{data.aws_caller_identity.caller.account_id}}/*"
@@ -84,7 +97,10 @@ def test_log_delivery_may_write_only_this_accounts_prefix(load_balancer_aws: Syn
 
 def test_the_log_bucket_refuses_plain_http(load_balancer_aws: Synth) -> None:
     """AWS: S3 security best practices, "Enforce encryption of data in transit": deny any request with
-    `aws:SecureTransport` false (Security Hub S3.5)."""
+    `aws:SecureTransport` false (Security Hub S3.5).
+
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html
+    """
     (_, bucket, _), *_ = each(load_balancer_aws, "aws_s3_bucket")
     deny = next(s for s in _policy(load_balancer_aws)["Statement"] if s["Effect"] == "Deny")
     assert deny["Action"] == ["s3:*"]
@@ -96,7 +112,12 @@ def test_the_log_bucket_refuses_plain_http(load_balancer_aws: Synth) -> None:
 def test_the_log_bucket_is_private_versioned_and_expires_logs(load_balancer_aws: Synth) -> None:
     """AWS: S3 "Blocking public access to your Amazon S3 storage" (all four settings on), "Controlling ownership of
     objects" (BucketOwnerEnforced: ACLs off), and S3 lifecycle: expire current objects and noncurrent versions, abort
-    incomplete multipart uploads."""
+    incomplete multipart uploads.
+
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html
+    """
     for _, _, block in each(load_balancer_aws, "aws_s3_bucket_public_access_block"):
         flags = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
         assert all(block[flag] is True for flag in flags)
@@ -114,7 +135,11 @@ def test_the_log_bucket_is_private_versioned_and_expires_logs(load_balancer_aws:
 
 def test_the_target_group_checks_the_health_route_on_the_service_port(load_balancer_aws: Synth) -> None:
     """AWS: "Health checks for Application Load Balancer target groups": HTTP on the traffic port, path
-    HEALTH_PATH, success code 200; "Deregistration delay" 30 s (default 300) so an instance refresh drains fast."""
+    HEALTH_PATH, success code 200; "Deregistration delay" 30 s (default 300) so an instance refresh drains fast.
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html
+    """
     for _, _, group in each(load_balancer_aws, "aws_lb_target_group"):
         assert (group["protocol"], group["port"], group["target_type"]) == ("HTTP", PORT, "instance")
         assert group["deregistration_delay"] == "30"
@@ -127,7 +152,11 @@ def test_the_target_group_checks_the_health_route_on_the_service_port(load_balan
 def test_http_only_redirects_to_https_and_https_uses_tls13_policy(load_balancer_aws: Synth) -> None:
     """AWS: "Create an HTTP listener" redirect actions (`HTTP_301`, protocol HTTPS, port 443), and "Security
     policies for your Application Load Balancer": ELBSecurityPolicy-TLS13-1-2-2021-06 (TLS 1.3 and 1.2 only),
-    the HTTPS listener's certificate from ACM, default action forward to the target group."""
+    the HTTPS listener's certificate from ACM, default action forward to the target group.
+
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+    """
     listeners = {config["port"]: config for _, _, config in each(load_balancer_aws, "aws_lb_listener", at_least=2)}
     (_, group, _), *_ = each(load_balancer_aws, "aws_lb_target_group")
     http = listeners[80]
@@ -143,7 +172,10 @@ def test_http_only_redirects_to_https_and_https_uses_tls13_policy(load_balancer_
 
 def test_the_records_alias_the_alb_by_its_name_and_canonical_zone(load_balancer_aws: Synth) -> None:
     """AWS: Route 53 "Routing traffic to an ELB load balancer": an alias A record whose target is the load
-    balancer's DNS name and its canonical hosted zone id (`aws_lb.dns_name`, `aws_lb.zone_id`)."""
+    balancer's DNS name and its canonical hosted zone id (`aws_lb.dns_name`, `aws_lb.zone_id`).
+
+    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html
+    """
     (_, alb, _), *_ = each(load_balancer_aws, "aws_lb")
     for _, _, record in each(load_balancer_aws, "aws_route53_record"):
         assert record["type"] == "A"
