@@ -34,6 +34,15 @@ REGION_ZONE_COUNTS: dict[str, int] = {
     "ap-south-1": 3,
     "sa-east-1": 3,
 }
+# Regions opened in August 2022 or later: no regional Elastic Load Balancing account for access-log bucket policies,
+# only the log delivery service principal (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/
+# enable-access-logging.html, step 2). None of REGION_ZONE_COUNTS is one.
+REGIONS_WITHOUT_ELB_ACCOUNT: frozenset[str] = frozenset(
+    {
+        "ap-east-2", "ap-south-2", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-west-1",
+        "eu-central-2", "eu-south-2", "il-central-1", "me-central-1", "mx-central-1",
+    }
+)  # fmt: skip
 
 # Globally unique names (S3 buckets) are `<project>-<suffix>-<component>-<region>-<account id>`
 # (shared.naming.Naming.global_name), at most S3_BUCKET_NAME_MAX characters

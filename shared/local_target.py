@@ -33,6 +33,7 @@ LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
     "cloudwatch",
     "dynamodb",
     "ec2",
+    "elbv2",
     "events",
     "iam",
     "kms",
@@ -119,7 +120,8 @@ GAPS: tuple[Gap, ...] = (
         "condition it cannot evaluate, so the TLS-only deny blocks every object read, write and delete "
         "(force_destroy included)",
         "the audit bucket and the state bucket (`make bootstrap`) get no TLS-only policy locally (neither has "
-        "another statement); unit tests check the audit bucket's statement on the aws target, the integration test "
+        "another statement), nor does the load balancer's access-log bucket (its log-delivery statements stay); "
+        "unit tests check the audit bucket's statement on the aws target, the integration test "
         "of bootstrap the state bucket's (aws-shaped settings against the emulator)",
     ),
     Gap(

@@ -27,8 +27,37 @@ AURORA_PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
+def load_balancer_panels(alb_arn_suffix: str, target_group_arn_suffix: str) -> list[tuple[str, list[list[Any]], str]]:
+    """The load balancer section (`compute.runtime = "ec2"`): requests and 5xx, p99 response time, healthy hosts."""
+    alb = ["LoadBalancer", alb_arn_suffix]
+    target = ["TargetGroup", target_group_arn_suffix, *alb]
+    return [
+        (
+            "Load balancer requests and 5xx",
+            [
+                ["AWS/ApplicationELB", "RequestCount", *alb],
+                ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", *target],
+                ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", *alb],
+            ],
+            "Sum",
+        ),
+        ("Target response time p99 (s)", [["AWS/ApplicationELB", "TargetResponseTime", *target]], "p99"),
+        (
+            "Healthy and unhealthy hosts",
+            [
+                ["AWS/ApplicationELB", "HealthyHostCount", *target],
+                ["AWS/ApplicationELB", "UnHealthyHostCount", *target],
+            ],
+            "Minimum",
+        ),
+    ]
+
+
 class RegionDashboard(Construct):
-    """Exposes `dashboard` (`dashboard_name`)."""
+    """Exposes `dashboard` (`dashboard_name`).
+
+    `load_balancer` (the ALB's and target group's `arn_suffix`) adds the load balancer section first.
+    """
 
     def __init__(
         self,
@@ -44,6 +73,7 @@ class RegionDashboard(Construct):
         cluster_identifier: str,
         queues: Mapping[str, str],
         alarm_arns: Sequence[str],
+        load_balancer: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         api = ["ApiName", api_name, "Stage", api_stage]
@@ -103,6 +133,8 @@ class RegionDashboard(Construct):
                 for title, metrics, stat in AURORA_PANELS
             ),
         ]
+        if load_balancer is not None:
+            panels[:0] = load_balancer_panels(*load_balancer)
         widgets: list[dict[str, Any]] = [
             {
                 "type": "metric",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cdktf_cdktf_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
@@ -48,6 +49,12 @@ GREATER_OR_EQUAL = "GreaterThanOrEqualToThreshold"
 GREATER = "GreaterThanThreshold"
 
 
+class CriticalAlarms(Protocol):
+    """More alarms that make the region unhealthy, built in RegionAlarms (they notify its topic), by key."""
+
+    def build(self, scope: Construct, *, naming: Naming, topic_arn: str) -> Mapping[str, CloudwatchMetricAlarm]: ...
+
+
 @dataclass(frozen=True)
 class Watched:
     """What the alarms watch in one region."""
@@ -64,6 +71,7 @@ class Watched:
     cpu_alarm_percent: int
     replication_lag_alarm_ms: int
     replica_cluster_identifier: str | None = None  # the secondary's Aurora cluster
+    extra_critical: Sequence[CriticalAlarms] = ()  # e.g. stacks.compute.ec2.alarms.LoadBalancerWatched
 
 
 class RegionAlarms(Construct):
@@ -131,6 +139,11 @@ class RegionAlarms(Construct):
             comparison=GREATER,
         )
         critical += ["api-5xx-rate", "api-p99-latency"]
+
+        for extra in watched.extra_critical:
+            built = extra.build(self, naming=naming, topic_arn=self.topic.arn)
+            self.alarms.update(built)
+            critical += list(built)
 
         self._sum_alarm(
             "table-throttles",

@@ -49,7 +49,11 @@ Failover = Literal["PRIMARY", "SECONDARY"]
 
 @dataclass(frozen=True)
 class ApiTarget:
-    """Where an alias to an API Gateway regional custom domain points: its regional domain name and zone id."""
+    """Where the API's records point: an API Gateway regional custom domain (`regional_domain_name`,
+    `regional_zone_id`) in `lambda`, or the region's Application Load Balancer (`dns_name`, `zone_id`, its
+    canonical hosted zone) in `ec2`: an alias needs nothing else. The records keep `evaluate_target_health`
+    False for both: the region's HTTPS health check probes the whole path (ALB, a healthy instance, the API's
+    health route), so it already fails when the ALB has no healthy target."""
 
     name: str
     zone_id: str

@@ -11,3 +11,11 @@ from tests.support import Synth
 def aws(request: pytest.FixtureRequest) -> Synth:
     synth: Synth = request.getfixturevalue(request.param)
     return synth
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def load_balancer_aws(request: pytest.FixtureRequest) -> Synth:
+    """The load balancer constructs' test stack (tests/unit/load_balancer_stack.py) on aws/dev and aws/prod."""
+    from tests.unit.load_balancer_stack import OneStack, aws_settings, synth_stack  # noqa: PLC0415 -- jsii on use
+
+    return OneStack(synth_stack(aws_settings(request.param)))
