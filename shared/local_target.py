@@ -29,10 +29,12 @@ LOOPBACK = "127.0.0.1"
 LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
     "acm",
     "apigateway",
+    "autoscaling",
     "backup",
     "cloudwatch",
     "dynamodb",
     "ec2",
+    "elbv2",
     "events",
     "iam",
     "kms",
