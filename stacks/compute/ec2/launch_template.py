@@ -12,6 +12,7 @@ artifact's key, so new code is a new template version (and an instance refresh o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from cdktf import Fn
@@ -61,6 +62,17 @@ PrivateTmp=yes
 [Install]
 WantedBy=multi-user.target
 """
+
+
+# How cdktf writes an unresolved reference inside a Python string.
+_TOKEN = re.compile(r"(\$\{TfToken\[[^\]]+\]\})")
+
+
+def _terraform_string(text: str) -> str:
+    """`text` as a Terraform expression: its literal parts quoted as they are (quotes, newlines, `$`), its
+    references (tokens) kept as references."""
+    parts = [part if _TOKEN.fullmatch(part) else Fn.raw_string(part) for part in _TOKEN.split(text) if part]
+    return Fn.join("", parts)
 
 
 def user_data(*, environment: Mapping[str, str], artifact_bucket: str, artifact_key: str, region: str) -> str:
@@ -134,5 +146,5 @@ class ProcessorLaunchTemplate(Construct):
                 LaunchTemplateTagSpecifications(resource_type=kind, tags={**tags, "Name": name})
                 for kind in ("instance", "volume")
             ],
-            user_data=Fn.base64encode(user_data_script),
+            user_data=Fn.base64encode(_terraform_string(user_data_script)),
         )
