@@ -13,6 +13,7 @@ from tests.unit.aws_rules.support import each
 from tests.unit.ec2_synth import PartialSynth
 
 REGIONS = 2  # one fleet per compute stack
+ACCOUNT = "${data.aws_caller_identity.caller.account_id}"  # the deploying account (the provider allows only it)
 
 
 @pytest.fixture(params=["ec2_aws_dev", "ec2_aws_prod"])
@@ -49,7 +50,8 @@ def test_root_volumes_are_encrypted_with_the_region_key_whose_policy_admits_auto
         sids = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
         role = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
         for sid in ("AutoScalingUsesKeyForVolumes", "AutoScalingGrantsKeyToVolumes"):
-            assert sids[sid]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == f"arn:aws:iam::111122223333:{role}"
+            principal = sids[sid]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+            assert principal == f"arn:${{data.aws_partition.partition.partition}}:iam::{ACCOUNT}:{role}"
         assert {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"} <= set(
             sids["AutoScalingUsesKeyForVolumes"]["Action"]
         )
