@@ -426,7 +426,11 @@ class ComputeStack(PlatformStack):
             force_destroy=self.protection.force_destroy,
         ).bucket
         artifact = processor_artifact(
-            self, "artifact", bucket=self.artifacts_bucket.bucket, ca_bundle=self.settings.data.rds_ca_bundle
+            self,
+            "artifact",
+            bucket=self.artifacts_bucket.bucket,
+            kms_key_arn=data.key_arn,
+            ca_bundle=self.settings.data.rds_ca_bundle,
         )
         self.artifact_key = artifact.key
         profile = InstanceProfile(

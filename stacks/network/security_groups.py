@@ -32,11 +32,12 @@ ANYWHERE_IPV6 = "::/0"
 Rule = tuple[str, str, str, int, str, list[str] | str]
 
 
-def add_rules(scope: Construct, rules: tuple[Rule, ...]) -> None:
-    """One TCP rule per entry; IPv6 blocks (`::/0`) go to `ipv6_cidr_blocks`."""
+def add_rules(scope: Construct, rules: tuple[Rule, ...]) -> dict[str, SecurityGroupRule]:
+    """One TCP rule per entry (by construct id); IPv6 blocks (`::/0`) go to `ipv6_cidr_blocks`."""
+    added: dict[str, SecurityGroupRule] = {}
     for rule_id, direction, group_id, port, description, other in rules:
         blocks = other if isinstance(other, list) else []
-        SecurityGroupRule(
+        added[rule_id] = SecurityGroupRule(
             scope,
             rule_id,
             type=direction,
@@ -49,6 +50,7 @@ def add_rules(scope: Construct, rules: tuple[Rule, ...]) -> None:
             ipv6_cidr_blocks=[b for b in blocks if ":" in b] or None,
             source_security_group_id=other if isinstance(other, str) else None,
         )
+    return added
 
 
 class WorkloadSecurityGroups(Construct):
@@ -147,4 +149,9 @@ class FleetSecurityGroups(Construct):
             ("db-from-instances", "ingress", database_sg_id, POSTGRES_PORT, "PostgreSQL from the processor instances",
              instances),
         )  # fmt: skip
-        add_rules(self, rules)
+        added = add_rules(self, rules)
+        checkov.skip(
+            added["alb-http-ingress"],
+            "CKV_AWS_260",
+            "the public load balancer's HTTP listener only redirects to HTTPS (301); no request is served over HTTP",
+        )

@@ -72,9 +72,11 @@ class ArtifactObject:
     object: S3Object
 
 
-def processor_artifact(scope: Construct, construct_id: str, *, bucket: str, ca_bundle: str) -> ArtifactObject:
-    """Uploads the artifact to `bucket` (the region's artifacts bucket), encrypted by the bucket's default (the
-    region key); `source_hash` makes a changed zip a changed object."""
+def processor_artifact(
+    scope: Construct, construct_id: str, *, bucket: str, kms_key_arn: str, ca_bundle: str
+) -> ArtifactObject:
+    """Uploads the artifact to `bucket` (the region's artifacts bucket), encrypted with the region key;
+    `source_hash` makes a changed zip a changed object."""
     archive, digest = _build(ca_bundle)
     asset = TerraformAsset(
         scope, f"{construct_id}-asset", path=str(archive), type=AssetType.FILE, asset_hash=digest[:32].upper()
@@ -87,6 +89,7 @@ def processor_artifact(scope: Construct, construct_id: str, *, bucket: str, ca_b
         key=key,
         source=asset.path,
         source_hash=digest,
+        kms_key_id=kms_key_arn,
         content_type="application/zip",
     )
     return ArtifactObject(bucket, key, uploaded)
