@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_aws.launch_template import (
 )
 from constructs import Construct
 
+from shared.checkov import skip
 from shared.processor_runtime import ENVIRONMENT_FILE, INSTALL_DIR, SERVICE_NAME, environment_heredoc
 from stacks.compute.lambda_function import RUNTIME
 
@@ -147,4 +148,10 @@ class ProcessorLaunchTemplate(Construct):
                 for kind in ("instance", "volume")
             ],
             user_data=Fn.base64encode(_terraform_string(user_data_script)),
+        )
+        skip(
+            self.template,
+            "CKV_AWS_46",
+            "the user data holds names and ARNs only: API_KEY_SECRET_NAME names the secret, whose values the service "
+            "reads from Secrets Manager at run time",
         )
