@@ -33,6 +33,8 @@ from shared.local_target import (
     ledger_tls_mode,
     ledger_writer_hosts,
     supports_composite_alarms,
+    supports_instance_refresh,
+    supports_tls_only_bucket_policy,
 )
 from shared.monitoring_names import DASHBOARD
 from shared.naming import Naming
@@ -424,6 +426,7 @@ class ComputeStack(PlatformStack):
             kms_key_arn=data.key_arn,
             noncurrent_version_expiration_days=self.settings.data.noncurrent_version_expiration_days,
             force_destroy=self.protection.force_destroy,
+            tls_only=supports_tls_only_bucket_policy(self.settings),
         ).bucket
         artifact = processor_artifact(
             self,
@@ -475,6 +478,8 @@ class ComputeStack(PlatformStack):
             target_group_arns=[],
             tags=tags,
             after=[artifact.object],  # an instance's first boot copies the artifact
+            instance_refresh=supports_instance_refresh(self.settings),
+            policy_ignore_changes=ignored_locally(self.settings, "autoscaling-policy-read-back"),
         )
 
     # -- API, alarms, dashboard, parameters -------------------------------------------------------------------

@@ -28,7 +28,9 @@ class ArtifactsBucket(Construct):
         kms_key_arn: str,
         noncurrent_version_expiration_days: int,
         force_destroy: bool,
+        tls_only: bool,
     ) -> None:
+        """`tls_only`: False leaves the TLS-only bucket policy out (the local target's gap `s3-tls-only-policy`)."""
         super().__init__(scope, construct_id)
         kept = AuditBucket(
             self,
@@ -37,6 +39,7 @@ class ArtifactsBucket(Construct):
             kms_key_arn=kms_key_arn,
             noncurrent_version_expiration_days=noncurrent_version_expiration_days,
             force_destroy=force_destroy,
+            tls_only=tls_only,
             bucket_name=naming.global_name(ARTIFACTS_COMPONENT, account_id(self)),
         )
         self.bucket = kept.bucket

@@ -46,7 +46,8 @@ class ProcessorFleet(Construct):
 
     `target_group_arns`: the load balancer's target group(s) the instances register with (the `LoadBalancer`
     construct's target group ARN); `tags`: the platform's tags, propagated to every instance; `after`: what must
-    exist before an instance boots (the artifact)."""
+    exist before an instance boots (the artifact); `instance_refresh` False and `policy_ignore_changes`: the local
+    target's gaps (shared.local_target)."""
 
     def __init__(
         self,
@@ -61,6 +62,8 @@ class ProcessorFleet(Construct):
         target_group_arns: list[str],
         tags: Mapping[str, str],
         after: Sequence[ITerraformDependable] = (),
+        instance_refresh: bool = True,
+        policy_ignore_changes: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.group = AutoscalingGroup(
@@ -80,7 +83,9 @@ class ProcessorFleet(Construct):
                 preferences=AutoscalingGroupInstanceRefreshPreferences(
                     min_healthy_percentage=compute.instance_refresh_min_healthy_percent
                 ),
-            ),
+            )
+            if instance_refresh
+            else None,
             enabled_metrics=list(GROUP_METRICS),
             metrics_granularity="1Minute",
             tag=[
@@ -105,4 +110,7 @@ class ProcessorFleet(Construct):
                 ),
                 target_value=compute.fleet_cpu_target_percent,
             ),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(policy_ignore_changes))
+            if policy_ignore_changes
+            else None,
         )
