@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from shared.processor_runtime import RUNTIMES
+
 # Commercial regions the platform can be placed in, with how many zones each offers (which ones, by id, is
 # per account: network.*_az_ids or the account's zone lookup).
 REGION_ZONE_COUNTS: dict[str, int] = {
@@ -68,6 +70,8 @@ RESERVED_MASTER_USERNAMES: tuple[str, ...] = (
 # shape: https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
 WAF_RATE_LIMIT_MIN = 10
 WAF_RATE_LIMIT_MAX = 2_000_000_000
+# The largest fleet (instances per region) the ec2 runtime may scale to.
+FLEET_MAX_SIZE = 100
 
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
@@ -276,6 +280,19 @@ FIELDS: tuple[Field, ...] = (
     # Requests one client IP may send in 5 minutes before the web ACL blocks it (stacks/compute/waf.py).
     Field("compute.waf_rate_limit", int, _int_range(WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX)),
     Field("compute.alarm_email", str, _pattern(r"([^@\s]+@[^@\s]+\.[a-z]{2,})?", "an e-mail address, or empty")),
+    Field("compute.runtime", str, _one_of(*RUNTIMES)),
+    Field(
+        "compute.instance_type",
+        str,
+        _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t3.medium or m7i.large"),
+    ),
+    Field("compute.fleet_min", int, _int_range(1, FLEET_MAX_SIZE)),
+    Field("compute.fleet_max", int, _int_range(1, FLEET_MAX_SIZE)),
+    Field("compute.fleet_desired", int, _int_range(1, FLEET_MAX_SIZE)),
+    Field("compute.fleet_cpu_target_percent", int, _int_range(10, 90)),
+    Field("compute.instance_refresh_min_healthy_percent", int, _int_range(0, 100)),
+    Field("compute.health_check_grace_seconds", int, _int_range(0, 7200)),
+    Field("compute.target_p99_response_ms", int, _int_range(1, 60_000)),
     Field("dns.zone_name", str, _DOMAIN),
     Field(
         "dns.existing_zone_id",

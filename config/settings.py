@@ -151,6 +151,16 @@ class Compute:
     api_quota_per_day: int
     waf_rate_limit: int  # requests per client IP per 5 minutes before the web ACL blocks it (stacks/compute/waf.py)
     alarm_email: str
+    # The API front door: "lambda" (API Gateway + functions) or "ec2" (load balancer + an Auto Scaling fleet).
+    runtime: str
+    instance_type: str
+    fleet_min: int
+    fleet_max: int
+    fleet_desired: int
+    fleet_cpu_target_percent: int
+    instance_refresh_min_healthy_percent: int
+    health_check_grace_seconds: int
+    target_p99_response_ms: int
 
     @property
     def reserved_concurrency(self) -> int | None:

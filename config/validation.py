@@ -117,6 +117,7 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
         errors.append(
             f"compute.max_amount={compute['max_amount']!r} is above 1000000000; {_fix_hint('compute.max_amount', env)}"
         )
+    errors += _check_fleet_size(compute, env, bad)
     errors += _check_data_locks(raw.get("data", {}), env, bad)
     errors += _check_prod_notifies(raw, env, bad)
     errors += _check_tags(raw.get("tags", {}), env)
@@ -125,6 +126,24 @@ def _cross_field(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
     errors += _check_global_names(raw, env, bad)
     errors += _check_fault_injection_port(raw, env, bad)
     return errors
+
+
+def _check_fleet_size(compute: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:
+    """compute.fleet_min <= compute.fleet_desired <= compute.fleet_max (what Auto Scaling accepts)."""
+    if bad & {"compute.fleet_min", "compute.fleet_desired", "compute.fleet_max"}:
+        return []
+    low, desired, high = compute["fleet_min"], compute["fleet_desired"], compute["fleet_max"]
+    if low > high:
+        return [
+            f"compute.fleet_min={low} exceeds compute.fleet_max={high}: the fleet cannot be smaller than its "
+            f"minimum; {_fix_hint('compute.fleet_min', env)}"
+        ]
+    if not low <= desired <= high:
+        return [
+            f"compute.fleet_desired={desired} is outside compute.fleet_min={low} to compute.fleet_max={high}; "
+            f"{_fix_hint('compute.fleet_desired', env)}"
+        ]
+    return []
 
 
 def _check_fault_injection_port(raw: Mapping[str, Any], env: str, bad: set[str]) -> list[str]:

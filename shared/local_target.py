@@ -29,6 +29,7 @@ LOOPBACK = "127.0.0.1"
 LOCAL_ENDPOINT_SERVICES: tuple[str, ...] = (
     "acm",
     "apigateway",
+    "autoscaling",
     "backup",
     "cloudwatch",
     "dynamodb",
@@ -119,10 +120,10 @@ GAPS: tuple[Gap, ...] = (
         "the emulator speaks plain HTTP and denies an object request on any bucket-policy statement with a "
         "condition it cannot evaluate, so the TLS-only deny blocks every object read, write and delete "
         "(force_destroy included)",
-        "the audit bucket and the state bucket (`make bootstrap`) get no TLS-only policy locally (neither has "
-        "another statement), nor does the load balancer's access-log bucket (its log-delivery statements stay); "
-        "unit tests check the audit bucket's statement on the aws target, the integration test "
-        "of bootstrap the state bucket's (aws-shaped settings against the emulator)",
+        "the audit bucket, the artifacts bucket (compute.runtime = ec2) and the state bucket (`make bootstrap`) get "
+        "no TLS-only policy locally (none has another statement), nor does the load balancer's access-log bucket (its "
+        "log-delivery statements stay); unit tests check the audit and artifacts buckets' statements on the aws "
+        "target, the integration test of bootstrap the state bucket's (aws-shaped settings against the emulator)",
     ),
     Gap(
         "s3-replication-delete-markers",
@@ -358,6 +359,20 @@ GAPS: tuple[Gap, ...] = (
         "(`reads_other_region_alarms_directly`); on AWS, SDK integrations call only the state machine's own region, "
         "so the task invokes the `region-alarms` function (compute-primary)",
     ),
+    Gap(
+        "autoscaling-instance-refresh",
+        "StartInstanceRefresh is not implemented (HTTP 500): an Auto Scaling group with an instance_refresh block "
+        "fails to apply its next launch template version",
+        "the processor fleet (compute.runtime = ec2) has no instance_refresh block locally; a new launch template "
+        "version is still pinned on the group (the emulator runs no instances to replace)",
+    ),
+    Gap(
+        "autoscaling-policy-read-back",
+        "a target-tracking scaling policy reads back enabled = false and an empty predictive scaling block "
+        "(phantom diff on every plan)",
+        "ignore_changes on the fleet's CPU target policy's enabled and predictive_scaling_configuration locally",
+        ignore_changes=("enabled", "predictive_scaling_configuration"),
+    ),
 )
 GAPS_BY_KEY: dict[str, Gap] = {gap.key: gap for gap in GAPS}
 
@@ -414,6 +429,11 @@ def supports_backup_vault_force_destroy(settings: Settings) -> bool:
 
 def reuses_backup_plan_names(settings: Settings) -> bool:
     """Gap `backup-plan-name-reuse`."""
+    return not is_local(settings)
+
+
+def supports_instance_refresh(settings: Settings) -> bool:
+    """Gap `autoscaling-instance-refresh`."""
     return not is_local(settings)
 
 

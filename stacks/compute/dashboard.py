@@ -66,8 +66,8 @@ class RegionDashboard(Construct):
         *,
         name: str,
         region: str,
-        api_name: str,
-        api_stage: str,
+        api_name: str | None,
+        api_stage: str | None,
         functions: Mapping[str, str],
         table_name: str,
         cluster_identifier: str,
@@ -77,7 +77,8 @@ class RegionDashboard(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         api = ["ApiName", api_name, "Stage", api_stage]
-        panels: list[tuple[str, list[list[Any]], str]] = [
+        # No API Gateway panels without an API (compute.runtime = "ec2").
+        api_panels: list[tuple[str, list[list[Any]], str]] = [
             (
                 "API requests and errors",
                 [
@@ -92,6 +93,9 @@ class RegionDashboard(Construct):
                 [["AWS/ApiGateway", "Latency", *api], ["AWS/ApiGateway", "IntegrationLatency", *api]],
                 "p99",
             ),
+        ]
+        panels: list[tuple[str, list[list[Any]], str]] = [
+            *(api_panels if api_name else []),
             (
                 "Function errors and throttles",
                 [

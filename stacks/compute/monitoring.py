@@ -61,8 +61,8 @@ class Watched:
 
     functions: Mapping[str, str]  # label -> function name
     critical_functions: Sequence[str]  # labels whose errors/throttles make the region unhealthy
-    api_name: str
-    api_stage: str
+    api_name: str | None  # None: no API Gateway (compute.runtime = "ec2")
+    api_stage: str | None
     table_name: str
     event_bus_name: str
     event_rule_name: str  # the rule delivering payment.created to its queue
@@ -98,6 +98,7 @@ class RegionAlarms(Construct):
         if alarm_email:
             SnsTopicSubscription(self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=alarm_email)
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        self._api: dict[str, str] = {}
         critical: list[str] = []
 
         for label, function_name in watched.functions.items():
@@ -117,7 +118,17 @@ class RegionAlarms(Construct):
                 if label in watched.critical_functions:
                     critical.append(key)
 
-        api = {"ApiName": watched.api_name, "Stage": watched.api_stage}
+        if watched.api_name and watched.api_stage:
+            critical += self._api_alarms({"ApiName": watched.api_name, "Stage": watched.api_stage})
+        for extra in watched.extra_critical:
+            built = extra.build(self, naming=naming, topic_arn=self.topic.arn)
+            self.alarms.update(built)
+            critical += list(built)
+        critical += self._data_alarms(watched)
+        self._register_region_unhealthy(naming, watched, critical, composite)
+
+    def _api_alarms(self, api: dict[str, str]) -> list[str]:
+        self._api = api
         self._metric_alarm(
             "api-5xx-rate",
             description=f"More than {API_5XX_RATE:.0%} of API requests answered 5xx",
@@ -138,13 +149,10 @@ class RegionAlarms(Construct):
             threshold=API_P99_LATENCY_MS,
             comparison=GREATER,
         )
-        critical += ["api-5xx-rate", "api-p99-latency"]
+        return ["api-5xx-rate", "api-p99-latency"]
 
-        for extra in watched.extra_critical:
-            built = extra.build(self, naming=naming, topic_arn=self.topic.arn)
-            self.alarms.update(built)
-            critical += list(built)
-
+    def _data_alarms(self, watched: Watched) -> list[str]:
+        critical: list[str] = []
         self._sum_alarm(
             "table-throttles",
             description=f"{watched.table_name}: read or write requests throttled",
@@ -208,7 +216,11 @@ class RegionAlarms(Construct):
                 comparison=GREATER,
             )
             critical.append(REPLICATION_LAG)
+        return critical
 
+    def _register_region_unhealthy(
+        self, naming: Naming, watched: Watched, critical: list[str], composite: bool
+    ) -> None:
         self.critical_alarm_names = [self.alarms[key].alarm_name for key in critical]
         self.region_unhealthy_name = naming.name(REGION_UNHEALTHY)
         description = "The region is unhealthy: any of " + ", ".join(critical)
@@ -222,17 +234,30 @@ class RegionAlarms(Construct):
                 alarm_actions=[self.topic.arn],
                 ok_actions=[self.topic.arn],
             )
-        else:
+        elif watched.api_name:
             self.region_unhealthy = self._metric_alarm(
                 "region-unhealthy",
                 name=self.region_unhealthy_name,
                 description=description + " (local stand-in: the API's 5xx rate)",
                 namespace="AWS/ApiGateway",
                 metric="5XXError",
-                dimensions=api,
+                dimensions=self._api,
                 statistic="Average",
                 threshold=API_5XX_RATE,
                 comparison=GREATER,
+                register=False,
+            )
+        else:  # no API (ec2): the table's throttled writes, the most direct signal left here
+            self.region_unhealthy = self._metric_alarm(
+                "region-unhealthy",
+                name=self.region_unhealthy_name,
+                description=description + " (local stand-in: the table's throttled writes)",
+                namespace="AWS/DynamoDB",
+                metric="WriteThrottleEvents",
+                dimensions={"TableName": watched.table_name},
+                statistic="Sum",
+                threshold=TABLE_THROTTLED_REQUESTS_PER_MINUTE,
+                comparison=GREATER_OR_EQUAL,
                 register=False,
             )
         self.alarm_names = [alarm.alarm_name for alarm in self.alarms.values()] + [self.region_unhealthy_name]

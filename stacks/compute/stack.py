@@ -7,30 +7,49 @@ the ledger's migrations and reads its summaries as the database's master user. T
 ledger of record in Aurora PostgreSQL as `LEDGER_USER` with IAM database authentication. In the primary region
 only, `region-alarms` (no route: the rollout engine's state machine invokes it) reads either region's alarms. The
 stack also owns the region's event bus, its queues, alarms, dashboard, runtime parameters and the web ACL in front
-of the API stage (stacks/compute/waf.py). Every grant between these parts is written here, where it can be read in
-one place.
+of the API (stacks/compute/waf.py). Every grant between these parts is written here, where it can be read in one
+place.
+
+With `compute.runtime = "ec2"` the API front door is a fleet behind a load balancer instead (`stacks.compute.ec2`):
+no REST API and no `payment-processor` or `health` function; instances run the same code as a service
+(docs/runtime-ec2.md), with the payment runtime's environment and grants built here once for both runtimes.
+`payment-retry`, `ledger-admin` and `region-alarms` stay functions in both.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from cdktf import Token
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from constructs import Construct
 
 from config.settings import ROLES, Role, Settings
 from shared import iam
+from shared.api_names import API_BASE_PATH
 from shared.checkov import skip
 from shared.local_target import (
     ignored_locally,
     ledger_tls_mode,
     ledger_writer_hosts,
     supports_composite_alarms,
+    supports_instance_refresh,
+    supports_tls_only_bucket_policy,
 )
 from shared.monitoring_names import DASHBOARD
 from shared.naming import Naming
+from shared.processor_runtime import PORT
+from shared.tags import default_tags
 from stacks.base import PlatformStack
 from stacks.compute.dashboard import RegionDashboard
+from stacks.compute.ec2.alarms import LoadBalancerWatched
+from stacks.compute.ec2.artifact import ARTIFACT_PREFIX, processor_artifact
+from stacks.compute.ec2.artifacts_bucket import ArtifactsBucket
+from stacks.compute.ec2.fleet import ProcessorFleet
+from stacks.compute.ec2.instance_profile import InstanceProfile
+from stacks.compute.ec2.launch_template import ProcessorLaunchTemplate, user_data
+from stacks.compute.ec2.load_balancer import LoadBalancer
 from stacks.compute.event_bus import PaymentEvents
 from stacks.compute.lambda_function import LambdaPackage, PlatformFunction, lambda_package
 from stacks.compute.monitoring import RegionAlarms, Watched
@@ -62,9 +81,21 @@ REGION_ALARMS = "region-alarms"
 [CUSTOMER_INDEX] = [name for name, (hash_key, _) in INDEXES.items() if hash_key == "customer_id"]
 
 
+@dataclass(frozen=True)
+class FrontDoor:
+    """The ec2 runtime's load balancer as the DNS layer uses it: the records alias its DNS name and Route 53 zone
+    id; DNS adds the HTTPS listener (it holds the certificate), which forwards to the target group."""
+
+    name: str
+    zone_id: str
+    load_balancer_arn: str
+    target_group_arn: str
+
+
 class ComputeStack(PlatformStack):
-    """Exposes `api_id`, `api_endpoint`, `api_stage_name`, `health_path`, `region_unhealthy_alarm_name`,
-    `alarm_names` and `alarm_topic_arn` for the DNS layer."""
+    """Exposes `runtime`, `health_path`, `region_unhealthy_alarm_name`, `alarm_names` and `alarm_topic_arn` for the
+    DNS layer; with `lambda` also `api_id`, `api_endpoint` and `api_stage_name`; with `ec2`, `front_door` (the load
+    balancer's alias target; None until a load balancer is built) and the fleet's parts."""
 
     layer = "compute"
 
@@ -74,10 +105,16 @@ class ComputeStack(PlatformStack):
         super().__init__(scope, settings=settings, role=role, depends_on=[network, data])
         self.network = network
         self.data = data
+        self.runtime = settings.compute.runtime
+        self.health_path = HEALTH_PATH
+        self.front_door: FrontDoor | None = None
         self._queues()
         self._events()
         self._functions()
-        self._api()
+        if self.runtime == "ec2":
+            self._ec2_service()
+        else:
+            self._api()
         self._alarms()
         self._dashboard()
         self._parameters()
@@ -115,46 +152,52 @@ class ComputeStack(PlatformStack):
     # -- functions --------------------------------------------------------------------------------------------
 
     def _functions(self) -> None:
+        lambda_runtime = self.runtime == "lambda"
         payments_code = lambda_package(
             self, "payment-processor-code", function="payment_processor", ca_bundle=self.settings.data.rds_ca_bundle
         )
-        health_code = lambda_package(self, "health-code", function="health")
+        health_code = lambda_package(self, "health-code", function="health") if lambda_runtime else None
         ledger_code = lambda_package(
             self, "ledger-code", function="ledger", module="admin", ca_bundle=self.settings.data.rds_ca_bundle
         )
         self._payment_runtime(payments_code)
-        self._health_function(health_code)
+        if health_code is not None:
+            self._health_function(health_code)
         self._ledger_admin_function(ledger_code)
         if self.role == "primary":  # the rollout engine lives in the primary region (dns-primary)
             self._region_alarms_function(lambda_package(self, "region-alarms-code", function="region_alarms"))
 
     def _payment_runtime(self, code: LambdaPackage) -> None:
-        """`payment-processor` behind the payment routes, and `payment-retry` draining the retry queue."""
+        """`payment-processor` behind the payment routes (lambda runtime), and `payment-retry` draining the retry
+        queue. The payment API's environment and grants are built here once, for the function or the fleet."""
         data = self.data
         runtime_env = self._runtime_environment()
         audit_objects = f"{data.audit_bucket_arn}/{AUDIT_PREFIX}*"
         # Only POST /payments consults the write home: the retry consumer finishes steps of payments already taken.
         self.write_home = WriteHomeParameter(self, "write-home", settings=self.settings, role=self.role)
+        self.payment_api_environment = {**runtime_env, **self.write_home.environment()}
         # Single items by payment_id, and the one index the list route queries (no other /index/* grant).
-        self.payment_function = self._function(
-            "payment-processor",
-            description="Payments API: POST /payments, GET /payments?customer_id= and GET /payments/{id}",
-            code=code,
-            environment={**runtime_env, **self.write_home.environment()},
-            statements=[
-                iam.allow(
-                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                    [data.table_arn],
-                    sid="PaymentItems",
-                ),
-                iam.allow(["dynamodb:Query"], [f"{data.table_arn}/index/{CUSTOMER_INDEX}"], sid="ListCustomerPayments"),
-                iam.allow(["s3:PutObject"], [audit_objects], sid="WriteAuditRecords"),
-                iam.allow(["events:PutEvents"], [self.events.bus.arn], sid="PublishPaymentEvents"),
-                iam.allow(["sqs:SendMessage"], [self.retry_queue.arn], sid="QueueFailedSteps"),
-                self.write_home.read_grant(),
-                self._ledger_connect(),
-            ],
-        )
+        self.payment_api_statements = [
+            iam.allow(
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                [data.table_arn],
+                sid="PaymentItems",
+            ),
+            iam.allow(["dynamodb:Query"], [f"{data.table_arn}/index/{CUSTOMER_INDEX}"], sid="ListCustomerPayments"),
+            iam.allow(["s3:PutObject"], [audit_objects], sid="WriteAuditRecords"),
+            iam.allow(["events:PutEvents"], [self.events.bus.arn], sid="PublishPaymentEvents"),
+            iam.allow(["sqs:SendMessage"], [self.retry_queue.arn], sid="QueueFailedSteps"),
+            self.write_home.read_grant(),
+            self._ledger_connect(),
+        ]
+        if self.runtime == "lambda":
+            self.payment_function = self._function(
+                "payment-processor",
+                description="Payments API: POST /payments, GET /payments?customer_id= and GET /payments/{id}",
+                code=code,
+                environment=self.payment_api_environment,
+                statements=self.payment_api_statements,
+            )
         self.retry_function = self._function(
             "payment-retry",
             description="Redrives failed audit/event steps from the retry queue",
@@ -194,12 +237,17 @@ class ComputeStack(PlatformStack):
                 "REGION": self.region,
                 "LOG_LEVEL": LOG_LEVEL,
             },
-            statements=[
-                iam.allow(["dynamodb:DescribeTable"], [data.table_arn], sid="DescribeTable"),
-                # HeadBucket is authorized by s3:ListBucket.
-                iam.allow(["s3:ListBucket"], [data.audit_bucket_arn], sid="HeadAuditBucket"),
-            ],
+            statements=self._health_statements(),
         )
+
+    def _health_statements(self) -> list[dict[str, Any]]:
+        """What `GET /health` reads (the health function's grants, and the fleet's)."""
+        data = self.data
+        return [
+            iam.allow(["dynamodb:DescribeTable"], [data.table_arn], sid="DescribeTable"),
+            # HeadBucket is authorized by s3:ListBucket.
+            iam.allow(["s3:ListBucket"], [data.audit_bucket_arn], sid="HeadAuditBucket"),
+        ]
 
     def _ledger_admin_function(self, code: LambdaPackage) -> None:
         """Migrations and ledger summaries, as the master user (its secret holds `{"username", "password"}`)."""
@@ -350,11 +398,132 @@ class ComputeStack(PlatformStack):
         )
 
     def _function_names(self) -> dict[str, str]:
+        """The functions the alarms and dashboard watch (in ec2 only the retry consumer serves payments)."""
+        if self.runtime == "ec2":
+            return {"payment-retry": self.retry_function.function.function_name}
         return {
             "payment-processor": self.payment_function.function.function_name,
             "payment-retry": self.retry_function.function.function_name,
             "health": self.health_function.function.function_name,
         }
+
+    # -- the ec2 runtime's fleet ------------------------------------------------------------------------------
+
+    def service_environment(self) -> dict[str, str]:
+        """What an instance's service reads (`ENVIRONMENT_FILE`): the payment API's environment, as the
+        payment-processor function gets it, plus what API Gateway and Lambda provided to it."""
+        return {
+            **self.payment_api_environment,
+            "API_KEY_SECRET_NAME": self.data.api_key_secret_name,
+            "API_BASE_PATH": API_BASE_PATH,
+            "AWS_REGION": self.region,
+            "PROCESSOR_PORT": str(PORT),
+        }
+
+    def _ec2_service(self) -> None:
+        """The artifact, its bucket, the instance profile, launch template and fleet (docs/runtime-ec2.md)."""
+        data, compute = self.data, self.settings.compute
+        instance_sg = self.network.instance_sg_id
+        if instance_sg is None:
+            raise ValueError(f"compute.runtime=ec2 but network-{self.role} built no instance security group")
+        self.artifacts_bucket = ArtifactsBucket(
+            self,
+            "artifacts",
+            naming=self.naming,
+            kms_key_arn=data.key_arn,
+            noncurrent_version_expiration_days=self.settings.data.noncurrent_version_expiration_days,
+            force_destroy=self.protection.force_destroy,
+            tls_only=supports_tls_only_bucket_policy(self.settings),
+        ).bucket
+        artifact = processor_artifact(
+            self,
+            "artifact",
+            bucket=self.artifacts_bucket.bucket,
+            kms_key_arn=data.key_arn,
+            ca_bundle=self.settings.data.rds_ca_bundle,
+        )
+        self.artifact_key = artifact.key
+        profile = InstanceProfile(
+            self,
+            "instance-profile",
+            name=self.naming.name("processor"),
+            kms_key_arn=data.key_arn,
+            artifact_objects=f"{self.artifacts_bucket.arn}/{ARTIFACT_PREFIX}*",
+            api_key_secret_arn=(
+                f"arn:{self.partition}:secretsmanager:{self.region}:{self.account_id}:secret:"
+                f"{data.api_key_secret_name}-??????"  # Secrets Manager appends 6 random characters
+            ),
+            statements=[*self.payment_api_statements, *self._health_statements()],
+        )
+        self.instance_role = profile.role
+        tags = default_tags(self.settings, self.region)
+        self.launch_template = ProcessorLaunchTemplate(
+            self,
+            "launch-template",
+            name=self.naming.name("processor"),
+            instance_type=compute.instance_type,
+            instance_profile_arn=profile.profile.arn,
+            security_group_ids=[instance_sg],
+            kms_key_arn=data.key_arn,
+            user_data_script=user_data(
+                environment=self.service_environment(),
+                artifact_bucket=self.artifacts_bucket.bucket,
+                artifact_key=artifact.key,
+                region=self.region,
+            ),
+            tags=tags,
+        ).template
+        self.load_balancer = LoadBalancer(
+            self,
+            "load-balancer",
+            naming=self.naming,
+            vpc_id=self.network.vpc_id,
+            public_subnet_ids=self.network.public_subnet_ids,
+            security_group_id=self._alb_security_group(),
+            deletion_protection=self.protection.deletion_protection,
+            force_destroy=self.protection.force_destroy,
+            log_retention_days=compute.log_retention_days,
+            noncurrent_version_expiration_days=self.settings.data.noncurrent_version_expiration_days,
+            tls_only_log_bucket=supports_tls_only_bucket_policy(self.settings),
+            tags=tags,
+        )
+        lb = self.load_balancer
+        self.front_door = FrontDoor(lb.dns_name, lb.zone_id, lb.alb_arn, lb.target_group_arn)
+        self.fleet = ProcessorFleet(
+            self,
+            "fleet",
+            name=self.naming.name("processor"),
+            compute=compute,
+            subnet_ids=self.network.private_subnet_ids,
+            launch_template_id=self.launch_template.id,
+            launch_template_version=Token.as_string(self.launch_template.latest_version),
+            target_group_arns=[self.load_balancer.target_group_arn],
+            tags=tags,
+            after=[artifact.object],  # an instance's first boot copies the artifact
+            instance_refresh=supports_instance_refresh(self.settings),
+            policy_ignore_changes=ignored_locally(self.settings, "autoscaling-policy-read-back"),
+        )
+
+        self._web_acl(self.load_balancer.alb_arn)
+
+    def _alb_security_group(self) -> str:
+        alb_sg = self.network.alb_sg_id
+        if alb_sg is None:
+            raise ValueError(f"compute.runtime=ec2 but network-{self.role} built no load balancer security group")
+        return alb_sg
+
+    def _web_acl(self, front_door_arn: str) -> None:
+        """The web ACL in front of the API, whichever the front door: the API stage or the load balancer."""
+        compute = self.settings.compute
+        self.web_acl = WebAcl(
+            self,
+            "waf",
+            naming=self.naming,
+            resource_arn=front_door_arn,
+            rate_limit=compute.waf_rate_limit,
+            kms_key_arn=self.data.key_arn,
+            log_retention_days=compute.log_retention_days,
+        )
 
     # -- API, alarms, dashboard, parameters -------------------------------------------------------------------
 
@@ -381,15 +550,7 @@ class ComputeStack(PlatformStack):
             log_retention_days=compute.log_retention_days,
             api_key_secret_name=self.data.api_key_secret_name,
         )
-        self.web_acl = WebAcl(
-            self,
-            "waf",
-            naming=self.naming,
-            resource_arn=self.api.stage.arn,
-            rate_limit=compute.waf_rate_limit,
-            kms_key_arn=self.data.key_arn,
-            log_retention_days=compute.log_retention_days,
-        )
+        self._web_acl(self.api.stage.arn)
         self.api_id = self.api.rest_api.id
         self.api_endpoint = self.api.stage.invoke_url
         self.api_stage_name = STAGE_NAME
@@ -404,9 +565,9 @@ class ComputeStack(PlatformStack):
             alarm_email=self.settings.compute.alarm_email,
             watched=Watched(
                 functions=self._function_names(),
-                critical_functions=["payment-processor"],
-                api_name=self.api.rest_api.name,
-                api_stage=self.api.stage.stage_name,
+                critical_functions=["payment-processor"] if self.runtime == "lambda" else [],
+                api_name=self.api.rest_api.name if self.runtime == "lambda" else None,
+                api_stage=self.api.stage.stage_name if self.runtime == "lambda" else None,
                 table_name=self.data.table_name,
                 event_bus_name=self.events.bus.name,
                 event_rule_name=self.events.rule.name,
@@ -418,6 +579,7 @@ class ComputeStack(PlatformStack):
                 cpu_alarm_percent=self.settings.data.aurora_cpu_alarm_percent,
                 replication_lag_alarm_ms=self.settings.data.replication_lag_alarm_ms,
                 replica_cluster_identifier=self.data.cluster_identifier if self.role == "secondary" else None,
+                extra_critical=self._load_balancer_watched(),
             ),
             composite=supports_composite_alarms(self.settings),
         )
@@ -431,8 +593,8 @@ class ComputeStack(PlatformStack):
             "dashboard",
             name=self.naming.name(DASHBOARD),
             region=self.region,
-            api_name=self.api.rest_api.name,
-            api_stage=self.api.stage.stage_name,
+            api_name=self.api.rest_api.name if self.runtime == "lambda" else None,
+            api_stage=self.api.stage.stage_name if self.runtime == "lambda" else None,
             functions=self._function_names(),
             table_name=self.data.table_name,
             cluster_identifier=self.data.cluster_identifier,
@@ -443,7 +605,26 @@ class ComputeStack(PlatformStack):
                 "retry-dlq": self.retry_dlq.name,
             },
             alarm_arns=self.alarms.alarm_arns,
+            load_balancer=(
+                (self.load_balancer.alb_arn_suffix, self.load_balancer.target_group_arn_suffix)
+                if self.runtime == "ec2"
+                else None
+            ),
         )
+
+    def _load_balancer_watched(self) -> list[LoadBalancerWatched]:
+        """ec2: the load balancer's alarms join the critical ones behind `region-unhealthy`."""
+        if self.runtime != "ec2":
+            return []
+        compute = self.settings.compute
+        return [
+            LoadBalancerWatched(
+                self.load_balancer.alb_arn_suffix,
+                self.load_balancer.target_group_arn_suffix,
+                compute.fleet_min,
+                compute.target_p99_response_ms,
+            )
+        ]
 
     def _parameters(self) -> None:
         compute = self.settings.compute
@@ -456,7 +637,7 @@ class ComputeStack(PlatformStack):
                 "audit-bucket": self.data.audit_bucket_name,
                 "event-bus": self.events.bus.name,
                 "retry-queue-url": self.retry_queue.url,
-                "api-endpoint": self.api_endpoint,
+                **({"api-endpoint": self.api_endpoint} if self.runtime == "lambda" else {}),
                 "max-amount": compute.max_amount,
                 "allowed-currencies": ",".join(compute.allowed_currencies),
             },
@@ -467,8 +648,16 @@ class ComputeStack(PlatformStack):
     # -- outputs ----------------------------------------------------------------------------------------------
 
     def _outputs(self) -> None:
-        api_keys = self.api.api_keys
         self.export("region", self.region, description="AWS region of this stack")
+        if self.runtime == "ec2":
+            self._fleet_outputs()
+        else:
+            self._api_outputs()
+        self.export("retry_function_name", self.retry_function.function.function_name, description="Retry consumer")
+        self._common_outputs()
+
+    def _api_outputs(self) -> None:
+        api_keys = self.api.api_keys
         self.export("api_endpoint", self.api_endpoint, description="Invoke URL of the API stage")
         self.export("api_id", self.api_id, description="REST API id")
         self.export("api_stage_name", self.api_stage_name, description="REST API stage")
@@ -484,7 +673,24 @@ class ComputeStack(PlatformStack):
         self.export(
             "health_function_name", self.health_function.function.function_name, description="Health check function"
         )
-        self.export("retry_function_name", self.retry_function.function.function_name, description="Retry consumer")
+
+    def _fleet_outputs(self) -> None:
+        self.export("runtime", self.runtime, description="The API front door: lambda or ec2")
+        self.export(
+            "api_key_secret_name",
+            self.data.api_key_secret_name,
+            description="The secret this region reads its API keys from (make rotate-api-key)",
+        )
+        self.export("launch_template_id", self.launch_template.id, description="Processor instances' launch template")
+        self.export("autoscaling_group_name", self.fleet.group.name, description="Processor fleet (Auto Scaling)")
+        self.export("artifacts_bucket", self.artifacts_bucket.bucket, description="Bucket of the processor's artifacts")
+        lb = self.load_balancer
+        self.export("load_balancer_arn", lb.alb_arn, description="The API's load balancer")
+        self.export("load_balancer_dns_name", lb.dns_name, description="What the records alias (dns-<role>)")
+        self.export("target_group_arn", lb.target_group_arn, description="The fleet's target group")
+        self.export("access_log_bucket", lb.access_log_bucket, description="The load balancer's access logs")
+
+    def _common_outputs(self) -> None:
         self.export(
             "ledger_admin_function_name",
             self.ledger_admin_function.function.function_name,

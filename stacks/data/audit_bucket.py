@@ -99,12 +99,14 @@ class AuditBucket(Construct):
         lifecycle: TerraformResourceLifecycle | None = None,
         tls_only: bool = True,
         object_lock_days: int = 0,
+        bucket_name: str | None = None,
     ) -> None:
+        """`bucket_name`: another bucket kept the same way (default: the region's audit bucket)."""
         super().__init__(scope, construct_id)
         self.bucket = S3Bucket(
             self,
             "bucket",
-            bucket=audit_bucket_name(naming, account_id(self)),
+            bucket=bucket_name or audit_bucket_name(naming, account_id(self)),
             force_destroy=force_destroy,
             object_lock_enabled=True if object_lock_days else None,
             lifecycle=lifecycle,

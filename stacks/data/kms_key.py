@@ -14,12 +14,18 @@ The key policy names who may use the key and nobody else:
 - the S3 replication role, named explicitly (by `aws:PrincipalArn`, so the policy is valid before the
   role exists: the secondary data stack creates it after the primary key), only through S3 in this region and
   only for this region's audit bucket (`kms:EncryptionContext:aws:s3:arn`): replication runs both ways, so the
-  role decrypts what it replicates out of the bucket and encrypts what it replicates into it, both with this key.
+  role decrypts what it replicates out of the bucket and encrypts what it replicates into it, both with this key;
+- with `compute.runtime = "ec2"`, the Auto Scaling service-linked role, which launches the fleet's instances with
+  root volumes encrypted with this key: the two statements AWS requires (use of the key, and grants for AWS
+  resources: https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html),
+  naming the role by `aws:PrincipalArn` as the replication role is named (AWS creates it with the first group, so
+  it may not exist when the key's policy is written, and KMS refuses a policy naming a missing principal).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -43,6 +49,8 @@ KEY_USING_SERVICES: tuple[str, ...] = (
     "sqs",
     "ssm",
 )
+# The role Auto Scaling launches instances with (created by AWS in each account on first use).
+AUTOSCALING_SERVICE_ROLE_PATH = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 ALARMS_SERVICE = "cloudwatch.amazonaws.com"  # publishes alarm notifications into encrypted SNS topics
 EVENTS_SERVICE = "events.amazonaws.com"  # delivers rule targets into encrypted SQS queues
 EVENTS_DELIVERY_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -97,7 +105,9 @@ class RegionKey(Construct):
         replicated_bucket_arn: str,
         lifecycle: TerraformResourceLifecycle | None = None,
         services: Sequence[str] = KEY_USING_SERVICES,
+        autoscaling_volumes: bool = False,
     ) -> None:
+        """`autoscaling_volumes`: let Auto Scaling launch instances whose volumes this key encrypts (ec2 runtime)."""
         super().__init__(scope, construct_id)
         region = naming.region
         account = {"AWS": f"arn:{partition}:iam::{account_id}:root"}
@@ -165,6 +175,23 @@ class RegionKey(Construct):
                         },
                     },
                 ),
+                *(autoscaling_statements(partition, account_id) if autoscaling_volumes else []),
             ),
         )
         KmsAlias(self, "alias", name=self.alias_name, target_key_id=self.key.key_id)
+
+
+def autoscaling_statements(partition: str, account_id: str) -> list[dict[str, Any]]:
+    """The Auto Scaling service-linked role uses the key for the volumes it launches, and grants it to them."""
+    account = {"AWS": f"arn:{partition}:iam::{account_id}:root"}
+    role = {"ArnEquals": {"aws:PrincipalArn": f"arn:{partition}:iam::{account_id}:{AUTOSCALING_SERVICE_ROLE_PATH}"}}
+    return [
+        iam.allow(USE_ACTIONS, ["*"], sid="AutoScalingUsesKeyForVolumes", principals=account, conditions=role),
+        iam.allow(
+            ["kms:CreateGrant"],
+            ["*"],
+            sid="AutoScalingGrantsKeyToVolumes",
+            principals=account,
+            conditions={**role, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]

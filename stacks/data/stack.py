@@ -116,6 +116,7 @@ class DataStack(PlatformStack):
             ),
             replicated_bucket_arn=f"arn:{self.partition}:s3:::{audit_bucket_name(self.naming, self.account_id)}",
             lifecycle=self.protection.lifecycle(),
+            autoscaling_volumes=self.settings.compute.runtime == "ec2",
         )
         self.key_arn = self.key.key.arn
         self.key_id = self.key.key.key_id

@@ -34,6 +34,7 @@ from shared.traffic import TRAFFIC_WEIGHT_VARIABLE
 from stacks.base import PlatformStack
 from stacks.compute.stack import ComputeStack
 from stacks.dns.custom_domain import RegionalCustomDomain, ValidatedCertificate
+from stacks.dns.https_listener import HttpsListener
 from stacks.dns.records import (
     ApiHealthCheck,
     ApiTarget,
@@ -123,6 +124,9 @@ class DnsStack(PlatformStack):
             zone_id=self.zone_id,
             name=self.naming.name("api-certificate"),
         ).certificate_arn
+        if self.compute.runtime == "ec2":
+            self._load_balancer_targets()
+            return
         api, origin = (
             RegionalCustomDomain(
                 self,
@@ -138,13 +142,40 @@ class DnsStack(PlatformStack):
         )
         self.api_domain, self.origin_domain = api.domain, origin.domain
         self.api_target = ApiTarget(self.api_domain.regional_domain_name, self.api_domain.regional_zone_id)
+        self.origin_target = ApiTarget(self.origin_domain.regional_domain_name, self.origin_domain.regional_zone_id)
         self.origin_record = origin_record(
             self,
             "origin",
             zone_id=self.zone_id,
             name=self.origin_fqdn,
-            target=ApiTarget(self.origin_domain.regional_domain_name, self.origin_domain.regional_zone_id),
+            target=self.origin_target,
             after=[origin.mapping],  # the name (and its health check) appears once it serves /v1
+        )
+
+    def _load_balancer_targets(self) -> None:
+        """ec2: both names alias the region's load balancer (compute's `front_door`); no API Gateway domains."""
+        front_door = self.compute.front_door
+        if front_door is None:
+            raise ValueError(
+                f"compute.runtime=ec2: compute-{self.role} has no load balancer to alias (ComputeStack.front_door is "
+                "unset); build it with stacks/compute/ec2/load_balancer.py, or set PAYMENTS_COMPUTE_RUNTIME=lambda"
+            )
+        listener = HttpsListener(
+            self,
+            "https-listener",
+            load_balancer_arn=front_door.load_balancer_arn,
+            certificate_arn=self.certificate_arn,
+            target_group_arn=front_door.target_group_arn,
+        ).listener
+        self.api_target = ApiTarget(front_door.name, front_door.zone_id)
+        self.origin_target = self.api_target
+        self.origin_record = origin_record(
+            self,
+            "origin",
+            zone_id=self.zone_id,
+            name=self.origin_fqdn,
+            target=self.api_target,
+            after=[listener],  # the name (and its health check) appears once it serves HTTPS
         )
 
     def _health_check(self) -> None:
@@ -276,7 +307,7 @@ class DnsStack(PlatformStack):
         )
         self.export(
             "origin_domain_regional_name",
-            self.origin_domain.regional_domain_name,
+            self.origin_target.name,
             description="Regional API Gateway domain of this region's origin custom domain",
         )
         self.export("health_check_id", self.health_check_id, description="HTTPS health check of this region's API")

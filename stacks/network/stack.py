@@ -14,7 +14,7 @@ from shared.checkov import skip
 from stacks.base import PlatformStack
 from stacks.network.flow_logs import EncryptedFlowLogs
 from stacks.network.peering import CrossRegionPeering, PeeringSide
-from stacks.network.security_groups import WorkloadSecurityGroups
+from stacks.network.security_groups import FleetSecurityGroups, WorkloadSecurityGroups
 from stacks.network.vpc import ThreeTierVpc
 
 
@@ -40,7 +40,8 @@ def zone_ids(scope: Construct, settings: Settings, role: Role) -> list[str]:
 
 
 class NetworkStack(PlatformStack):
-    """Exposes `vpc_id`, `cidr`, `private_subnet_ids`, `isolated_subnet_ids`, `lambda_sg_id`, `database_sg_id`."""
+    """Exposes `vpc_id`, `cidr`, `private_subnet_ids`, `public_subnet_ids`, `isolated_subnet_ids`, `lambda_sg_id`,
+    `database_sg_id`; with `compute.runtime = "ec2"` also `alb_sg_id` and `instance_sg_id` (else None)."""
 
     layer = "network"
 
@@ -66,6 +67,7 @@ class NetworkStack(PlatformStack):
         )
         self.vpc_id = self.network.vpc.id
         self.private_subnet_ids = [s.id for s in self.network.private_subnets]
+        self.public_subnet_ids = [s.id for s in self.network.public_subnets]
         self.isolated_subnet_ids = [s.id for s in self.network.isolated_subnets]
         self.internal_route_table_ids = [t.id for t in self.network.internal_route_tables]
 
@@ -92,6 +94,18 @@ class NetworkStack(PlatformStack):
         )
         self.lambda_sg_id = self.security_groups.lambda_sg.id
         self.database_sg_id = self.security_groups.database_sg.id
+        self.alb_sg_id: str | None = None
+        self.instance_sg_id: str | None = None
+        if self.settings.compute.runtime == "ec2":
+            fleet = FleetSecurityGroups(
+                self,
+                "fleet-security-groups",
+                naming=self.naming,
+                vpc_id=self.vpc_id,
+                database_sg_id=self.database_sg_id,
+                peer=self.settings.network.subnets(self.peer_role),
+            )
+            self.alb_sg_id, self.instance_sg_id = fleet.alb_sg.id, fleet.instance_sg.id
 
     def _peering(self, peer: NetworkStack) -> CrossRegionPeering:
         return CrossRegionPeering(
@@ -118,8 +132,13 @@ class NetworkStack(PlatformStack):
         self.export("vpc_cidr", self.cidr, description="VPC CIDR block")
         self.export("private_subnet_ids", self.private_subnet_ids, description="Private (NAT) subnets")
         self.export("isolated_subnet_ids", self.isolated_subnet_ids, description="Isolated subnets")
-        self.export("public_subnet_ids", [s.id for s in self.network.public_subnets], description="Public subnets")
+        self.export("public_subnet_ids", self.public_subnet_ids, description="Public subnets")
         self.export("internal_route_table_ids", self.internal_route_table_ids, description="Private + isolated RTs")
         self.export("lambda_security_group_id", self.lambda_sg_id, description="Lambda security group")
         self.export("database_security_group_id", self.database_sg_id, description="Database security group")
+        if self.alb_sg_id is not None and self.instance_sg_id is not None:
+            self.export("alb_security_group_id", self.alb_sg_id, description="Load balancer security group (ec2)")
+            self.export(
+                "instance_security_group_id", self.instance_sg_id, description="Processor instances' group (ec2)"
+            )
         self.export("flow_log_group_name", self.flow_logs.log_group.name, description="VPC flow log group")

@@ -11,6 +11,8 @@ import pytest
 
 from lambda_src.ledger import migrate
 from ops.local import postgres
+from tests.conftest import AWS_ACCOUNT, AWS_PROD_ALARM_EMAIL, AWS_ZONE
+from tests.unit.ec2_synth import PartialSynth, synth_ec2
 
 MASTER = "ledger_master"  # owns the database and may create roles, as Aurora's master user (not a superuser)
 APP_ROLE = "ledger_app"  # what LEDGER_USER names
@@ -62,3 +64,34 @@ def ledger(ledger_database: LedgerDatabase) -> LedgerDatabase:
     """A database with every migration applied for APP_ROLE."""
     migrate.apply(ledger_database.connect(), writer_role=APP_ROLE)
     return ledger_database
+
+
+# -- the ec2 runtime (network, data and compute stacks: tests/unit/ec2_synth.py) ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def ec2_local(tmp_path_factory: pytest.TempPathFactory) -> PartialSynth:
+    """dev on the local emulator, compute.runtime = ec2."""
+    return synth_ec2(tmp_path_factory.mktemp("ec2-local") / "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def ec2_aws_dev(tmp_path_factory: pytest.TempPathFactory) -> PartialSynth:
+    return synth_ec2(
+        tmp_path_factory.mktemp("ec2-aws-dev") / "cdktf.out",
+        PAYMENTS_TARGET="aws",
+        PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
+        PAYMENTS_DNS_ZONE_NAME=AWS_ZONE,
+    )
+
+
+@pytest.fixture(scope="session")
+def ec2_aws_prod(tmp_path_factory: pytest.TempPathFactory) -> PartialSynth:
+    return synth_ec2(
+        tmp_path_factory.mktemp("ec2-aws-prod") / "cdktf.out",
+        PAYMENTS_ENV="prod",
+        PAYMENTS_TARGET="aws",
+        PAYMENTS_AWS_ACCOUNT_ID=AWS_ACCOUNT,
+        PAYMENTS_DNS_ZONE_NAME=AWS_ZONE,
+        PAYMENTS_COMPUTE_ALARM_EMAIL=AWS_PROD_ALARM_EMAIL,
+    )

@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from lambda_src.ledger.config import CA_BUNDLE
-from stacks.compute import lambda_function
-from stacks.compute.lambda_function import driver_distributions, package_files
+from stacks.compute import packaging
+from stacks.compute.packaging import driver_distributions, package_files
 from tests.support import ROOT, Synth, write_ca_bundle
 
 # Imports every module the ledger needs at run time; prints where each module came from.
@@ -141,7 +141,7 @@ def test_optional_requirements_are_skipped_and_conditional_ones_refused(
 ) -> None:
     infos = {"pg8000": _fake_distribution(tmp_path / "a", "pg8000", ["pg8000/__init__.py"], ['docs; extra == "doc"'])}
     _install_fakes(monkeypatch, infos)
-    assert [d.metadata["Name"] for d in driver_distributions(lambda_function.DRIVER_REQUIREMENT)] == ["pg8000"]
+    assert [d.metadata["Name"] for d in driver_distributions(packaging.DRIVER_REQUIREMENT)] == ["pg8000"]
     infos["pg8000"] = _fake_distribution(
         tmp_path / "b", "pg8000", ["pg8000/__init__.py"], ['old; python_version < "3.8"']
     )

@@ -1,1 +1,2 @@
-"""The EC2 service tier of `compute.runtime = "ec2"`: the fleet, its load balancer and their alarms."""
+"""The ec2 runtime's API tier: the processor's artifact and bucket, launch template, instance profile, fleet,
+load balancer and their alarms."""
