@@ -1,4 +1,5 @@
-"""The payments API client: resolve, pass API Gateway's checks, reach the function, follow 307, wait out 503.
+"""The payments API client: resolve, pass the front door's checks (API Gateway's, or the load balancer's with
+`compute.runtime = "ec2"`), reach the function or server, follow 307, wait out 503.
 
     client = ApiClient.connect(settings, key)
     answer = client.request("POST", client.url("/payments"), body=..., headers={"Idempotency-Key": ...})
@@ -17,13 +18,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from config.settings import ROLES, Role, Settings
-from ops.client import gateway, health, records, transport
+from ops.client import gateway, health, load_balancer, records, transport
 from ops.client.gateway import Refusal
-from ops.client.resolve import HealthOf, Resolver
+from ops.client.resolve import LOAD_BALANCER, HealthOf, Resolution, Resolver
 from ops.client.transport import Answer
 from ops.core.errors import OpsError
 from shared.api_names import base_url, entry_name
-from shared.local_target import probes_health_checks_itself, runs_functions_in_process
+from shared.local_target import probes_health_checks_itself, runs_functions_in_process, runs_processor_stand_in
 
 API_KEY_HEADER = "x-api-key"
 MAX_REDIRECTS = 3  # one redirect reaches the write home; more is a loop between two views of it
@@ -122,6 +123,8 @@ class ApiClient:
         outgoing = transport.Outgoing(method, path, sent, body, parts.query)
         resolution = Resolver(records.zone_records(self.settings, self.zone_id), self.zone_id, self.health_of, self.rng)
         resolved = resolution.resolve(host)
+        if resolved.front_door == LOAD_BALANCER:
+            return self._through_load_balancer(resolved, outgoing)
         if not runs_functions_in_process(self.settings):
             region, _ = gateway.find_domain(self.settings, resolved, self.regions)
             return transport.over_https(host, resolved.regional_domain_name, outgoing), region
@@ -133,6 +136,17 @@ class ApiClient:
             )
             return refused, resolved.region
         return transport.in_process(self.settings, target, outgoing), target.region
+
+    def _through_load_balancer(self, resolved: Resolution, outgoing: transport.Outgoing) -> tuple[Answer, str]:
+        """An ALB's front door: on AWS the load balancer itself (HTTPS, SNI and Host the called name); locally its
+        checks read from the emulator, then the region's stand-in (gap `ec2-user-data`)."""
+        if not runs_processor_stand_in(self.settings):
+            region, _ = load_balancer.find_load_balancer(self.settings, resolved, self.regions)
+            return transport.over_https(resolved.host, resolved.regional_domain_name, outgoing), region
+        region, decision = load_balancer.route(self.settings, resolved, self.regions)
+        if isinstance(decision, Answer):
+            return decision, region
+        return load_balancer.to_stand_in(self.settings, decision, outgoing), region
 
     def probe(self, host: str, path: str) -> int:
         """A health checker's GET: no key, no redirects followed; an unreachable target is a failure."""
