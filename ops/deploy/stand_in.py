@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from config.settings import Settings
+from config.settings import ROLES, Settings
+from ops.core.errors import UsageError
 from ops.deploy.outputs import read_outputs
 from ops.local import processor
 from shared.local_target import runs_processor_stand_in
@@ -49,3 +50,26 @@ def before_destroy(settings: Settings, stack: str) -> list[str]:
     region = _compute_region(settings, stack)
     stopped = processor.stop(settings.local, region) if region else None
     return [stopped] if stopped else []
+
+
+ACTIONS = ("status", "start", "stop")
+
+
+def command(settings: Settings, action: str) -> list[str]:
+    """`python -m ops stand-in <action>`: each region's stand-in's status, or start it as compute's outputs say
+    (what a deploy does), or stop it."""
+    if action not in ACTIONS:
+        raise UsageError(f"stand-in: action {action!r} is invalid: use one of {', '.join(ACTIONS)}")
+    if not runs_processor_stand_in(settings):
+        raise UsageError("stand-in: only the local target has stand-ins (gap ec2-user-data); on aws instances serve")
+    lines: list[str] = []
+    for role in ROLES:
+        region = settings.regions.of(role)
+        if action == "status":
+            lines.append(processor.status(settings.local, region))
+        elif action == "stop":
+            lines.append(processor.stop(settings.local, region) or f"payment server stand-in ({region}): not running")
+        else:
+            stack = StackId("compute", role).name
+            lines += after_apply(settings, stack, None) or [f"{stack} is not deployed with runtime ec2: no stand-in"]
+    return lines

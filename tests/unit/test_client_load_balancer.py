@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +30,9 @@ from ops.client.api_client import ApiClient
 from ops.client.records import Alias, Record
 from ops.client.resolve import API_GATEWAY, LOAD_BALANCER, ResolveError, Resolver, load_balancer_region
 from ops.core.aws_clients import client
+from ops.core.errors import UsageError
 from ops.deploy import stand_in
+from ops.deploy.outputs import update_outputs
 from ops.local import pidfile, processor
 from ops.local import target as local_target
 from shared.api_names import entry_name, origin_name
@@ -332,6 +335,26 @@ def test_deploy_hooks_follow_compute_outputs(emulated: Emulated, monkeypatch: py
     [stopped] = stand_in.before_destroy(settings, stack)
     assert "stopped" in stopped
     assert stand_in.before_destroy(settings, stack) == []
+
+
+def test_the_stand_in_command_reads_compute_outputs_from_the_outputs_file(
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`python -m ops stand-in start` does what a deploy that finds compute unchanged does: it starts each region's
+    stand-in from the outputs file; a region whose compute has no ec2 outputs says so."""
+    monkeypatch.setattr(processor, "DEFAULT_COMMAND", ECHO)
+    monkeypatch.setenv("PAYMENTS_OUTPUTS_DIR", str(tmp_path))
+    settings = emulated.settings
+    processor.stop(settings.local, emulated.region)
+    ec2_outputs = {stand_in.RUNTIME_OUTPUT: "ec2", stand_in.LAUNCH_TEMPLATE_OUTPUT: emulated.template_id}
+    update_outputs(settings, {f"compute-{ROLE}": ec2_outputs})
+    started, other = stand_in.command(settings, "start")
+    assert "started" in started
+    assert other == "compute-secondary is not deployed with runtime ec2: no stand-in"
+    assert "healthy" in stand_in.command(settings, "status")[0]
+    assert "stopped" in stand_in.command(settings, "stop")[0]
+    with pytest.raises(UsageError, match="action 'restart' is invalid"):
+        stand_in.command(settings, "restart")
 
 
 def test_local_down_stops_the_stand_ins(emulated: Emulated, running: str, monkeypatch: pytest.MonkeyPatch) -> None:
