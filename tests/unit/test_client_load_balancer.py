@@ -20,21 +20,24 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
+from config import load_settings
 from config.settings import Settings
-from ops.client import load_balancer, records
+from ops.client import api_client, load_balancer, records
 from ops.client.api_client import ApiClient
 from ops.client.records import Alias, Record
 from ops.client.resolve import API_GATEWAY, LOAD_BALANCER, ResolveError, Resolver, load_balancer_region
+from ops.client.transport import Answer, Outgoing
 from ops.core.aws_clients import client
-from ops.core.errors import UsageError
-from ops.deploy import stand_in
+from ops.core.errors import ToolError, UsageError
+from ops.deploy import engine, stand_in
 from ops.deploy.outputs import update_outputs
 from ops.local import pidfile, processor
 from ops.local import target as local_target
+from ops.terraform.runner import ChangeSummary
 from shared.api_names import entry_name, origin_name
 from shared.local_target import LOOPBACK
 from shared.processor_runtime import HEALTH_PATH, PORT, environment_heredoc
@@ -477,3 +480,92 @@ def test_an_alias_to_an_unknown_load_balancer_is_refused(emulated: Emulated, fro
     emulated.aws("elbv2").delete_load_balancer(LoadBalancerArn=front_door.balancer["LoadBalancerArn"])
     with pytest.raises(ResolveError, match="no load balancer"):
         _post(emulated)
+
+
+def test_on_aws_the_last_hop_is_https_to_the_load_balancer_for_the_called_name(
+    emulated: Emulated, front_door: FrontDoor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The aws target: the ALB terminates TLS itself, so the client connects to the alias's DNS name with SNI and
+    Host = the name called (the certificate is verified against it), as to API Gateway (`over_https`)."""
+    sent: list[tuple[str, str, str]] = []
+
+    def over_https(host: str, address: str, request: Outgoing, **_: object) -> Answer:
+        sent.append((host, address, request.headers["Host"]))
+        return Answer(201, {}, "{}")
+
+    monkeypatch.setattr(api_client, "runs_processor_stand_in", lambda _: False)
+    monkeypatch.setattr(api_client.transport, "over_https", over_https)
+    assert _post(emulated)[0] == 201
+    name = entry_name(emulated.settings.dns)
+    assert sent == [(name, front_door.balancer["DNSName"].lower(), name)]
+
+
+# -- the deploy engine's steps ------------------------------------------------------------------------------------
+
+
+class _Terraform:
+    """Terraform's apply, without Terraform: records when it ran."""
+
+    ran: ClassVar[list[str]] = []
+
+    def __init__(self, stack: str, *_: object) -> None:
+        self.stack = stack
+
+    def apply(self, *, destroy: bool, **_: object) -> ChangeSummary:
+        self.ran.append(f"terraform {'destroy' if destroy else 'apply'} {self.stack}")
+        return ChangeSummary(add=1)
+
+
+@pytest.fixture
+def engine_without_terraform(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    ran: ClassVar[list[str]] = []
+    monkeypatch.setattr(_Terraform, "ran", ran)
+    monkeypatch.setattr(engine, "_before_stack", [])
+    monkeypatch.setattr(engine, "StackTerraform", _Terraform)
+    monkeypatch.setattr(engine.serials, "check_current", lambda *_: None)
+    monkeypatch.setattr(engine, "_journal", lambda *_: None)
+    monkeypatch.setattr(engine.store, "delete_record", lambda *_: None)
+    monkeypatch.setattr(engine.store, "read_state", lambda *_: None)
+    monkeypatch.setattr(engine, "update_outputs", lambda *_: None)
+    return ran
+
+
+def test_a_compute_apply_starts_the_stand_in_and_a_failed_start_fails_the_stack(
+    engine_without_terraform: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After compute-<role> applies in ec2 the engine starts the stand-in from the outputs it just wrote; when it
+    cannot, the stack is FAILED with the reason (applied, but the local target would not serve it)."""
+    settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    ec2_outputs = {stand_in.RUNTIME_OUTPUT: "ec2", stand_in.LAUNCH_TEMPLATE_OUTPUT: "lt-0abc"}
+    monkeypatch.setattr(engine, "_after_apply", lambda *_: ec2_outputs)
+    started: list[tuple[str, str]] = []
+
+    def start(_: Settings, region: str, template_id: str) -> str:
+        started.append((region, template_id))
+        return f"stand-in ({region}) started"
+
+    monkeypatch.setattr(stand_in.processor, "start", start)
+    result = engine._run_one(settings, "compute-secondary", destroy=False, force=True, out=engine.console)
+    assert (result.result, started) == ("ok", [(settings.regions.secondary, "lt-0abc")])
+    assert f"[compute-secondary] stand-in ({settings.regions.secondary}) started" in capsys.readouterr().out
+
+    def refuse(*_: object) -> str:
+        raise ToolError("payment server stand-in did not answer /health within 30s")
+
+    monkeypatch.setattr(stand_in.processor, "start", refuse)
+    result = engine._run_one(settings, "compute-secondary", destroy=False, force=True, out=engine.console)
+    assert result.result == "FAILED"
+    assert "==> compute-secondary: payment server stand-in did not answer /health" in capsys.readouterr().out
+
+
+def test_a_compute_destroy_stops_the_stand_in_before_terraform(
+    engine_without_terraform: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stand-in goes before the launch template it was started from."""
+    settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    monkeypatch.setattr(
+        stand_in.processor, "stop", lambda _, region: engine_without_terraform.append(f"stop {region}") or "stopped"
+    )
+    result = engine._run_one(settings, "compute-primary", destroy=True, force=False, out=engine.console)
+    assert result.result == "ok"
+    assert engine_without_terraform == [f"stop {settings.regions.primary}", "terraform destroy compute-primary"]
