@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 from config.settings import ROLES, Role, Settings
 from ops.client import gateway, health, load_balancer, records, transport
 from ops.client.gateway import Refusal
-from ops.client.resolve import LOAD_BALANCER, HealthOf, Resolution, Resolver
+from ops.client.resolve import LOAD_BALANCER, HealthOf, Resolver
 from ops.client.transport import Answer
 from ops.core.errors import OpsError
 from shared.api_names import base_url, entry_name
-from shared.local_target import probes_health_checks_itself, runs_functions_in_process, runs_processor_stand_in
+from shared.local_target import probes_health_checks_itself, runs_functions_in_process
 
 API_KEY_HEADER = "x-api-key"
 MAX_REDIRECTS = 3  # one redirect reaches the write home; more is a loop between two views of it
@@ -124,7 +124,7 @@ class ApiClient:
         resolution = Resolver(records.zone_records(self.settings, self.zone_id), self.zone_id, self.health_of, self.rng)
         resolved = resolution.resolve(host)
         if resolved.front_door == LOAD_BALANCER:
-            return self._through_load_balancer(resolved, outgoing)
+            return load_balancer.send(self.settings, resolved, self.regions, outgoing)
         if not runs_functions_in_process(self.settings):
             region, _ = gateway.find_domain(self.settings, resolved, self.regions)
             return transport.over_https(host, resolved.regional_domain_name, outgoing), region
@@ -136,17 +136,6 @@ class ApiClient:
             )
             return refused, resolved.region
         return transport.in_process(self.settings, target, outgoing), target.region
-
-    def _through_load_balancer(self, resolved: Resolution, outgoing: transport.Outgoing) -> tuple[Answer, str]:
-        """An ALB's front door: on AWS the load balancer itself (HTTPS, SNI and Host the called name); locally its
-        checks read from the emulator, then the region's stand-in (gap `ec2-user-data`)."""
-        if not runs_processor_stand_in(self.settings):
-            region, _ = load_balancer.find_load_balancer(self.settings, resolved, self.regions)
-            return transport.over_https(resolved.host, resolved.regional_domain_name, outgoing), region
-        region, decision = load_balancer.route(self.settings, resolved, self.regions)
-        if isinstance(decision, Answer):
-            return decision, region
-        return load_balancer.to_stand_in(self.settings, decision, outgoing), region
 
     def probe(self, host: str, path: str) -> int:
         """A health checker's GET: no key, no redirects followed; an unreachable target is a failure."""

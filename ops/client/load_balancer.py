@@ -22,12 +22,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from config.settings import Settings
+from ops.client import transport
 from ops.client.aws import client
 from ops.client.certificates import check_issued_for, covers
 from ops.client.resolve import Resolution, ResolveError
-from ops.client.transport import Answer, Outgoing, over_http
+from ops.client.transport import Answer, Outgoing
 from ops.local import processor
-from shared.local_target import LOOPBACK
+from shared.local_target import LOOPBACK, runs_processor_stand_in
 
 HTTPS_PORT = 443
 APPLICATION = "application"
@@ -170,6 +171,19 @@ def to_stand_in(settings: Settings, forward: Forward, request: Outgoing) -> Answ
     if port is None:
         return elb_error(*TARGET_UNREACHABLE)
     try:
-        return over_http(LOOPBACK, port, replace(request, headers=forwarded_headers(request)))
+        return transport.over_http(LOOPBACK, port, replace(request, headers=forwarded_headers(request)))
     except (OSError, http.client.HTTPException):
         return elb_error(*TARGET_UNREACHABLE)
+
+
+def send(settings: Settings, resolved: Resolution, regions: list[str], request: Outgoing) -> tuple[Answer, str]:
+    """`request` through the ALB the records resolved to: (the answer, the region that gave it). On AWS the load
+    balancer itself (HTTPS, SNI and Host the name called); locally its checks read from the emulator, then the
+    region's stand-in (gap `ec2-user-data`)."""
+    if not runs_processor_stand_in(settings):
+        region, _ = find_load_balancer(settings, resolved, regions)
+        return transport.over_https(resolved.host, resolved.regional_domain_name, request), region
+    region, decision = route(settings, resolved, regions)
+    if isinstance(decision, Answer):
+        return decision, region
+    return to_stand_in(settings, decision, request), region

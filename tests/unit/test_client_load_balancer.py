@@ -26,7 +26,7 @@ import pytest
 
 from config import load_settings
 from config.settings import Settings
-from ops.client import api_client, load_balancer, records
+from ops.client import load_balancer, records
 from ops.client.api_client import ApiClient
 from ops.client.records import Alias, Record
 from ops.client.resolve import API_GATEWAY, LOAD_BALANCER, ResolveError, Resolver, load_balancer_region
@@ -493,8 +493,8 @@ def test_on_aws_the_last_hop_is_https_to_the_load_balancer_for_the_called_name(
         sent.append((host, address, request.headers["Host"]))
         return Answer(201, {}, "{}")
 
-    monkeypatch.setattr(api_client, "runs_processor_stand_in", lambda _: False)
-    monkeypatch.setattr(api_client.transport, "over_https", over_https)
+    monkeypatch.setattr(load_balancer, "runs_processor_stand_in", lambda _: False)
+    monkeypatch.setattr(load_balancer.transport, "over_https", over_https)
     assert _post(emulated)[0] == 201
     name = entry_name(emulated.settings.dns)
     assert sent == [(name, front_door.balancer["DNSName"].lower(), name)]
