@@ -46,6 +46,7 @@ def elb_error(status: int, reason: str) -> Answer:
 
 NO_TARGETS = (503, "Service Temporarily Unavailable")
 TARGET_UNREACHABLE = (502, "Bad Gateway")  # the target refused the connection or closed it without an answer
+TARGET_TIMEOUT = (504, "Gateway Time-out")  # the target did not answer in time
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,15 @@ def forwarded_headers(request: Outgoing) -> dict[str, str]:
 
 def to_stand_in(settings: Settings, forward: Forward, request: Outgoing) -> Answer:
     """Gap `ec2-user-data`: the target is the region's payment server stand-in, reached over plain HTTP on loopback;
-    the load balancer answers 502 when it does not run or does not answer."""
+    the load balancer answers 502 when it does not run or closes without answering, 504 when it answers too late
+    (load-balancer-troubleshooting.html: "HTTP 502: Bad gateway", "HTTP 504: Gateway timeout")."""
     port = processor.running_port(settings.local, forward.region)
     if port is None:
         return elb_error(*TARGET_UNREACHABLE)
     try:
         return transport.over_http(LOOPBACK, port, replace(request, headers=forwarded_headers(request)))
+    except TimeoutError:
+        return elb_error(*TARGET_TIMEOUT)
     except (OSError, http.client.HTTPException):
         return elb_error(*TARGET_UNREACHABLE)
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ops.local.processor import BIND_VARIABLE, PORT_VARIABLE
 from shared.processor_runtime import HEALTH_PATH
 
+DELAY_HEADER = "X-Test-Delay"
 SHOWN = ("API_BASE_PATH", "AWS_ENDPOINT_URL", "AWS_REGION", "MARKER", "PAYMENTS_TABLE", BIND_VARIABLE, PORT_VARIABLE)
 
 
 class Echo(BaseHTTPRequestHandler):
     def _answer(self) -> None:
+        time.sleep(float(self.headers.get(DELAY_HEADER) or 0))  # a slow server, for the load balancer's timeout
         if self.path == HEALTH_PATH:
             body = b'{"status": "ok"}'
         else:

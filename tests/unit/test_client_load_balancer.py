@@ -26,7 +26,7 @@ import pytest
 
 from config import load_settings
 from config.settings import Settings
-from ops.client import load_balancer, records
+from ops.client import load_balancer, records, transport
 from ops.client.api_client import ApiClient
 from ops.client.records import Alias, Record
 from ops.client.resolve import API_GATEWAY, LOAD_BALANCER, ResolveError, Resolver, load_balancer_region
@@ -42,6 +42,7 @@ from shared.api_names import entry_name, origin_name
 from shared.local_target import LOOPBACK
 from shared.processor_runtime import HEALTH_PATH, PORT, environment_heredoc
 from tests.unit.private_emulator import private_emulator
+from tests.unit.stand_in_echo import DELAY_HEADER
 
 ECHO = (sys.executable, "-m", "tests.unit.stand_in_echo")
 ROLE = "primary"
@@ -412,6 +413,18 @@ def test_a_stopped_stand_in_is_the_load_balancers_502(emulated: Emulated, front_
     code, _, body = _post(emulated)
     assert code == 502
     assert "Bad Gateway" in body
+
+
+def test_a_stand_in_answering_too_late_is_the_load_balancers_504(
+    emulated: Emulated, front_door: FrontDoor, running: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target that does not answer in time: the ALB answers 504 Gateway Timeout (load-balancer-troubleshooting.html:
+    "HTTP 504: Gateway timeout")."""
+    monkeypatch.setattr(transport, "HTTPS_TIMEOUT_SECONDS", 0.2)
+    api = _client(emulated)
+    answer, _ = api.send("GET", api.url("/payments/p1"), headers={DELAY_HEADER: "1"}, key=api.key)
+    assert answer.status == 504
+    assert "Gateway Time-out" in answer.body
 
 
 def test_a_certificate_not_covering_the_host_is_refused(emulated: Emulated, front_door: FrontDoor) -> None:
