@@ -427,6 +427,38 @@ def test_a_stand_in_answering_too_late_is_the_load_balancers_504(
     assert "Gateway Time-out" in answer.body
 
 
+def test_the_payment_server_itself_serves_as_the_stand_in(emulated: Emulated, front_door: FrontDoor) -> None:
+    """The default command, `python -m lambda_src.payment_server`, started from a launch template whose user data
+    names the API key secret, the table and the bucket: healthy once its checks pass, and through the load balancer
+    it refuses a wrong key as API Gateway did (403 `{"message": "Forbidden"}`)."""
+    pytest.importorskip("lambda_src.payment_server")  # merged from the server branch
+    settings, region = emulated.settings, emulated.region
+    secret = f"stand-in-key-{uuid.uuid4().hex[:8]}"
+    client(settings, "secretsmanager", region).create_secret(
+        Name=secret, SecretString=json.dumps({"keys": {"k1": "v" * 40}, "current": "k1"})
+    )
+    table, bucket = f"stand-in-{uuid.uuid4().hex[:8]}", f"stand-in-{uuid.uuid4().hex[:8]}"
+    client(settings, "dynamodb", region).create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "payment_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client(settings, "s3", region).create_bucket(Bucket=bucket)
+    values = {"API_KEY_SECRET_NAME": secret, "API_BASE_PATH": "v1", "PAYMENTS_TABLE": table, "AUDIT_BUCKET": bucket}
+    script = f"#!/bin/bash\n{environment_heredoc(values)}"
+    ec2 = emulated.aws("ec2")
+    template = ec2.create_launch_template(
+        LaunchTemplateName=f"server-{uuid.uuid4().hex[:8]}",
+        LaunchTemplateData={"ImageId": "ami-any", "UserData": base64.b64encode(script.encode()).decode()},
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    try:
+        assert "started" in processor.start(settings, region, template)
+        assert _post(emulated)[:3:2] == (403, '{"message": "Forbidden"}')
+    finally:
+        processor.stop(settings.local, region)
+
+
 def test_a_certificate_not_covering_the_host_is_refused(emulated: Emulated, front_door: FrontDoor) -> None:
     """The listener serves the certificate matching the SNI name, else its default
     (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/https-listener-certificates.html); one
