@@ -211,6 +211,19 @@ GAPS: tuple[Gap, ...] = (
         "function behind the route it resolved in-process, with its deployed environment (`runs_functions_in_process`)",
     ),
     Gap(
+        "ec2-user-data",
+        "instances launch (and register healthy in their target group) but never run their user data, so no "
+        "payment server runs behind the load balancer with `compute.runtime = ec2`; nothing answers the ALB's "
+        "listeners either",
+        "after compute-<role> applies in ec2, `ops` runs a stand-in per region: `python -m lambda_src.payment_server` "
+        "on 127.0.0.1 (a free port), with the environment read back from the deployed launch template's user data "
+        "plus the emulator's endpoint and fake credentials (as gap `lambda-invoke` gives the functions), restarted "
+        "when the template's version changes, stopped by `make local-down` and by destroying compute; pid, log and "
+        "port under .local/processor-<port>-<region>.*. The client checks the ALB's :443 listener, certificate, "
+        "forward action and target health in the emulator, then sends a real HTTP request to the region's stand-in "
+        "(`runs_processor_stand_in`)",
+    ),
+    Gap(
         "route53-health-checkers",
         "Route 53 health checks are stored but nothing probes their endpoints: GetHealthCheckStatus answers a "
         "canned success",
@@ -383,6 +396,12 @@ def is_local(settings: Settings) -> bool:
 
 def runs_functions_in_process(settings: Settings) -> bool:
     """Gap `lambda-invoke`: the client's last hop is the deployed handler in this process, not an HTTPS request."""
+    return is_local(settings)
+
+
+def runs_processor_stand_in(settings: Settings) -> bool:
+    """Gap `ec2-user-data`: a local process per region serves what the instances behind the load balancer would;
+    the client's last hop through a load balancer is a plain HTTP request to it, not HTTPS to the ALB."""
     return is_local(settings)
 
 

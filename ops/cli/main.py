@@ -18,7 +18,7 @@ from ops.core.console import console
 from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
 from ops.core.tool_env import shell_exports
-from ops.deploy import drift, engine, outputs, preflight, releases, rollback
+from ops.deploy import drift, engine, outputs, preflight, releases, rollback, stand_in
 from ops.drill import private as drill_private
 from ops.drill import run as drill
 from ops.keys import api_key
@@ -87,6 +87,12 @@ def cmd_preflight(_: argparse.Namespace) -> int:
 
 def cmd_local_down(_: argparse.Namespace) -> int:
     for line in local_target.down(load_settings()):
+        console.say(line)
+    return 0
+
+
+def cmd_stand_in(args: argparse.Namespace) -> int:
+    for line in stand_in.command(load_settings(), args.action):
         console.say(line)
     return 0
 
@@ -577,6 +583,9 @@ def _add_local_and_ledger_commands(sub: argparse._SubParsersAction[argparse.Argu
     sub.add_parser(
         "local-down", help="stop the emulator, its table replication and the local PostgreSQL instances (data goes)"
     ).set_defaults(func=cmd_local_down)
+    si = sub.add_parser("stand-in", help="local target, ec2 runtime: the payment server stand-ins (gap ec2-user-data)")
+    si.add_argument("action", nargs="?", default="status", help=f"{' | '.join(stand_in.ACTIONS)} (default status)")
+    si.set_defaults(func=cmd_stand_in)
     o = sub.add_parser(
         "outage", help="local target with fault injection: fail a region's requests and crash its PostgreSQL"
     )

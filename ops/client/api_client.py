@@ -1,4 +1,5 @@
-"""The payments API client: resolve, pass API Gateway's checks, reach the function, follow 307, wait out 503.
+"""The payments API client: resolve, pass the front door's checks (API Gateway's, or the load balancer's with
+`compute.runtime = "ec2"`), reach the function or server, follow 307, wait out 503.
 
     client = ApiClient.connect(settings, key)
     answer = client.request("POST", client.url("/payments"), body=..., headers={"Idempotency-Key": ...})
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from config.settings import ROLES, Role, Settings
-from ops.client import gateway, health, records, transport
+from ops.client import gateway, health, load_balancer, records, transport
 from ops.client.gateway import Refusal
-from ops.client.resolve import HealthOf, Resolver
+from ops.client.resolve import LOAD_BALANCER, HealthOf, Resolver
 from ops.client.transport import Answer
 from ops.core.errors import OpsError
 from shared.api_names import API_KEY_HEADER, base_url, entry_name
@@ -121,6 +122,8 @@ class ApiClient:
         outgoing = transport.Outgoing(method, path, sent, body, parts.query)
         resolution = Resolver(records.zone_records(self.settings, self.zone_id), self.zone_id, self.health_of, self.rng)
         resolved = resolution.resolve(host)
+        if resolved.front_door == LOAD_BALANCER:
+            return load_balancer.send(self.settings, resolved, self.regions, outgoing)
         if not runs_functions_in_process(self.settings):
             region, _ = gateway.find_domain(self.settings, resolved, self.regions)
             return transport.over_https(host, resolved.regional_domain_name, outgoing), region

@@ -12,7 +12,7 @@ from typing import Any
 
 from config.settings import Settings
 from ops.client.aws import client
-from ops.client.certificates import covers
+from ops.client.certificates import check_issued_for, covers
 from ops.client.resolve import Resolution, ResolveError
 
 NO_BASE_PATH = "(none)"  # how API Gateway lists a mapping of the whole domain
@@ -67,12 +67,7 @@ def check_certificate(settings: Settings, region: str, domain: dict[str, Any], h
     arn = domain.get("regionalCertificateArn")
     if not arn:
         raise ResolveError(f"{host}: custom domain {domain['domainName']} has no regional certificate")
-    certificate = client(settings, "acm", region).describe_certificate(CertificateArn=arn)["Certificate"]
-    names = [certificate["DomainName"], *certificate.get("SubjectAlternativeNames", [])]
-    if certificate["Status"] != "ISSUED":
-        raise ResolveError(f"{host}: certificate {arn} is {certificate['Status']}, not ISSUED")
-    if not covers(names, host):
-        raise ResolveError(f"{host}: certificate {arn} covers {', '.join(sorted(set(names)))}, not {host}")
+    check_issued_for(settings, region, arn, host)
 
 
 def map_path(settings: Settings, region: str, domain_name: str, path: str) -> tuple[str, str, str]:

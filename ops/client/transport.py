@@ -1,9 +1,11 @@
-"""The last hop: the request reaches the function behind the route.
+"""The last hop: the request reaches the function (or the server) behind the route.
 
 local target: the deployed function's handler runs in this process with its deployed environment (gap
-`lambda-invoke`, `ops.ledger.local_lambda`), given the proxy event API Gateway would send.
-aws target: a real HTTPS request to the regional domain the records resolved to, with SNI and Host set to the name
-the client called, so the certificate is verified against that name (what a resolver-following client does).
+`lambda-invoke`, `ops.ledger.local_lambda`), given the proxy event API Gateway would send; behind a load balancer,
+a plain HTTP request to the region's payment server stand-in (gap `ec2-user-data`, `over_http`).
+aws target: a real HTTPS request to the regional domain or load balancer the records resolved to, with SNI and Host
+set to the name the client called, so the certificate is verified against that name (what a resolver-following
+client does).
 """
 
 from __future__ import annotations
@@ -142,6 +144,18 @@ def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
     return Answer(
         int(response["statusCode"]), {str(k): str(v) for k, v in (response.get("headers") or {}).items()}, text
     )
+
+
+def over_http(address: str, port: int, request: Outgoing) -> Answer:
+    """`request` sent as it is (its Host header kept) over plain HTTP to `address:port`."""
+    connection = http.client.HTTPConnection(address, port, timeout=HTTPS_TIMEOUT_SECONDS)
+    body = request.body.encode() if request.body is not None else None
+    try:
+        connection.request(request.method, request.target, body=body, headers=dict(request.headers))
+        response = connection.getresponse()
+        return Answer(response.status, dict(response.getheaders()), response.read().decode())
+    finally:
+        connection.close()
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):

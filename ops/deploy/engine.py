@@ -33,7 +33,7 @@ from ops.core.console import Console, console
 from ops.core.errors import OpsError, RefusedError, UsageError
 from ops.core.paths import stack_dir
 from ops.core.revision import git_revision
-from ops.deploy import releases
+from ops.deploy import releases, stand_in
 from ops.deploy.outputs import update_outputs
 from ops.local import target as local_target
 from ops.state import home, locks, serials, store, traffic_split
@@ -151,7 +151,8 @@ def _inputs_sha256(settings: Settings, stack: str) -> str:
     return store.inputs_sha256(settings, stack, graph.dependencies().get(stack, []))
 
 
-def _after_apply(settings: Settings, stack: str, out: Console) -> None:
+def _after_apply(settings: Settings, stack: str, out: Console) -> dict[str, Any]:
+    """Record the apply, journal its serial, publish its outputs; the outputs."""
     state = store.read_state(settings, stack)
     version = store.state_version(state)
     if version is not None:
@@ -169,7 +170,22 @@ def _after_apply(settings: Settings, stack: str, out: Console) -> None:
         )
         releases.record(settings, stack, version, out)
         _journal(settings, stack, version, out)
-    update_outputs(settings, {stack: store.outputs(state)})
+    outputs: dict[str, Any] = store.outputs(state)
+    update_outputs(settings, {stack: outputs})
+    return outputs
+
+
+def _stand_in_follows(settings: Settings, stack: str, outputs: dict[str, Any] | None, out: Console) -> bool:
+    """The local target's payment server stand-in follows compute's outputs (`ops.deploy.stand_in`; None: as the
+    outputs file holds them); False (said why) when it could not: the stack is applied, but the local target does
+    not serve it."""
+    try:
+        for line in stand_in.after_apply(settings, stack, outputs):
+            out.say(f"    [{stack}] {line}")
+    except (OpsError, BotoCoreError, ClientError) as error:
+        out.say(f"==> {stack}: {error}")
+        return False
+    return True
 
 
 def _journal(settings: Settings, stack: str, version: store.StateVersion | None, out: Console) -> None:
@@ -189,7 +205,9 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out:
     started = time.monotonic()
     if not destroy and not force and is_unchanged(settings, stack):
         out.say(f"==> {stack}: unchanged since its last apply (configuration, state serial and inputs match); skipped")
-        return StackResult(stack, "unchanged", seconds=time.monotonic() - started)
+        # a stand-in that stopped meanwhile is started again: a deploy leaves the local target serving
+        serving = _stand_in_follows(settings, stack, None, out)
+        return StackResult(stack, "unchanged" if serving else "FAILED", seconds=time.monotonic() - started)
     try:
         serials.check_current(settings, stack)  # a replica copy behind the journal would re-create what exists
     except serials.StaleStateError as error:
@@ -200,6 +218,8 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out:
         out.say(f"==> {stack}: {refused}")
         return StackResult(stack, "FAILED", seconds=time.monotonic() - started)
     out.say(f"==> {stack}: {'destroying' if destroy else 'applying'}")
+    for line in stand_in.before_destroy(settings, stack) if destroy else []:
+        out.say(f"    [{stack}] {line}")
     try:
         summary = StackTerraform(stack, settings, out).apply(destroy=destroy, on_event=_progress(stack, out))
     except interrupt.Interrupted:
@@ -215,11 +235,10 @@ def _run_one(settings: Settings, stack: str, *, destroy: bool, force: bool, out:
         store.delete_record(settings, stack)
         _journal(settings, stack, store.state_version(store.read_state(settings, stack)), out)
         update_outputs(settings, {stack: None})
-    else:
-        _after_apply(settings, stack, out)
+    serving = destroy or _stand_in_follows(settings, stack, _after_apply(settings, stack, out), out)
     elapsed = time.monotonic() - started
     out.say(f"    {stack}: {summary.add} added, {summary.change} changed, {summary.remove} destroyed in {elapsed:.1f}s")
-    return StackResult(stack, "ok", summary.add, summary.change, summary.remove, elapsed)
+    return StackResult(stack, "ok" if serving else "FAILED", summary.add, summary.change, summary.remove, elapsed)
 
 
 def run_stacks(

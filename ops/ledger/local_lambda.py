@@ -22,21 +22,14 @@ import botocore.session
 
 from config.settings import Settings
 from ops.core.aws_clients import client
-from shared.local_target import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from ops.local.aws_environment import emulator_access, is_operator_override
 
 
 def deployed_environment(settings: Settings, function_name: str, region: str) -> dict[str, str]:
     """The function's variables as deployed, plus what a Lambda container would add (region, credentials)."""
     configuration = client(settings, "lambda", region).get_function_configuration(FunctionName=function_name)
     variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
-    return {
-        **variables,
-        "AWS_ENDPOINT_URL": settings.local.endpoint,
-        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-    }
+    return {**variables, **emulator_access(settings, region)}
 
 
 def import_handler(module: str) -> Any:
@@ -52,7 +45,7 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
     """`values` in os.environ (no service-specific endpoint overrides, no profile) for the duration; restored after."""
     saved = dict(os.environ)
     try:
-        for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_") or k == "AWS_PROFILE"]:
+        for key in [k for k in os.environ if is_operator_override(k)]:
             del os.environ[key]
         os.environ.update(values)
         yield

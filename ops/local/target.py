@@ -1,10 +1,10 @@
-"""The local target's processes: the emulator, the table replication between its two regions, and the PostgreSQL
-instances that stand in for Aurora."""
+"""The local target's processes: the emulator, the table replication between its two regions, the PostgreSQL
+instances that stand in for Aurora, and (with `compute.runtime = "ec2"`) the payment server's stand-ins."""
 
 from __future__ import annotations
 
 from config.settings import Settings
-from ops.local import emulator, postgres, replication
+from ops.local import emulator, postgres, processor, replication
 
 
 def up(settings: Settings) -> list[str]:
@@ -23,4 +23,10 @@ def up(settings: Settings) -> list[str]:
 
 def down(settings: Settings) -> list[str]:
     """Stop them all; everything they held is gone."""
-    return [replication.down(settings.local), *postgres.down(settings.local), emulator.down(settings.local)]
+    regions = (settings.regions.primary, settings.regions.secondary)
+    return [
+        *processor.down(settings.local, regions),  # started by deploys (`ops.deploy.stand_in`), not by up()
+        replication.down(settings.local),
+        *postgres.down(settings.local),
+        emulator.down(settings.local),
+    ]
