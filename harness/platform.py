@@ -29,6 +29,8 @@ class Platform:
     port: int  # the first of ports_needed(fault_injection) free ports
     # keyword-only: subclasses add positional fields after `port`
     fault_injection: bool = field(default=False, kw_only=True)
+    # Settings given as environment variables to every command from here on (`PAYMENTS_COMPUTE_RUNTIME=ec2`).
+    settings_env: dict[str, str] = field(default_factory=dict, kw_only=True)
 
     @property
     def env(self) -> dict[str, str]:
@@ -39,6 +41,7 @@ class Platform:
             PAYMENTS_OUTPUTS_DIR=str(self.workdir / "outputs"),
             PAYMENTS_DOTENV="none",
             **faults,
+            **self.settings_env,
         )
 
     @property

@@ -472,6 +472,7 @@ class ComputeStack(PlatformStack):
                 region=self.region,
             ),
             tags=tags,
+            ignore_changes=ignored_locally(self.settings, "launch-template-tag-specifications"),
         ).template
         self.load_balancer = LoadBalancer(
             self,

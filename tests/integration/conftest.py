@@ -25,6 +25,7 @@ PHASES = (
     "traffic",  # rollouts, failover/failback and a rollback; leaves the split 100/0 and the settings configured
     "redeploy",  # re-deploys skip unchanged stacks; forced deploys and drift
     "replan",  # a second plan of every stack is clean
+    "runtime",  # the same deployment switches its front door to the ec2 runtime (load balancer + fleet)
     "teardown",  # destroys everything: last
 )
 

@@ -41,6 +41,11 @@ def test_destroy_secondary_then_primary_leaves_nothing(platform: Platform, deplo
         )
         assert platform.client("lambda", role).list_functions()["Functions"] == []
         assert platform.client("rds", role).describe_db_clusters()["DBClusters"] == []
+        # The ec2 runtime's front door (the runtime phase switched this deployment to it).
+        assert platform.client("elbv2", role).describe_load_balancers()["LoadBalancers"] == []
+        assert platform.client("autoscaling", role).describe_auto_scaling_groups()["AutoScalingGroups"] == []
+        running = ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}])
+        assert [i for r in running["Reservations"] for i in r["Instances"]] == []
         buckets = [b["Name"] for b in platform.client("s3", role).list_buckets()["Buckets"]]
         homes = [platform.settings.state_bucket_of(home) for home in ("primary", "secondary")]
         assert sorted(buckets) == sorted(homes)  # the state's home and its replica: all that may outlive a destroy

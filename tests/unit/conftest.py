@@ -12,7 +12,8 @@ import pytest
 from lambda_src.ledger import migrate
 from ops.local import postgres
 from tests.conftest import AWS_ACCOUNT, AWS_PROD_ALARM_EMAIL, AWS_ZONE
-from tests.unit.ec2_synth import PartialSynth, synth_ec2
+from tests.support import Synth
+from tests.unit.ec2_synth import synth_ec2
 
 MASTER = "ledger_master"  # owns the database and may create roles, as Aurora's master user (not a superuser)
 APP_ROLE = "ledger_app"  # what LEDGER_USER names
@@ -70,13 +71,13 @@ def ledger(ledger_database: LedgerDatabase) -> LedgerDatabase:
 
 
 @pytest.fixture(scope="session")
-def ec2_local(tmp_path_factory: pytest.TempPathFactory) -> PartialSynth:
+def ec2_local(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """dev on the local emulator, compute.runtime = ec2."""
     return synth_ec2(tmp_path_factory.mktemp("ec2-local") / "cdktf.out")
 
 
 @pytest.fixture(scope="session")
-def ec2_aws_dev(tmp_path_factory: pytest.TempPathFactory) -> PartialSynth:
+def ec2_aws_dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synth_ec2(
         tmp_path_factory.mktemp("ec2-aws-dev") / "cdktf.out",
         PAYMENTS_TARGET="aws",
@@ -86,7 +87,7 @@ def ec2_aws_dev(tmp_path_factory: pytest.TempPathFactory) -> PartialSynth:
 
 
 @pytest.fixture(scope="session")
-def ec2_aws_prod(tmp_path_factory: pytest.TempPathFactory) -> PartialSynth:
+def ec2_aws_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synth_ec2(
         tmp_path_factory.mktemp("ec2-aws-prod") / "cdktf.out",
         PAYMENTS_ENV="prod",

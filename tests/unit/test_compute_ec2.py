@@ -22,19 +22,19 @@ from stacks.compute.ec2.launch_template import AMI_PARAMETER
 from stacks.compute.lambda_function import DESTRUCTIVE_ACTIONS
 from stacks.compute.packaging import write_zip
 from tests.support import Synth
-from tests.unit.ec2_synth import PartialSynth, run_ec2_app, synth_ec2
+from tests.unit.ec2_synth import synth_ec2
 
 ROLES = ("primary", "secondary")
 TARGETS = ["ec2_local", "ec2_aws_dev"]
 
 
 @pytest.fixture(params=TARGETS)
-def ec2(request: pytest.FixtureRequest) -> PartialSynth:
-    synth: PartialSynth = request.getfixturevalue(request.param)
+def ec2(request: pytest.FixtureRequest) -> Synth:
+    synth: Synth = request.getfixturevalue(request.param)
     return synth
 
 
-def is_local_synth(synth: PartialSynth) -> bool:
+def is_local_synth(synth: Synth) -> bool:
     """The local target's providers point every endpoint at the emulator."""
     return "endpoints" in synth["compute-primary"]["provider"]["aws"][0]
 
@@ -112,7 +112,7 @@ def rules_of(synth: Synth, stack: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_security_group_graph_alb_to_instances_to_database(ec2: PartialSynth, role: str) -> None:
+def test_security_group_graph_alb_to_instances_to_database(ec2: Synth, role: str) -> None:
     stack = f"network-{role}"
     groups = ec2.resources(stack, "aws_security_group")
     ids = {config["name"].removeprefix(f"payments-dev-{role}-"): f"${{aws_security_group.{key}.id}}"
@@ -148,9 +148,7 @@ def test_security_group_graph_alb_to_instances_to_database(ec2: PartialSynth, ro
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_ec2_builds_no_api_and_no_api_functions_but_keeps_the_background_functions(
-    ec2: PartialSynth, role: str
-) -> None:
+def test_ec2_builds_no_api_and_no_api_functions_but_keeps_the_background_functions(ec2: Synth, role: str) -> None:
     stack = f"compute-{role}"
     assert not [kind for s, kind, _, _ in ec2.all_resources() if s == stack and kind.startswith("aws_api_gateway")]
     functions = sorted(f["function_name"] for f in ec2.resources(stack, "aws_lambda_function").values())
@@ -168,10 +166,27 @@ def test_ec2_builds_no_api_and_no_api_functions_but_keeps_the_background_functio
     assert not [a for a in alarms if "payment-processor" in a or "-health-" in a or "api-" in a]
 
 
-def test_dns_refuses_ec2_until_compute_has_a_front_door(tmp_path: Path) -> None:
-    result = run_ec2_app(tmp_path / "cdktf.out", with_dns=True)
-    assert result.returncode != 0
-    assert "compute.runtime=ec2: compute-primary has no load balancer to alias" in result.stderr
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_dns_serves_https_on_the_load_balancer_and_aliases_it(ec2: Synth, role: str) -> None:
+    """In ec2 the DNS stack (which holds the certificate) adds the :443 listener on compute's load balancer,
+    forwarding to the fleet's target group, and both the origin name and the region's leg alias the load balancer;
+    no API Gateway custom domain is built."""
+    stack = f"dns-{role}"
+    assert ec2.resources(stack, "aws_api_gateway_domain_name") == {}
+    [listener] = ec2.resources(stack, "aws_lb_listener").values()
+    assert listener["port"] == 443
+    assert listener["protocol"] == "HTTPS"
+    assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert "aws_acm_certificate_validation" in listener["certificate_arn"]
+    assert listener["load_balancer_arn"].startswith(
+        f"${{data.terraform_remote_state.cross-stack-reference-input-compute-{role}"
+    )
+    assert listener["default_action"][0]["type"] == "forward"
+    assert "compute-" + role in listener["default_action"][0]["target_group_arn"]
+    aliases = [r["alias"] for r in ec2.resources(stack, "aws_route53_record").values() if r.get("alias")]
+    to_load_balancer = [a for a in aliases if "compute-" + role in a["name"]]
+    assert to_load_balancer, aliases  # the origin record (and the leg halves of this region) alias the ALB
+    assert all(a["zone_id"] != "" for a in to_load_balancer)
 
 
 # -- artifact ------------------------------------------------------------------------------------------------------
@@ -192,36 +207,43 @@ def test_the_artifact_is_the_payment_code_and_driver_and_zips_to_the_same_bytes(
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_artifact_object_is_in_the_regions_encrypted_versioned_private_bucket(ec2: PartialSynth, role: str) -> None:
+def test_artifact_object_is_in_the_regions_encrypted_versioned_private_bucket(ec2: Synth, role: str) -> None:
     stack = f"compute-{role}"
     obj = ec2.resource(stack, "aws_s3_object")
     assert re.fullmatch(r"processor/processor-[0-9a-f]{16}\.zip", obj["key"])
     assert re.fullmatch(r"[0-9a-f]{64}", obj["source_hash"])
     assert obj["source"].endswith(".zip")
-    [(bucket_key, bucket)] = ec2.resources(stack, "aws_s3_bucket").items()
-    assert obj["bucket"] == f"${{aws_s3_bucket.{bucket_key}.bucket}}"
+    buckets = ec2.resources(stack, "aws_s3_bucket")
+    [bucket_key] = [key for key in buckets if obj["bucket"] == f"${{aws_s3_bucket.{key}.bucket}}"]
+    bucket = buckets[bucket_key]
     assert bucket["bucket"].startswith("payments-dev-code-")
     ref = f"${{aws_s3_bucket.{bucket_key}.id}}"
-    [sse] = ec2.resources(stack, "aws_s3_bucket_server_side_encryption_configuration").values()
+    [sse] = [
+        r
+        for r in ec2.resources(stack, "aws_s3_bucket_server_side_encryption_configuration").values()
+        if r["bucket"] == ref
+    ]
     default = sse["rule"][0]["apply_server_side_encryption_by_default"]
     assert sse["bucket"] == ref
     assert default["sse_algorithm"] == "aws:kms"
     assert "kms_key_id" not in default
     assert default["kms_master_key_id"].endswith("arn}")
     assert sse["rule"][0]["bucket_key_enabled"] is True
-    [versioning] = ec2.resources(stack, "aws_s3_bucket_versioning").values()
+    [versioning] = [r for r in ec2.resources(stack, "aws_s3_bucket_versioning").values() if r["bucket"] == ref]
     assert versioning["versioning_configuration"]["status"] == "Enabled"
-    [block] = ec2.resources(stack, "aws_s3_bucket_public_access_block").values()
+    [block] = [r for r in ec2.resources(stack, "aws_s3_bucket_public_access_block").values() if r["bucket"] == ref]
     assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
                                           "restrict_public_buckets"))  # fmt: skip
-    policies = list(ec2.resources(stack, "aws_s3_bucket_policy").values())
+    policies = [r for r in ec2.resources(stack, "aws_s3_bucket_policy").values() if r["bucket"] == ref]
     if is_local_synth(ec2):
         assert policies == []  # gap s3-tls-only-policy
     else:
         [policy] = policies
         statement = json.loads(policy["policy"])["Statement"][0]
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    [lifecycle] = ec2.resources(stack, "aws_s3_bucket_lifecycle_configuration").values()
+    [lifecycle] = [
+        r for r in ec2.resources(stack, "aws_s3_bucket_lifecycle_configuration").values() if r["bucket"] == ref
+    ]
     assert lifecycle["rule"][0]["noncurrent_version_expiration"][0]["noncurrent_days"] >= 1
 
 
@@ -229,7 +251,7 @@ def test_artifact_object_is_in_the_regions_encrypted_versioned_private_bucket(ec
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_launch_template_imdsv2_encrypted_gp3_no_ssh_monitored(ec2: PartialSynth, role: str) -> None:
+def test_launch_template_imdsv2_encrypted_gp3_no_ssh_monitored(ec2: Synth, role: str) -> None:
     stack = f"compute-{role}"
     lt = ec2.resource(stack, "aws_launch_template")
     assert lt["metadata_options"] == {
@@ -262,7 +284,7 @@ def test_launch_template_imdsv2_encrypted_gp3_no_ssh_monitored(ec2: PartialSynth
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_user_data_writes_the_payment_environment_and_names_the_artifact(ec2: PartialSynth, role: str) -> None:
+def test_user_data_writes_the_payment_environment_and_names_the_artifact(ec2: Synth, role: str) -> None:
     stack = f"compute-{role}"
     script = script_of(ec2.resource(stack, "aws_launch_template")["user_data"])
     obj = ec2.resource(stack, "aws_s3_object")
@@ -292,7 +314,7 @@ def test_user_data_writes_the_payment_environment_and_names_the_artifact(ec2: Pa
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_instance_role_has_the_api_functions_grants_the_deny_and_session_manager(ec2: PartialSynth, role: str) -> None:
+def test_instance_role_has_the_api_functions_grants_the_deny_and_session_manager(ec2: Synth, role: str) -> None:
     stack = f"compute-{role}"
     [(role_key, instance_role)] = [
         (k, r) for k, r in ec2.resources(stack, "aws_iam_role").items() if r["name"].endswith("-processor")
@@ -330,7 +352,7 @@ def test_instance_role_has_the_api_functions_grants_the_deny_and_session_manager
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_fleet_scaling_refresh_health_and_tags(ec2: PartialSynth, role: str) -> None:
+def test_fleet_scaling_refresh_health_and_tags(ec2: Synth, role: str) -> None:
     stack = f"compute-{role}"
     group = ec2.resource(stack, "aws_autoscaling_group")
     [(lt_key, _)] = ec2.resources(stack, "aws_launch_template").items()
@@ -350,7 +372,8 @@ def test_fleet_scaling_refresh_health_and_tags(ec2: PartialSynth, role: str) -> 
     assert group["lifecycle"] == {"ignore_changes": ["desired_capacity"]}
     assert len(group["vpc_zone_identifier"]) == 2
     assert all("private" in s for s in group["vpc_zone_identifier"])
-    assert group["target_group_arns"] == []  # the load balancer's target group is wired with the load balancer
+    [target_group] = ec2.resources(stack, "aws_lb_target_group")
+    assert group["target_group_arns"] == [f"${{aws_lb_target_group.{target_group}.arn}}"]
     assert group["depends_on"] == ["aws_s3_object.artifact"]
     tags = {t["key"]: t for t in group["tag"]}
     assert all(t["propagate_at_launch"] is True for t in tags.values())
@@ -394,7 +417,7 @@ def test_fleet_settings_flow_into_the_group(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_region_key_lets_the_autoscaling_service_role_encrypt_volumes(ec2: PartialSynth, role: str) -> None:
+def test_region_key_lets_the_autoscaling_service_role_encrypt_volumes(ec2: Synth, role: str) -> None:
     key = ec2.resource(f"data-{role}", "aws_kms_key")
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
     use, grant = statements["AutoScalingUsesKeyForVolumes"], statements["AutoScalingGrantsKeyToVolumes"]
@@ -406,7 +429,7 @@ def test_region_key_lets_the_autoscaling_service_role_encrypt_volumes(ec2: Parti
     assert grant["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
 
 
-def test_every_ec2_resource_type_has_an_emulator_endpoint(ec2_local: PartialSynth) -> None:
+def test_every_ec2_resource_type_has_an_emulator_endpoint(ec2_local: Synth) -> None:
     service_of = {"aws_launch_template": "ec2", "aws_autoscaling": "autoscaling", "aws_iam": "iam", "aws_s3": "s3"}
     found = [kind for _, kind, _, _ in ec2_local.all_resources() if kind.startswith(tuple(service_of))]
     assert len(found) >= 8, "count guard"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from cdktf import Fn
+from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplate,
@@ -111,6 +111,7 @@ class ProcessorLaunchTemplate(Construct):
         kms_key_arn: str,
         user_data_script: str,
         tags: Mapping[str, str],
+        ignore_changes: list[str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         ami = DataAwsSsmParameter(self, "ami", name=AMI_PARAMETER)
@@ -148,6 +149,7 @@ class ProcessorLaunchTemplate(Construct):
                 for kind in ("instance", "volume")
             ],
             user_data=Fn.base64encode(_terraform_string(user_data_script)),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=ignore_changes) if ignore_changes else None,
         )
         skip(
             self.template,

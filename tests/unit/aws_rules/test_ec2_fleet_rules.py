@@ -9,20 +9,20 @@ import pytest
 
 from shared.processor_runtime import PORT
 from stacks.compute.ec2.instance_profile import SESSION_MANAGER_ACTIONS
+from tests.support import Synth
 from tests.unit.aws_rules.support import each
-from tests.unit.ec2_synth import PartialSynth
 
 REGIONS = 2  # one fleet per compute stack
 ACCOUNT = "${data.aws_caller_identity.caller.account_id}"  # the deploying account (the provider allows only it)
 
 
 @pytest.fixture(params=["ec2_aws_dev", "ec2_aws_prod"])
-def fleet(request: pytest.FixtureRequest) -> PartialSynth:
-    synth: PartialSynth = request.getfixturevalue(request.param)
+def fleet(request: pytest.FixtureRequest) -> Synth:
+    synth: Synth = request.getfixturevalue(request.param)
     return synth
 
 
-def test_instances_require_imdsv2_and_keep_its_token_on_the_instance(fleet: PartialSynth) -> None:
+def test_instances_require_imdsv2_and_keep_its_token_on_the_instance(fleet: Synth) -> None:
     """With HttpTokens `required` IMDSv1 is off, so a server-side request forgery cannot read the role's credentials
     with a plain GET; a PUT response hop limit of 1 keeps the session token from travelling past the instance (a
     container or a forwarded hop cannot get one).
@@ -35,7 +35,7 @@ def test_instances_require_imdsv2_and_keep_its_token_on_the_instance(fleet: Part
         assert options["http_endpoint"] == "enabled"
 
 
-def test_root_volumes_are_encrypted_with_the_region_key_whose_policy_admits_auto_scaling(fleet: PartialSynth) -> None:
+def test_root_volumes_are_encrypted_with_the_region_key_whose_policy_admits_auto_scaling(fleet: Synth) -> None:
     """Auto Scaling launches instances through its service-linked role, which cannot use a customer managed key
     unless the key policy allows it the key's use and `kms:CreateGrant` for AWS resources; without both statements
     every launch of an encrypted volume fails.
@@ -58,7 +58,7 @@ def test_root_volumes_are_encrypted_with_the_region_key_whose_policy_admits_auto
         assert sids["AutoScalingGrantsKeyToVolumes"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
 
 
-def test_no_ssh_key_and_session_manager_instead(fleet: PartialSynth) -> None:
+def test_no_ssh_key_and_session_manager_instead(fleet: Synth) -> None:
     """No key pair and no open SSH port: operators reach an instance through Session Manager, whose agent needs
     `ssm:UpdateInstanceInformation` and the four `ssmmessages` channel actions (Resource "*"), as AWS's minimal
     instance profile for Session Manager lists them.
@@ -74,7 +74,7 @@ def test_no_ssh_key_and_session_manager_instead(fleet: PartialSynth) -> None:
         assert statement["Resource"] == ["*"]
 
 
-def test_instances_accept_traffic_only_from_the_load_balancer_group(fleet: PartialSynth) -> None:
+def test_instances_accept_traffic_only_from_the_load_balancer_group(fleet: Synth) -> None:
     """To make targets receive traffic exclusively from the load balancer, their security group admits only the
     load balancer's group (on the traffic port, which is also the health check port); the load balancer's group
     reaches the targets on that port only.
@@ -96,7 +96,7 @@ def test_instances_accept_traffic_only_from_the_load_balancer_group(fleet: Parti
 
 
 def test_the_group_replaces_instances_the_load_balancer_finds_unhealthy_after_a_grace_period(
-    fleet: PartialSynth,
+    fleet: Synth,
 ) -> None:
     """With health check type ELB, Auto Scaling also replaces an instance that fails the target group's health
     check (not only EC2 status checks); the grace period keeps a booting instance from being replaced before its
@@ -110,7 +110,7 @@ def test_the_group_replaces_instances_the_load_balancer_finds_unhealthy_after_a_
         assert group["min_size"] >= 1
 
 
-def test_the_instance_role_trusts_only_ec2_and_denies_destructive_actions(fleet: PartialSynth) -> None:
+def test_the_instance_role_trusts_only_ec2_and_denies_destructive_actions(fleet: Synth) -> None:
     """An instance profile's role is assumed by EC2 for the instances it is passed to (`iam:PassRole` in this
     account only); its policy keeps the same explicit Deny the functions carry, which no Allow can override.
     https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html
