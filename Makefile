@@ -11,6 +11,8 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraform.rc
 STACK ?=
 NAME ?=
 LOCK_ID ?=
+# Unit test processes (pytest-xdist); each has its own synthesized apps, emulators and PostgreSQL databases.
+UNIT_WORKERS ?= 2
 VERSION ?=
 FORCE ?=
 FORCE_FLAG := $(if $(FORCE),--force,)
@@ -146,7 +148,7 @@ test: test-fast test-integration ## all tests: the fast lane, then the integrati
 test-fast: lint security test-unit ## fast lane: lint (incl. types), checkov, unit tests, terraform validate
 
 test-unit: install postgres-binaries ## unit tests and terraform validate (no emulator)
-	$(call pytest_lane,unit,not integration)
+	$(call pytest_lane,unit,not integration,-n $(UNIT_WORKERS))
 
 test-integration: install postgres-binaries ## integration tests only (deploys to a private emulator)
 	$(call pytest_lane,integration,integration,--durations=20)

@@ -95,12 +95,17 @@ def report(stacks_dir: Path, label: str) -> int:
     return 1 if failed else 0
 
 
-def synth_for_scan(environment: str, outdir: Path) -> Path:
+# (environment, compute.runtime): both environments as configured, and prod's other front door (load balancer + fleet).
+SCANNED: tuple[tuple[str, str], ...] = (("prod", "lambda"), ("dev", "lambda"), ("prod", "ec2"))
+
+
+def synth_for_scan(environment: str, outdir: Path, runtime: str = "lambda") -> Path:
     """The aws target's output (what reaches real AWS), with a placeholder account, zone and alarm address (prod on aws
     requires one)."""
     result = synth_app(
         outdir,
         PAYMENTS_ENV=environment,
+        PAYMENTS_COMPUTE_RUNTIME=runtime,
         PAYMENTS_TARGET="aws",
         PAYMENTS_AWS_ACCOUNT_ID="111122223333",
         PAYMENTS_DNS_ZONE_NAME="payments.acme-payments.com",  # aws refuses reserved zones (.internal)
@@ -113,6 +118,10 @@ def synth_for_scan(environment: str, outdir: Path) -> Path:
 
 def main() -> int:
     codes = [
-        report(synth_for_scan(env, ROOT / ".local" / "security" / env), f"aws target, {env}") for env in ("prod", "dev")
+        report(
+            synth_for_scan(env, ROOT / ".local" / "security" / f"{env}-{runtime}", runtime),
+            f"aws target, {env}, compute.runtime = {runtime}",
+        )
+        for env, runtime in SCANNED
     ]
     return max(codes)

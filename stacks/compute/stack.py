@@ -56,7 +56,7 @@ from stacks.compute.monitoring import RegionAlarms, Watched
 from stacks.compute.payments_api import PaymentsApi, Route, UsageLimits
 from stacks.compute.queues import DEAD_LETTER_RETENTION_SECONDS, EncryptedQueue, Redrive
 from stacks.compute.runtime_parameters import RuntimeParameters
-from stacks.compute.waf import WebAcl
+from stacks.compute.waf import LOG4J_CHECK_REASON, WebAcl
 from stacks.compute.write_home import WriteHomeParameter
 from stacks.data.ledger import LEDGER_WRITER_ROLE
 from stacks.data.payments_table import INDEXES
@@ -506,6 +506,7 @@ class ComputeStack(PlatformStack):
         )
 
         self._web_acl(self.load_balancer.alb_arn)
+        skip(self.load_balancer.load_balancer, "CKV2_AWS_76", LOG4J_CHECK_REASON)
 
     def _alb_security_group(self) -> str:
         alb_sg = self.network.alb_sg_id

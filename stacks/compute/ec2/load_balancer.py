@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAc
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from constructs import Construct
 
+from shared.checkov import skip
 from shared.naming import Naming
 from shared.processor_runtime import HEALTH_PATH, PORT
 from stacks.compute.ec2.access_logs import AccessLogBucket
@@ -119,6 +120,12 @@ class LoadBalancer(Construct):
                 unhealthy_threshold=UNHEALTHY_THRESHOLD,
             ),
             tags={"Name": target_group_name, **(tags or {})},
+        )
+        skip(
+            self.target_group,
+            "CKV_AWS_378",
+            "TLS ends at the load balancer's HTTPS listener; the hop to an instance stays inside the VPC (private "
+            "subnets, the instances' group admits only the load balancer's group on this port)",
         )
         self.http_listener = LbListener(
             self,
