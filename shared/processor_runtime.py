@@ -19,16 +19,18 @@ PORT = 8080
 HEALTH_PATH = "/health"  # the target group's check; the API's own GET /v1/health is routed as on API Gateway
 ENVIRONMENT_FILE = "/etc/payments/processor.env"
 INSTALL_DIR = "/opt/payments"
-# systemd's EnvironmentFile= syntax, one KEY=VALUE per line; values the stack writes never hold a newline.
+# systemd's EnvironmentFile= syntax (its env-file parser), one KEY='VALUE' per line. Unquoted, systemd strips the quotes
+# inside a value (the write home's origins are JSON); inside single quotes it keeps every character as written, so
+# a value may hold anything but a single quote or a newline.
 _LINE = re.compile(r"([A-Z][A-Z0-9_]*)=(.*)")
 
 
 def environment_file(values: Mapping[str, str]) -> str:
-    """The lines of `ENVIRONMENT_FILE`, sorted by key."""
+    """The lines of `ENVIRONMENT_FILE`, sorted by key, each value single-quoted."""
     for key, value in values.items():
-        if not _LINE.fullmatch(f"{key}={value}") or "\n" in value:
-            raise ValueError(f"{key}: not an environment file line (KEY=VALUE on one line)")
-    return "".join(f"{key}={values[key]}\n" for key in sorted(values))
+        if not _LINE.fullmatch(f"{key}=") or "\n" in value or "'" in value:
+            raise ValueError(f"{key}: not an environment file line (KEY='VALUE' on one line, no single quote)")
+    return "".join(f"{key}='{values[key]}'\n" for key in sorted(values))
 
 
 def parse_environment_file(text: str) -> dict[str, str]:
@@ -40,7 +42,9 @@ def parse_environment_file(text: str) -> dict[str, str]:
         match = _LINE.fullmatch(line)
         if match is None:
             raise ValueError(f"not an environment file line: {line[:40]!r}")
-        values[match.group(1)] = match.group(2)
+        value = match.group(2)
+        quoted = len(value) >= 2 and value[0] == value[-1] == "'"
+        values[match.group(1)] = value[1:-1] if quoted else value
     return values
 
 

@@ -84,7 +84,7 @@ def driver_distributions(top: str = DRIVER_REQUIREMENT) -> list[importlib.metada
         try:
             distribution = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
-            raise ValueError(f"{name} (needed by the ledger's driver) is not installed: run make install") from None
+            raise ValueError(f"{name} (needed by {top}) is not installed: run make install") from None
         found[key] = distribution
         pending += _required_names(distribution)
     return [found[key] for key in sorted(found)]

@@ -1,9 +1,10 @@
 """The processor's artifact: the payment code of `lambda_src/` and its HTTP adapter, zipped at synth.
 
 The zip holds the packages an instance runs (`ARTIFACT_PACKAGES`, with `common` and the ledger's pure-Python
-driver and CA bundle, as the functions' archives do: `stacks.compute.packaging`), with fixed entry times and modes,
-so an unchanged source zips to the same bytes and the same key `processor-<sha256[:16]>.zip`. The key is in the
-launch template's user data: new code is a new key, a new launch template version and an instance refresh.
+driver and CA bundle, as the functions' archives do: `stacks.compute.packaging`) and the AWS SDK
+(`SDK_REQUIREMENT`), with fixed entry times and modes, so an unchanged source zips to the same bytes and the same
+key `processor-<sha256[:16]>.zip`. The key is in the launch template's user data: new code is a new key, a new
+launch template version and an instance refresh.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from stacks.compute.packaging import (
 
 # What an instance runs: the HTTP adapter and the code it calls (the ledger's driver comes with `ledger`).
 ARTIFACT_PACKAGES: tuple[str, ...] = ("payment_server", "payment_processor", "health", "ledger", SHARED_PACKAGE)
+# Lambda's Python runtime brings an AWS SDK; Amazon Linux 2023's Python does not: the artifact carries the SDK this
+# project pins (requirements.txt), pure Python like the driver.
+SDK_REQUIREMENT = "boto3"
 ARTIFACT_PREFIX = "processor/"
 DIGEST_CHARS = 16
 
@@ -43,8 +47,9 @@ def artifact_files(ca_bundle: str = "") -> dict[PurePosixPath, Path]:
         if not (LAMBDA_SRC / package / "__init__.py").is_file():
             raise ValueError(f"{LAMBDA_SRC / package} has no __init__.py: the ec2 runtime's artifact needs it")
     files = source_files(ARTIFACT_PACKAGES)
-    for distribution in driver_distributions(DRIVER_REQUIREMENT):
-        files.update(distribution_files(distribution))
+    for top in (DRIVER_REQUIREMENT, SDK_REQUIREMENT):
+        for distribution in driver_distributions(top):
+            files.update(distribution_files(distribution))
     files.update(ca_bundle_file(ca_bundle))
     return dict(sorted(files.items()))
 
