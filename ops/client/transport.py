@@ -148,7 +148,11 @@ def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
 
 def over_http(address: str, port: int, request: Outgoing) -> Answer:
     """`request` sent as it is (its Host header kept) over plain HTTP to `address:port`."""
-    connection = http.client.HTTPConnection(address, port, timeout=HTTPS_TIMEOUT_SECONDS)
+    return _exchange(http.client.HTTPConnection(address, port, timeout=HTTPS_TIMEOUT_SECONDS), request)
+
+
+def _exchange(connection: http.client.HTTPConnection, request: Outgoing) -> Answer:
+    """One request and its answer on `connection`, which is closed after."""
     body = request.body.encode() if request.body is not None else None
     try:
         connection.request(request.method, request.target, body=body, headers=dict(request.headers))
@@ -176,11 +180,4 @@ def over_https(
 ) -> Answer:
     """`request` sent to `regional_domain_name`, TLS verified for `host` (`context`: the trust store; default the
     system's)."""
-    connection = _PinnedHTTPSConnection(host, regional_domain_name, port, context)
-    body = request.body.encode() if request.body is not None else None
-    try:
-        connection.request(request.method, request.target, body=body, headers=dict(request.headers))
-        response = connection.getresponse()
-        return Answer(response.status, dict(response.getheaders()), response.read().decode())
-    finally:
-        connection.close()
+    return _exchange(_PinnedHTTPSConnection(host, regional_domain_name, port, context), request)
