@@ -155,11 +155,8 @@ class DnsStack(PlatformStack):
     def _load_balancer_targets(self) -> None:
         """ec2: both names alias the region's load balancer (compute's `front_door`); no API Gateway domains."""
         front_door = self.compute.front_door
-        if front_door is None:
-            raise ValueError(
-                f"compute.runtime=ec2: compute-{self.role} has no load balancer to alias (ComputeStack.front_door is "
-                "unset); build it with stacks/compute/ec2/load_balancer.py, or set PAYMENTS_COMPUTE_RUNTIME=lambda"
-            )
+        if front_door is None:  # compute builds its load balancer whenever it runs ec2
+            raise ValueError(f"compute-{self.role} runs ec2 but exposes no load balancer (ComputeStack.front_door)")
         listener = HttpsListener(
             self,
             "https-listener",

@@ -67,7 +67,7 @@ def ledger(ledger_database: LedgerDatabase) -> LedgerDatabase:
     return ledger_database
 
 
-# -- the ec2 runtime (network, data and compute stacks: tests/unit/ec2_synth.py) ---------------------------------
+# -- the ec2 runtime (the whole app: tests/unit/ec2_synth.py) ---------------------------------
 
 
 @pytest.fixture(scope="session")

@@ -131,7 +131,7 @@ def test_the_local_target_sends_wafv2_calls_to_the_emulator(local_dev: Synth) ->
 
 
 def _construct_json(resource_arn: str, rate_limit: int) -> dict[str, Any]:
-    """WebAcl alone, on a stack of its own: what the lead wires in front of a load balancer."""
+    """WebAcl alone, on a stack of its own: as compute puts it in front of the load balancer."""
     stack = cdktf.TerraformStack(cdktf.App(), "waf-test")
     AwsProvider(stack, "aws", region="eu-west-1")
     WebAcl(
