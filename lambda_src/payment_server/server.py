@@ -8,6 +8,7 @@ with the process.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +26,9 @@ IDLE_SECONDS = 75  # longer than the load balancer's 60 s idle timeout, as AWS a
 class PaymentServer(ThreadingHTTPServer):
     daemon_threads = True  # an idle keep-alive connection must not hold the process after a stop
     allow_reuse_address = True
+    # The listen backlog: socketserver's default of 5 resets connections that arrive together (a burst of retries,
+    # the load balancer opening connections) before the accept loop takes them.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, settings: ServerSettings, keys: ApiKeys) -> None:
         super().__init__((settings.bind, settings.port), Handler)

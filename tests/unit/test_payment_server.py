@@ -177,3 +177,11 @@ def test_a_secret_without_keys_is_an_error(text: str) -> None:
 def test_the_empty_key_is_never_accepted() -> None:
     keys = ApiKeys(lambda: json.dumps({"keys": {"a": "", "b": "value-b"}}))
     assert not keys.accepts("")
+
+
+def test_the_listen_backlog_holds_a_burst_of_connections() -> None:
+    """socketserver's default backlog (5) resets connections that arrive together (16 concurrent retries of one key
+    did, under load); the server asks for the system's maximum."""
+    from lambda_src.payment_server.server import PaymentServer  # noqa: PLC0415
+
+    assert PaymentServer.request_queue_size >= 128
