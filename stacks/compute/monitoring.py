@@ -280,24 +280,21 @@ class RegionAlarms(Construct):
         name: str | None = None,
         register: bool = True,
     ) -> CloudwatchMetricAlarm:
-        alarm = CloudwatchMetricAlarm(
+        alarm = metric_alarm(
             self,
             key,
-            alarm_name=name or self._naming.name(key),
-            alarm_description=description,
+            name=name or self._naming.name(key),
+            description=description,
             namespace=namespace,
-            metric_name=metric,
+            metric=metric,
             dimensions=dimensions,
+            threshold=threshold,
+            comparison=comparison,
+            topic_arn=self.topic.arn,
             statistic=statistic,
             extended_statistic=extended_statistic,
-            period=PERIOD_SECONDS,
             evaluation_periods=evaluation_periods,
             datapoints_to_alarm=datapoints_to_alarm,
-            threshold=threshold,
-            comparison_operator=comparison,
-            treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
         )
         if register:
             self.alarms[key] = alarm
@@ -348,3 +345,43 @@ class RegionAlarms(Construct):
             alarm_actions=[self.topic.arn],
             ok_actions=[self.topic.arn],
         )
+
+
+def metric_alarm(
+    scope: Construct,
+    key: str,
+    *,
+    name: str,
+    description: str,
+    namespace: str,
+    metric: str,
+    dimensions: dict[str, str],
+    threshold: float,
+    comparison: str,
+    topic_arn: str,
+    statistic: str | None = None,
+    extended_statistic: str | None = None,
+    evaluation_periods: int = EVALUATION_PERIODS,
+    datapoints_to_alarm: int = DATAPOINTS_TO_ALARM,
+    missing: str = "notBreaching",
+) -> CloudwatchMetricAlarm:
+    """One of the region's metric alarms: one-minute periods, ALARM and OK both notify `topic_arn`."""
+    return CloudwatchMetricAlarm(
+        scope,
+        key,
+        alarm_name=name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric,
+        dimensions=dimensions,
+        statistic=statistic,
+        extended_statistic=extended_statistic,
+        period=PERIOD_SECONDS,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=datapoints_to_alarm,
+        threshold=threshold,
+        comparison_operator=comparison,
+        treat_missing_data=missing,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+    )

@@ -14,13 +14,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from constructs import Construct
 
 from shared.naming import Naming
-from stacks.compute.monitoring import (
-    DATAPOINTS_TO_ALARM,
-    EVALUATION_PERIODS,
-    GREATER,
-    GREATER_OR_EQUAL,
-    PERIOD_SECONDS,
-)
+from stacks.compute.monitoring import GREATER, GREATER_OR_EQUAL, metric_alarm
 
 NAMESPACE = "AWS/ApplicationELB"
 LESS = "LessThanThreshold"
@@ -107,22 +101,18 @@ class LoadBalancerAlarms(Construct):
         extended_statistic: str | None = None,
         missing: str = "notBreaching",
     ) -> None:
-        self.alarms[key] = CloudwatchMetricAlarm(
+        self.alarms[key] = metric_alarm(
             self,
             key,
-            alarm_name=self._naming.name(key),
-            alarm_description=description,
+            name=self._naming.name(key),
+            description=description,
             namespace=NAMESPACE,
-            metric_name=metric,
+            metric=metric,
             dimensions=dimensions,
+            threshold=threshold,
+            comparison=comparison,
+            topic_arn=self._topic_arn,
             statistic=statistic,
             extended_statistic=extended_statistic,
-            period=PERIOD_SECONDS,
-            evaluation_periods=EVALUATION_PERIODS,
-            datapoints_to_alarm=DATAPOINTS_TO_ALARM,
-            threshold=threshold,
-            comparison_operator=comparison,
-            treat_missing_data=missing,
-            alarm_actions=[self._topic_arn],
-            ok_actions=[self._topic_arn],
+            missing=missing,
         )
