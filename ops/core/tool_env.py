@@ -18,6 +18,12 @@ QUIET_TOOLING = {
 }
 QUIET = {**QUIET_TOOLING, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
 
+# Terraform and the AWS provider are Go programs, and every provider process starts by building the provider's whole
+# schema (thousands of resource types): at Go's default GOGC=100 about a third of a plan's CPU is garbage collection.
+# 400 trades about 200 MB more per provider process for about 30% less CPU (network-primary's plan: 10.1 -> 7.1
+# CPU-seconds). A GOGC the caller set is kept.
+TERRAFORM_GOGC = "400"
+
 
 def clean_environ(**overrides: str) -> dict[str, str]:
     """The process environment without PAYMENTS_* settings leaking in from the caller's shell, tools quiet."""
@@ -30,6 +36,7 @@ def clean_environ(**overrides: str) -> dict[str, str]:
 def tool_env(settings: Settings | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(QUIET)
+    env.setdefault("GOGC", TERRAFORM_GOGC)
     env["TF_CLI_CONFIG_FILE"] = str(TF_CLI_CONFIG)
     if settings is not None:
         # app.py synthesizes the backend of the state copy this command chose (`ops.state.home`), not its own pick.

@@ -1,7 +1,8 @@
 """Integration tests deploy the real stacks to a private emulator, once per session, and share that deployment.
 
-`deployed` runs `deploy primary` then `deploy secondary` (what `make deploy-primary && make deploy-secondary`
-do). The order of the modules is declared here, not encoded in file names: a module marks its phase
+`deployed` runs `deploy all` (what `make deploy` does): both regions in one command, each stack as soon as the
+stacks it reads are applied (`deploy primary` and `deploy secondary` on their own: test_redeploy.py). The order of
+the modules is declared here, not encoded in file names: a module marks its phase
 (`pytestmark = pytest.mark.phase("teardown")`), unmarked modules are in the "checks" phase, and the session
 runs the phases in the order of PHASES (within a phase, pytest's own order).
 """
@@ -75,13 +76,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 
 @pytest.fixture(scope="session")
-def deploy_logs(platform: Platform) -> dict[str, dict[str, Any]]:
-    """Each region's deploy summary (`deploy <role> --json`)."""
-    return {role: json.loads(platform.must("deploy", role, "--json")) for role in ("primary", "secondary")}
+def deploy_log(platform: Platform) -> dict[str, Any]:
+    """The deploy's summary (`deploy all --json`)."""
+    summary: dict[str, Any] = json.loads(platform.must("deploy", "all", "--json"))
+    return summary
 
 
 @pytest.fixture(scope="session")
-def deployed(platform: Platform, deploy_logs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def deployed(platform: Platform, deploy_log: dict[str, Any]) -> dict[str, Any]:
     """The outputs file written by the deploys: {stack: {output: value}}."""
     return platform.outputs()
 

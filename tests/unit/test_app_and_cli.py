@@ -10,7 +10,7 @@ import pytest
 
 from ops.build.synth import synth_app
 from ops.core.paths import TF_CLI_CONFIG
-from ops.core.tool_env import QUIET_TOOLING, clean_environ
+from ops.core.tool_env import QUIET_TOOLING, TERRAFORM_GOGC, clean_environ, tool_env
 from tests.conftest import AWS_ZONE
 from tests.support import ROOT
 
@@ -100,6 +100,13 @@ def test_an_activated_shell_gets_the_terraform_config_and_the_quiet_tooling() ->
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(TF_CLI_CONFIG), *QUIET_TOOLING.values()]
     assert len(names) >= 4
+
+
+def test_terraform_runs_with_less_garbage_collection_unless_the_caller_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOGC", raising=False)
+    assert tool_env()["GOGC"] == TERRAFORM_GOGC == "400"
+    monkeypatch.setenv("GOGC", "150")
+    assert tool_env()["GOGC"] == "150"
 
 
 def test_the_ops_cli_never_loads_cdktf_or_jsii() -> None:
