@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,7 @@ def evaluate(stacks_dir: Path) -> tuple[int, list[Finding], list[tuple[Finding, 
     return passed, failed, skipped
 
 
-def report(stacks_dir: Path, label: str) -> int:
-    passed, failed, skipped = evaluate(stacks_dir)
+def report(label: str, passed: int, failed: list[Finding], skipped: list[tuple[Finding, str]]) -> int:
     console.say(f"checkov ({label}): {passed} passed, {len(failed)} failed, {len(skipped)} skipped in code")
     for finding in failed:
         console.say(f"  FAILED {finding.check_id} {finding.stack} {finding.resource}: {finding.name}")
@@ -116,12 +116,16 @@ def synth_for_scan(environment: str, outdir: Path, runtime: str = "lambda") -> P
     return outdir / "stacks"
 
 
+def _scan(environment: str, runtime: str) -> tuple[int, list[Finding], list[tuple[Finding, str]]]:
+    return evaluate(synth_for_scan(environment, ROOT / ".local" / "security" / f"{environment}-{runtime}", runtime))
+
+
 def main() -> int:
-    codes = [
-        report(
-            synth_for_scan(env, ROOT / ".local" / "security" / f"{env}-{runtime}", runtime),
-            f"aws target, {env}, compute.runtime = {runtime}",
-        )
-        for env, runtime in SCANNED
-    ]
+    """The scans run side by side (each is a synth and a checkov process); their reports print in SCANNED's order."""
+    with ThreadPoolExecutor(max_workers=len(SCANNED)) as pool:
+        scans = [pool.submit(_scan, environment, runtime) for environment, runtime in SCANNED]
+        codes = [
+            report(f"aws target, {environment}, compute.runtime = {runtime}", *scan.result())
+            for (environment, runtime), scan in zip(SCANNED, scans, strict=True)
+        ]
     return max(codes)
