@@ -16,6 +16,7 @@ from moto import mock_aws
 from config import Settings, load_settings
 from config.settings import Pipeline
 from ops.core.aws_clients import client
+from ops.deploy import preflight
 from ops.state import bootstrap, deploy_roles
 from ops.state.bootstrap_key import Caller
 from ops.state.pipeline_policies import boundary_policy, deploy_trust, plan_policy, plan_trust
@@ -236,3 +237,15 @@ def test_bootstrap_twice_on_a_private_emulator_creates_the_pipeline_roles_once()
         f"repository variable PAYMENTS_PLAN_ROLE_ARN_DEV={roles[PLAN]['Arn']}",
     ]
     assert lines[-1].startswith("no change:")
+
+
+def test_preflight_sends_to_bootstrap_until_the_pipeline_roles_exist(iam: Any, settings: Settings) -> None:
+    missing = preflight.check_pipeline_roles(iam, settings)
+    assert missing.line == (
+        f"FAIL  GitHub pipeline roles: {DEPLOY}, {PLAN} missing: the workflows of {REPOSITORY} cannot assume them "
+        "-- fix: run `make bootstrap`"
+    )
+    deploy_roles.ensure_deploy_roles(settings, iam, CALLER, KEY_ARNS)
+    assert (
+        preflight.check_pipeline_roles(iam, settings).line == f"ok    GitHub pipeline roles: {DEPLOY} and {PLAN} exist"
+    )
