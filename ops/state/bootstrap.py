@@ -247,5 +247,6 @@ def bootstrap_lines(settings: Settings) -> list[str]:
         *report.notes,
         f"no change: state buckets {settings.state_bucket_of('primary')} and "
         f"{settings.state_bucket_of('secondary')}, lock table {settings.state.lock_table} and the account settings "
-        "of both regions already in place",
+        f"of both regions{' and the GitHub pipeline roles' if settings.pipeline.github_repository else ''} already "
+        "in place",
     ]

@@ -237,6 +237,7 @@ def test_bootstrap_twice_on_a_private_emulator_creates_the_pipeline_roles_once()
         f"repository variable PAYMENTS_PLAN_ROLE_ARN_DEV={roles[PLAN]['Arn']}",
     ]
     assert lines[-1].startswith("no change:")
+    assert lines[-1].endswith("the account settings of both regions and the GitHub pipeline roles already in place")
 
 
 def test_preflight_sends_to_bootstrap_until_the_pipeline_roles_exist(iam: Any, settings: Settings) -> None:
