@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from config import Settings, load_settings
+from config import ConfigError, Settings, load_settings
 from config.settings import Pipeline
 from ops.core.aws_clients import client
 from ops.deploy import preflight
@@ -250,3 +250,25 @@ def test_preflight_sends_to_bootstrap_until_the_pipeline_roles_exist(iam: Any, s
     assert (
         preflight.check_pipeline_roles(iam, settings).line == f"ok    GitHub pipeline roles: {DEPLOY} and {PLAN} exist"
     )
+
+
+@pytest.mark.parametrize("repository", ["acme/*", "*", "acme", "acme/pay ments", "-acme/payments", "acme/pay?"])
+def test_a_repository_that_is_not_exactly_owner_slash_name_is_refused_naming_the_field(repository: str) -> None:
+    """A wildcard would become part of the trusted `sub`: the setting is owner/name exactly, or empty."""
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ={"PAYMENTS_DOTENV": "none", "PAYMENTS_PIPELINE_GITHUB_REPOSITORY": repository})
+    (line,) = refused.value.lines
+    assert line == (
+        f"pipeline.github_repository={repository!r} is invalid: use a GitHub repository as owner/name, such as "
+        "acme/payments, or empty for no pipeline trust; set PAYMENTS_PIPELINE_GITHUB_REPOSITORY in .env or edit "
+        "config/environments/dev.toml"
+    )
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_the_github_variables_name_what_the_workflows_read(settings: Settings, environment: str) -> None:
+    lines = deploy_roles.github_variables(replace(settings, environment=environment), "arn:deploy", "arn:plan")
+    assert lines == [
+        f"GitHub Environment {environment}: variable PAYMENTS_DEPLOY_ROLE_ARN=arn:deploy",
+        f"repository variable PAYMENTS_PLAN_ROLE_ARN_{environment.upper()}=arn:plan",
+    ]
