@@ -76,13 +76,18 @@ PIPELINE_ROLE_CHANGES: tuple[str, ...] = (
     "iam:UntagRole",
 )
 OIDC_PROVIDER_CHANGES: tuple[str, ...] = (
-    "iam:CreateOpenIDConnectProvider",
     "iam:DeleteOpenIDConnectProvider",
     "iam:AddClientIDToOpenIDConnectProvider",
     "iam:RemoveClientIDFromOpenIDConnectProvider",
     "iam:UpdateOpenIDConnectProviderThumbprint",
     "iam:TagOpenIDConnectProvider",
     "iam:UntagOpenIDConnectProvider",
+)
+# Another identity provider would let a role trusting it be assumed from outside, as durably as a stored key.
+NEW_IDENTITY_PROVIDERS: tuple[str, ...] = (
+    "iam:CreateOpenIDConnectProvider",
+    "iam:CreateSAMLProvider",
+    "iam:UpdateSAMLProvider",
 )
 # What would lose or unprotect the remote state: its buckets (and their versioning, policy, lifecycle), its lock
 # tables (and their point-in-time recovery), and the bootstrap keys that encrypt both.
@@ -198,6 +203,7 @@ def boundary_policy(settings: Settings, caller: Caller, key_arns: Sequence[str])
             "Resource": "*",
         },
         _deny("DenyLongLivedCredentials", LONG_LIVED_CREDENTIAL_ACTIONS, "*"),
+        _deny("DenyNewIdentityProviders", NEW_IDENTITY_PROVIDERS, "*"),
         _deny("DenyChangingTheBoundary", BOUNDARY_POLICY_CHANGES, boundary_arn(settings, caller)),
         # No role may shed a boundary; the pipeline's roles may not be re-bounded, re-trusted or re-permissioned.
         _deny("DenyRemovingBoundaries", "iam:DeleteRolePermissionsBoundary", "*"),

@@ -4,6 +4,7 @@ in-process with AWS's managed policies loaded (aws-shaped), and the whole bootst
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ from moto import mock_aws
 from config import ConfigError, Settings, load_settings
 from config.settings import Pipeline
 from ops.core.aws_clients import client
+from ops.core.paths import ROOT
 from ops.deploy import preflight
 from ops.state import bootstrap, deploy_roles
 from ops.state.bootstrap_key import Caller
@@ -272,3 +274,10 @@ def test_the_github_variables_name_what_the_workflows_read(settings: Settings, e
         f"GitHub Environment {environment}: variable PAYMENTS_DEPLOY_ROLE_ARN=arn:deploy",
         f"repository variable PAYMENTS_PLAN_ROLE_ARN_{environment.upper()}=arn:plan",
     ]
+
+
+def test_the_docs_describe_every_statement_of_the_boundary(settings: Settings) -> None:
+    documented = set(re.findall(r"^\| `(\w+)` \|", (ROOT / "docs" / "pipeline-credentials.md").read_text(), re.M))
+    sids = {statement["Sid"] for statement in boundary_policy(settings, CALLER, KEY_ARNS)["Statement"]}
+    assert len(sids) >= 10, "count guard"
+    assert sids <= documented, f"undocumented boundary statements: {sorted(sids - documented)}"

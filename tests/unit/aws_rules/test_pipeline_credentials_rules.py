@@ -155,6 +155,19 @@ def test_the_boundary_denies_long_lived_credentials(settings: Settings) -> None:
     assert {"iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"} <= set(deny["Action"])
 
 
+def test_the_boundary_denies_new_identity_providers(settings: Settings) -> None:
+    """A role may trust any IAM OIDC or SAML provider of the account; a provider the pipeline made for an identity
+    provider of its own choosing would be a way in that outlives the job
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers.html)."""
+    deny = statements(boundary_policy(settings, CALLER, KEY_ARNS))["DenyNewIdentityProviders"]
+    assert deny["Resource"] == "*"
+    assert set(deny["Action"]) == {
+        "iam:CreateOpenIDConnectProvider",
+        "iam:CreateSAMLProvider",
+        "iam:UpdateSAMLProvider",
+    }
+
+
 def test_the_boundary_protects_itself_and_the_pipelines_trust(settings: Settings) -> None:
     """A boundary holds only while its policy cannot be edited and a role cannot drop or replace it: the IAM guide's
     delegation example denies CreatePolicyVersion/DeletePolicy/SetDefaultPolicyVersion on the boundary and
