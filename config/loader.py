@@ -24,6 +24,7 @@ from config.settings import (
     LocalTarget,
     Migration,
     Network,
+    Pipeline,
     Regions,
     Role,
     Settings,
@@ -204,6 +205,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         compute=Compute(**compute_raw),
         dns=Dns(**_section(raw, "dns")),
         migration=Migration(**_section(raw, "migration")),
+        pipeline=Pipeline(**_section(raw, "pipeline")),
     )
 
 

@@ -302,6 +302,16 @@ FIELDS: tuple[Field, ...] = (
     Field("dns.api_record", str, _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", "a DNS label such as api")),
     Field("dns.primary_weight", int, _int_range(0, 100)),
     Field("migration.batch", str, _tag_value),
+    # The GitHub repository whose workflows `make bootstrap` trusts (ops/state/deploy_roles.py); exact, no wildcards:
+    # it becomes the `sub` claim the roles' trust policies require.
+    Field(
+        "pipeline.github_repository",
+        str,
+        _pattern(
+            r"([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100})?",
+            "a GitHub repository as owner/name, such as acme/payments, or empty for no pipeline trust",
+        ),
+    ),
 )
 
 KIND_NAMES: dict[type, str] = {

@@ -190,6 +190,11 @@ class Migration:
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    github_repository: str  # "owner/name" whose GitHub Actions `make bootstrap` trusts (OIDC roles); empty: none
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     environment: str
@@ -205,6 +210,7 @@ class Settings:
     compute: Compute
     dns: Dns
     migration: Migration
+    pipeline: Pipeline = Pipeline(github_repository="")
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

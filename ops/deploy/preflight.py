@@ -27,6 +27,7 @@ from ops.core.endpoints import is_emulator
 from ops.core.errors import UsageError
 from ops.core.paths import ROOT, outdir
 from ops.deploy.synth_facts import AuroraInstance, AuroraVersion, Facts, read_facts
+from shared.pipeline import deploy_role_name, plan_role_name
 
 MIN_UNRESERVED_CONCURRENCY = 100  # Lambda keeps this much unreserved; reserving into it fails
 LAMBDA_CONCURRENCY_QUOTA = "L-B99A9384"  # Service Quotas code of "Concurrent executions"
@@ -102,6 +103,24 @@ def check_api_gateway_account(apigateway: Any, region: str) -> Result:
     if not role:
         return fail(name, "no CloudWatch Logs role set: stages that log would fail", BOOTSTRAP_FIX)
     return ok(name, role)
+
+
+def check_pipeline_roles(iam: Any, settings: Settings) -> Result:
+    """With pipeline.github_repository set, the workflows assume the GitHub deploy and plan roles bootstrap makes."""
+    name = "GitHub pipeline roles"
+    missing = []
+    for role in (deploy_role_name(settings), plan_role_name(settings)):
+        try:
+            iam.get_role(RoleName=role)
+        except iam.exceptions.NoSuchEntityException:
+            missing.append(role)
+    if missing:
+        return fail(
+            name,
+            f"{', '.join(missing)} missing: the workflows of {settings.pipeline.github_repository} cannot assume them",
+            BOOTSTRAP_FIX,
+        )
+    return ok(name, f"{deploy_role_name(settings)} and {plan_role_name(settings)} exist")
 
 
 def check_lambda_concurrency(lambda_client: Any, region: str, planned: dict[str, int]) -> Result:
@@ -221,6 +240,9 @@ def _state_and_account_settings(settings: Settings) -> list[Check]:
     for region in (settings.regions.primary, settings.regions.secondary):
         api = client(settings, "apigateway", region)
         checks.append((f"API Gateway ({region})", api, None, partial(check_api_gateway_account, api, region)))
+    if settings.pipeline.github_repository:
+        iam = client(settings, "iam", settings.state_region)
+        checks.append(("GitHub pipeline roles", iam, None, partial(check_pipeline_roles, iam, settings)))
     return checks
 
 

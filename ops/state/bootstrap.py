@@ -7,7 +7,9 @@ recovery, SSE under its region's key and a NEW_AND_OLD_IMAGES stream. The homes 
 replication and a global lock table (`ops.state.state_replication`); locally by the replication process (gaps
 `s3-state-replication` and `dynamodb-replica`). Then, in both configured
 regions: the bootstrap key, API Gateway's CloudWatch Logs role, AWS Backup region settings and the RDSOSMetrics
-log group (`ops.state.account_settings`). Every step reads first and changes only what differs.
+log group (`ops.state.account_settings`). With `pipeline.github_repository` set, last: GitHub Actions' OIDC provider,
+deploy and plan roles and their permissions boundary (`ops.state.deploy_roles`). Every step reads first and changes
+only what differs.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ops.core.aws_access import BUCKET_MISSING, error_code, head_bucket
 from ops.core.aws_clients import client
 from ops.core.endpoints import is_emulator
 from ops.core.errors import RefusedError
-from ops.state import account_settings, state_replication
+from ops.state import account_settings, deploy_roles, state_replication
 from ops.state.account_settings import Report
 from ops.state.bootstrap_key import Caller, ensure_key
 from ops.state.state_replication import ensure_point_in_time_recovery
@@ -215,12 +217,13 @@ def bootstrap(settings: Settings) -> Report:
     """Converge everything; `Report.changes` is empty when the account already was as bootstrap leaves it."""
     caller = caller_identity(settings)
     report = Report(changes=_state(settings, caller))
-    role_arn, role_changes = account_settings.ensure_api_gateway_role(
-        settings, client(settings, "iam", settings.state_region), caller
-    )
+    iam = client(settings, "iam", settings.state_region)
+    role_arn, role_changes = account_settings.ensure_api_gateway_role(settings, iam, caller)
     report.changes += role_changes
+    key_arns: list[str] = []
     for region in (settings.regions.primary, settings.regions.secondary):
         key_arn, key_changes = ensure_key(settings, client(settings, "kms", region), caller, region)
+        key_arns.append(key_arn)
         report.changes += key_changes
         report.changes += account_settings.ensure_api_gateway_account(
             client(settings, "apigateway", region), role_arn, region, role_is_new=bool(role_changes)
@@ -231,6 +234,7 @@ def bootstrap(settings: Settings) -> Report:
                 client(settings, "logs", region), key_arn, settings.compute.log_retention_days, region
             )
         )
+    report.extend(deploy_roles.ensure_deploy_roles(settings, iam, caller, key_arns))
     return report
 
 
@@ -243,5 +247,6 @@ def bootstrap_lines(settings: Settings) -> list[str]:
         *report.notes,
         f"no change: state buckets {settings.state_bucket_of('primary')} and "
         f"{settings.state_bucket_of('secondary')}, lock table {settings.state.lock_table} and the account settings "
-        "of both regions already in place",
+        f"of both regions{' and the GitHub pipeline roles' if settings.pipeline.github_repository else ''} already "
+        "in place",
     ]
