@@ -79,9 +79,10 @@ def real_sources(settings: Settings, check: Callable[[Settings, str], None]) -> 
     def plan(stack: str, scratch: Path, states: dict[str, dict[str, Any]]) -> dict[str, Any]:
         prepared(stack)
         check(settings, stack)
+        terraform = StackTerraform(stack, settings, Console.buffered())
+        terraform.init()  # before the copy: a first init writes the lock file the copy needs
         workdir = private_workdir(stack_dir(stack), scratch, states) if states else None
-        quiet = Console.buffered()
-        return StackTerraform(stack, settings, quiet).plan_document(scratch / f"{stack}.tfplan", workdir=workdir)
+        return terraform.plan_document(scratch / f"{stack}.tfplan", workdir=workdir)
 
     def unchanged(stack: str) -> bool:
         prepared(stack)

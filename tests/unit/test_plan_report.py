@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from config import load_settings
 from ops.core.errors import OpsError
-from ops.deploy import plan_render
+from ops.deploy import plan_render, plan_report
 from ops.deploy.plan_inputs import OVERRIDE_FILE, cty_type, override_document, planned_state, private_workdir
 from ops.deploy.plan_json import PlanFormatError, parse
 from ops.deploy.plan_report import Sources, StackReport, collect, exit_code
@@ -314,6 +315,40 @@ def test_a_failed_plan_is_an_error_row_with_its_first_line_and_exit_code_1() -> 
     assert (reports["net"].status, reports["net"].error) == ("error", "net: terraform plan failed")
     assert {s: r.status for s, r in reports.items() if s != "net"} == {"data": "waits", "app": "waits", "dns": "waits"}
     assert exit_code(list(reports.values())) == 1
+
+
+def test_a_never_initialized_consumer_is_initialized_before_its_private_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone: the consumer's directory has no lock file until its first `terraform init`, and a plan in a
+    copy without it fails ("Inconsistent dependency lock file": tried with the AWS provider, Terraform 1.11). So
+    the report initializes the original before copying it."""
+    stacks = tmp_path / "stacks"
+    (stacks / "app").mkdir(parents=True)
+    (stacks / "app" / "cdk.tf.json").write_text("{}")
+    seen: list[bool] = []
+
+    class Terraform:
+        def __init__(self, stack: str, _settings: Any, _out: Any) -> None:
+            self.dir = stacks / stack
+
+        def init(self) -> None:
+            (self.dir / ".terraform.lock.hcl").write_text("lock")  # what a first init writes
+
+        def plan_document(self, _plan_file: Path, *, workdir: Path | None = None) -> dict[str, Any]:
+            assert workdir is not None
+            seen.append((workdir / ".terraform.lock.hcl").is_file())
+            return plan_doc()
+
+    monkeypatch.setattr(plan_report, "StackTerraform", Terraform)
+    monkeypatch.setattr(plan_report, "stack_dir", lambda stack: stacks / stack)
+    monkeypatch.setattr(plan_report.traffic_split, "write_stack_tfvars", lambda _settings, _stack: None)
+    settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
+    sources = plan_report.real_sources(settings, lambda _settings, _stack: None)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    sources.plan("app", scratch, {"net": {"version": 4, "outputs": {}}})
+    assert seen == [True]
 
 
 # -- the files -----------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import pytest
 from config import load_settings
 from ops.core.tool_env import tool_env
 from ops.deploy.plan_inputs import OVERRIDE_FILE
-from ops.deploy.plan_report import collect, real_sources
+from ops.deploy.plan_report import StackReport, collect, real_sources
 from ops.terraform.runner import StackTerraform, run_terraform
 
 pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="needs the terraform CLI")
@@ -61,8 +61,7 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture
-def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def deploy_three(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The three stacks applied with net at v1; then net's configuration changed to v2 (not applied)."""
     monkeypatch.setenv("PAYMENTS_OUTDIR", str(tmp_path / "cdktf.out"))
     state_dir = tmp_path / "state"
@@ -81,19 +80,27 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_real_plans_consumer_against_planned_output_and_waits_on_unknown(deployed: Path) -> None:
+def report(deployed: Path) -> dict[str, StackReport]:
     settings = load_settings(environ={"PAYMENTS_DOTENV": "none"})
     state_dir = deployed / "state"
-    states_before = {p.name: p.read_bytes() for p in state_dir.iterdir()}
-    stacks_dir = deployed / "cdktf.out" / "stacks"
-    files_before = sorted(str(p.relative_to(stacks_dir)) for p in stacks_dir.rglob("*"))
     sources = dataclasses.replace(
         real_sources(settings, lambda _settings, _stack: None),
         unchanged=lambda stack: stack != "net",  # app and late: what skip-unchanged proves after their apply
         current_state=lambda stack: json.loads((state_dir / f"{stack}.tfstate").read_text()),
     )
+    return {r.stack: r for r in collect(["net", "app", "late"], GRAPH, sources, workers=2)}
 
-    reports = {r.stack: r for r in collect(["net", "app", "late"], GRAPH, sources, workers=2)}
+
+def test_real_plans_consumer_against_planned_output_and_waits_on_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployed = deploy_three(tmp_path, monkeypatch)
+    state_dir = deployed / "state"
+    states_before = {p.name: p.read_bytes() for p in state_dir.iterdir()}
+    stacks_dir = deployed / "cdktf.out" / "stacks"
+    files_before = sorted(str(p.relative_to(stacks_dir)) for p in stacks_dir.rglob("*"))
+
+    reports = report(deployed)
 
     assert {s: r.status for s, r in reports.items()} == {"net": "changes", "app": "changes", "late": "waits"}
     assert (reports["net"].change, reports["net"].outputs) == (1, ["label", "thing_out"])
