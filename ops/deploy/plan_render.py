@@ -44,10 +44,12 @@ def _section(report: StackReport) -> list[str]:
         lines.append(f"- error: {report.error}")
     lines += [f"- {REPLACE_FLAG} `{a}`" for a in report.replace]
     lines += [f"- {DESTROY_FLAG} `{a}`" for a in report.destroyed]
-    lines += [f"- update `{a}`" for a in report.changed]
-    lines += [f"- create `{a}`" for a in report.created]
+    routine = [f"- update `{a}`" for a in report.changed] + [f"- create `{a}`" for a in report.created]
     if report.outputs:
-        lines.append(f"- outputs that change: {_cell(report.outputs)}")
+        routine.append(f"- outputs that change: {_cell(report.outputs)}")
+    if routine:  # folded: a pull-request comment stays short, the replacements and destroys above stay in view
+        summary = f"{len(report.changed)} to update, {len(report.created)} to create, {len(report.outputs)} outputs"
+        lines += ["", f"<details><summary>{summary}</summary>", "", *routine, "", "</details>"]
     return [*lines, ""]
 
 

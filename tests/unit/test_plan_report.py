@@ -380,6 +380,8 @@ def test_the_report_files_flag_replacements_destroys_and_list_drift_apart(tmp_pa
     assert "- **REPLACE** `aws_iam_role_policy.p`" in markdown
     assert "- **DESTROY** `aws_sqs_queue.q`" in markdown
     assert "waits on **net**: `vpc_id`" in markdown
+    assert "<details><summary>0 to update, 0 to create, 2 outputs</summary>" in markdown
+    assert "- outputs that change: `secret`, `vpc_id`" in markdown  # names only
     drift_section = markdown.split("### Drift: changed outside Terraform")[1]
     assert "- net: `aws_vpc.v`: tags" in drift_section
     for text in (markdown, json_path.read_text()):
