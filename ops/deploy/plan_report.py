@@ -34,7 +34,6 @@ from ops.deploy.plan_json import PlanFormatError, PlanSummary, parse
 from ops.state import store, traffic_split
 from ops.terraform.runner import StackTerraform, TerraformError
 
-STATUSES = ("unchanged", "changes", "no-changes", "waits", "error")
 TERRAFORM_ERROR_LINE = re.compile(r"^(?:│ )?Error: .*$", re.M)
 
 

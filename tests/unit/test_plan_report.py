@@ -21,7 +21,8 @@ from ops.core.errors import OpsError
 from ops.deploy import plan_render, plan_report
 from ops.deploy.plan_inputs import OVERRIDE_FILE, cty_type, override_document, planned_state, private_workdir
 from ops.deploy.plan_json import PlanFormatError, parse
-from ops.deploy.plan_report import Sources, StackReport, collect, exit_code
+from ops.deploy.plan_report import Sources, StackReport, collect, error_line, exit_code
+from ops.terraform.runner import TerraformError
 
 REMOTE = "data.terraform_remote_state.cross-stack-reference-input-"
 
@@ -349,6 +350,14 @@ def test_a_never_initialized_consumer_is_initialized_before_its_private_copy(
     scratch.mkdir()
     sources.plan("app", scratch, {"net": {"version": 4, "outputs": {}}})
     assert seen == [True]
+
+
+def test_a_terraform_error_row_names_terraforms_own_error() -> None:
+    output = "Planning...\n╷\n│ Error: Unsupported attribute\n│\n│   on cdk.tf.json line 9\n╵\n"
+    assert (
+        error_line(TerraformError("app", "plan", output)) == "app: terraform plan failed: Error: Unsupported attribute"
+    )
+    assert error_line(OpsError("secret x has no API key yet\nmore")) == "secret x has no API key yet"
 
 
 # -- the files -----------------------------------------------------------------------------------------------
