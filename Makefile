@@ -22,7 +22,7 @@ TARGET ?=
 
 .PHONY: help install postgres-binaries lock synth stacks check-config diff deploy deploy-primary deploy-secondary \
         destroy destroy-primary destroy-secondary outputs output bootstrap preflight local-up local-down test test-fast test-unit \
-        test-integration lint typecheck format clean bench bench-load drift unlock state-restore state-status security docs
+        test-integration lint typecheck format clean bench bench-load drift plan-report unlock state-restore state-status security docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ state-status: install ## each stack's state serial in both homes (primary, repli
 
 drift: install ## refresh-only plans of every deployed stack, concurrently; exit 2 and a table on drift
 	@$(OPS) drift
+
+plan-report: install ## plan every stack without the state lock; write plan-report.md/.json to REPORT_DIR (default .)
+	@$(OPS) plan-report --out $(or $(REPORT_DIR),.)
 
 outputs: install ## write outputs/<env>.json (mode 0600) from every deployed stack and print it; sensitive ones masked
 	@$(OPS) outputs

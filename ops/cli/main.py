@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 from config import ConfigError, load_settings
 from config.settings import ROLES, Role
@@ -18,7 +19,7 @@ from ops.core.console import console
 from ops.core.errors import OpsError, UsageError
 from ops.core.paths import ROOT
 from ops.core.tool_env import shell_exports
-from ops.deploy import drift, engine, outputs, preflight, releases, rollback, stand_in
+from ops.deploy import drift, engine, outputs, plan_render, plan_report, preflight, releases, rollback, stand_in
 from ops.drill import private as drill_private
 from ops.drill import run as drill
 from ops.keys import api_key
@@ -249,6 +250,25 @@ def cmd_drift(args: argparse.Namespace) -> int:
     settings = load_settings()
     settings = engine.prepare(settings)
     return drift.report(settings, as_json=args.json)
+
+
+def cmd_plan_report(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {args.out} is not a directory: give a directory, e.g. REPORT_DIR=reports")
+    settings = load_settings()
+    settings = engine.prepare(settings)
+    stacks = graph.stacks_of(ROLES)
+    console.say(f"--> planning {len(stacks)} stacks, {engine.parallelism()} at a time (no state lock taken)")
+    sources = plan_report.real_sources(settings, api_key.check_ready)
+    reports = plan_report.collect(stacks, graph.dependencies(), sources, workers=engine.parallelism())
+    md_path, json_path = plan_render.write(out_dir, settings.environment, settings.target, reports)
+    if args.json:
+        console.json(plan_render.document(settings.environment, settings.target, reports))
+    else:
+        console.say("\n" + plan_render.markdown(settings.environment, settings.target, reports))
+    console.say(f"--> wrote {md_path} and {json_path}")
+    return plan_report.exit_code(reports)
 
 
 def cmd_security(_: argparse.Namespace) -> int:
@@ -563,9 +583,7 @@ def parser() -> argparse.ArgumentParser:
             help="each stack's state serial in both homes and the journal's, the home in use; exit 1 if it is stale",
         )
     ).set_defaults(func=cmd_state_status)
-    _with_json(
-        sub.add_parser("drift", help="refresh-only plans of every deployed stack; exit 2 on drift")
-    ).set_defaults(func=cmd_drift)
+    _add_plan_commands(sub)
     sub.add_parser("security", help="checkov over every synthesized stack (aws target)").set_defaults(func=cmd_security)
     _add_output_commands(sub)
     dc = sub.add_parser("docs", help="write the tables of README.md and docs/ that come from code")
@@ -574,6 +592,17 @@ def parser() -> argparse.ArgumentParser:
     _add_traffic_and_release_commands(sub)
     _add_local_and_ledger_commands(sub)
     return p
+
+
+def _add_plan_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    _with_json(
+        sub.add_parser("drift", help="refresh-only plans of every deployed stack; exit 2 on drift")
+    ).set_defaults(func=cmd_drift)
+    pr = _with_json(
+        sub.add_parser("plan-report", help="plan every stack (no lock); write plan-report.md and plan-report.json")
+    )
+    pr.add_argument("--out", default=".", metavar="DIR", help="where to write the two files (default: here)")
+    pr.set_defaults(func=cmd_plan_report)
 
 
 def _add_local_and_ledger_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -178,3 +178,21 @@ class StackTerraform:
         if code not in (0, 2):
             raise self._failed("plan", output)
         return code, output
+
+    def plan_document(self, plan_file: Path, *, workdir: Path | None = None) -> dict[str, Any]:
+        """A saved plan as `terraform show -json` describes it. The plan takes no state lock and writes no state
+        (`-lock=false`): it is a report, safe beside a running apply. `workdir`: a private copy of the stack's
+        directory (`ops.deploy.plan_inputs`), run with this directory's `.terraform` as TF_DATA_DIR."""
+        self.init()
+        directory = workdir or self.dir
+        env = {**self.env, "TF_DATA_DIR": str(self.dir / ".terraform")} if workdir else self.env
+        plan_args = ("plan", "-lock=false", "-input=false", "-no-color", f"-out={plan_file}")
+        code, output = run_terraform(directory, env, plan_args)
+        if code != 0:
+            raise self._failed("plan", output)
+        code, output = run_terraform(directory, env, ("show", "-json", "-no-color", str(plan_file)))
+        document = next((line for line in output.splitlines() if line.startswith("{")), None)
+        if code != 0 or document is None:
+            raise self._failed("show", output)
+        parsed: dict[str, Any] = json.loads(document)
+        return parsed
