@@ -5,7 +5,8 @@ something: Terraform would put back what someone changed by hand. A bare refresh
 test, because it also lists read-back normalizations that no plan acts on (a null `tags` read back as
 `{}`, an EIP's association filled in after its NAT gateway was created), so every stack would look
 drifted right after a clean deploy. A stack whose source changed since its last apply is reported as
-`undeployed` (`make diff` shows that change), not as drift.
+`undeployed` (`make diff` shows that change), not as drift. The plans take no state lock (a report: it neither
+waits for a running apply nor holds one up, and the pipeline's read-only plan role may run it).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _check(settings: Settings, stack: str) -> DriftResult:
     if record is not None and not configuration_applied(record, stack):
         return DriftResult(stack, "undeployed", [f"source changed since its last apply: make diff STACK={stack}"], 0.0)
     try:
-        code, output = StackTerraform(stack, settings).plan()
+        code, output = StackTerraform(stack, settings).plan(lock=False)
     except TerraformError as error:
         return DriftResult(stack, "error", [str(error).splitlines()[0]], time.monotonic() - started)
     clean = re.sub(r"\x1b\[[0-9;]*m", "", output)

@@ -18,7 +18,6 @@ from typing import Any
 from config.settings import ROLES, Settings
 from ops.state.bootstrap_key import Caller
 from shared.local_target import LOCAL_ENDPOINT_SERVICES
-from shared.naming import state_key
 from shared.pipeline import (
     GITHUB_OIDC_AUDIENCE,
     GITHUB_OIDC_HOST,
@@ -239,7 +238,8 @@ def plan_policy(settings: Settings, caller: Caller, key_arns: Sequence[str]) -> 
             "Sid": "ReadStateObjects",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": [f"{bucket}/{state_key(settings, '*')}" for bucket in buckets],
+            # The states, and what ops reads beside them: deploy records (skip-unchanged) and the traffic split.
+            "Resource": [f"{bucket}/{settings.environment}/*" for bucket in buckets],
         },
         {
             "Sid": "DecryptStateWithTheBootstrapKeys",

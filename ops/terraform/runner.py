@@ -168,13 +168,20 @@ class StackTerraform:
             raise self._failed("destroy" if destroy else "apply", output, detail)
         return summary
 
-    def plan(self, *, stream: Callable[[str], None] | None = None, refresh_only: bool = False) -> tuple[int, str]:
-        """`terraform plan -detailed-exitcode`: 0 no changes, 2 changes; raises on 1."""
+    def plan(
+        self, *, stream: Callable[[str], None] | None = None, refresh_only: bool = False, lock: bool = True
+    ) -> tuple[int, str]:
+        """`terraform plan -detailed-exitcode`: 0 no changes, 2 changes; raises on 1. `lock=False`: a report that
+        neither waits for nor blocks an apply, and needs no write access to the lock table (`-lock=false`)."""
         self.init()
-        args = ["plan", "-input=false", "-detailed-exitcode", self._lock_timeout()]
+        args = ["plan", "-input=false", "-detailed-exitcode"]
+        args += [self._lock_timeout()] if lock else ["-lock=false"]
         if refresh_only:
             args.append("-refresh-only")
-        code, output = self._run_locking("plan", lambda: self._run(*args, stream=stream))
+        if not lock:
+            code, output = self._run(*args, stream=stream)
+        else:
+            code, output = self._run_locking("plan", lambda: self._run(*args, stream=stream))
         if code not in (0, 2):
             raise self._failed("plan", output)
         return code, output

@@ -303,7 +303,7 @@ def test_the_plan_role_adds_only_reads_and_decrypts_each_key_only_through_its_se
         }
     }
     assert found["ReadStateObjects"]["Resource"] == [
-        f"arn:aws:s3:::{settings.state_bucket_of(role)}/{settings.environment}/*.tfstate"
+        f"arn:aws:s3:::{settings.state_bucket_of(role)}/{settings.environment}/*"  # states, deploy records, split
         for role in ("primary", "secondary")
     ]
     other_keys = found["DecryptSecretsAndParameters"]
