@@ -45,7 +45,6 @@ _Dumper.add_representer(str, _string)
 
 def to_yaml(workflow: Mapping[str, Any]) -> str:
     text = yaml.dump(dict(workflow), Dumper=_Dumper, sort_keys=False, width=10_000, allow_unicode=True)
-    text = text.replace("\n'on':\n", "\non:\n")  # PyYAML quotes `on` (a YAML 1.1 boolean); GitHub reads both
     for pin in PINS:  # the release each commit is, for the reader (and for Dependabot)
         text = text.replace(f"uses: {pin.uses}\n", f"uses: {pin.uses} # {pin.tag}\n")
     lines = [_explained(line) for line in text.splitlines()]
@@ -53,6 +52,8 @@ def to_yaml(workflow: Mapping[str, Any]) -> str:
 
 
 def _explained(line: str) -> str:
+    if line == "'on':":  # PyYAML quotes `on` (a YAML 1.1 boolean); GitHub reads both, people write it plain
+        return "on:"
     reason = PERMISSION_REASONS.get(line.strip())
     return f"{line} # {reason}" if reason and line.startswith("      ") else line
 
