@@ -6,7 +6,7 @@ from typing import Any
 
 from ops.pipeline.actions import CHECKOUT, CONFIGURE_AWS_CREDENTIALS, SETUP_PYTHON, SETUP_TERRAFORM
 from ops.pipeline.environments import Environment, expression, python_version
-from shared.pipeline import DEPLOY_ROLE_VARIABLE, plan_role_variable
+from shared.pipeline import DEPLOY_ROLE_VARIABLE, GITHUB_OIDC_AUDIENCE, plan_role_variable
 
 Step = dict[str, Any]
 Job = dict[str, Any]
@@ -66,6 +66,7 @@ def credentials(env: Environment, *, deploy: bool, session: str, region: str = "
             "role-to-assume": expression(f"vars.{role}"),
             "aws-region": region or env.primary_region,
             "role-session-name": f"{session}-{expression('github.run_id')}-{expression('github.run_attempt')}",
+            "audience": GITHUB_OIDC_AUDIENCE,  # what the roles' trust policies require (the action's default too)
         },
     }
 
