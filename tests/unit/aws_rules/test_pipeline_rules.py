@@ -28,8 +28,9 @@ def sign_ins(project_root: Path) -> list[dict[str, Any]]:
 
 
 def test_role_session_names_fit_sts(sign_ins: list[dict[str, Any]]) -> None:
-    """STS AssumeRoleWithWebIdentity, RoleSessionName: length 2-64, pattern [\\w+=,.@-]* (the STS API reference's
-    constraints, also botocore's sts model `roleSessionNameType`: min 2, max 64). Checked at the longest run id."""
+    """STS AssumeRoleWithWebIdentity, RoleSessionName: length 2-64, pattern [\\w+=,.@-]*
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html; botocore's sts model
+    `roleSessionNameType` says the same: min 2, max 64). Checked at the longest run id."""
     for sign_in in sign_ins:
         name = sign_in["role-session-name"]
         for placeholder, longest in LONGEST.items():
@@ -39,9 +40,11 @@ def test_role_session_names_fit_sts(sign_ins: list[dict[str, Any]]) -> None:
 
 
 def test_the_token_audience_is_the_one_the_roles_trust(sign_ins: list[dict[str, Any]]) -> None:
-    """GitHub, "Configuring OpenID Connect in Amazon Web Services" (with IAM's "Configuring a role for GitHub OIDC
-    identity provider"): the provider's audience is `sts.amazonaws.com` with the official action, and the role's
-    trust condition `token.actions.githubusercontent.com:aud` requires it; the job asks for a token with that
-    audience (configure-aws-credentials' `audience`). A job bound to an environment gets the `sub`
-    `repo:<owner>/<repo>:environment:<name>`, which is why every job holding the deploy role is bound to one."""
+    """IAM, "Configuring a role for GitHub OIDC identity provider"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html#idp_oidc_Create_GitHub) and
+    GitHub's "Configuring OpenID Connect in Amazon Web Services": the provider's audience is `sts.amazonaws.com`
+    with the official action, and the role's trust condition `token.actions.githubusercontent.com:aud` requires it;
+    the job asks for a token with that audience (configure-aws-credentials' `audience`). A job bound to an
+    environment gets the `sub` `repo:<owner>/<repo>:environment:<name>`, which is why every job holding the deploy
+    role is bound to one."""
     assert {sign_in["audience"] for sign_in in sign_ins} == {GITHUB_OIDC_AUDIENCE}
