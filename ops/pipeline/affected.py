@@ -18,9 +18,18 @@ def environment_of(path: str) -> str | None:
     return pure.stem if pure.parent == ENVIRONMENTS_DIR and pure.suffix == ".toml" else None
 
 
+# Markdown files directly in these directories are documentation: a change to them alone plans nothing.
+DOCUMENTATION_DIRS = (PurePosixPath("."), PurePosixPath("docs"))
+
+
 def is_documentation(path: str) -> bool:
     pure = PurePosixPath(path)
-    return pure.suffix == ".md" and (pure.parent == PurePosixPath("docs") or pure.parent == PurePosixPath("."))
+    return pure.suffix == ".md" and pure.parent in DOCUMENTATION_DIRS
+
+
+def documentation_globs() -> list[str]:
+    """The same files as `paths-ignore` patterns (the deploy workflow skips a push that changes only these)."""
+    return [str(directory / "*.md") for directory in DOCUMENTATION_DIRS]
 
 
 def affected(paths: Iterable[str], environments: Sequence[str]) -> list[str]:

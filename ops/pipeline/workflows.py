@@ -12,6 +12,7 @@ from typing import Any
 
 from ops.pipeline import jobs as deploy_graph
 from ops.pipeline.actions import STICKY_COMMENT, UPLOAD_ARTIFACT
+from ops.pipeline.affected import documentation_globs
 from ops.pipeline.environments import Environment, expression
 from ops.pipeline.steps import (
     OIDC,
@@ -34,7 +35,6 @@ from shared.rollout_engine import ENGINES, default_engine
 from shared.stack_id import StackId
 
 Workflow = dict[str, Any]
-DOCUMENTATION = ["*.md", "docs/*.md"]  # as `ops.pipeline.affected`: a change to these alone plans nothing
 DRIFT_SCHEDULE = "17 4 * * *"  # nightly, off the hour (scheduled runs at :00 are the most delayed)
 APPLY_MINUTES = 120  # an Aurora global cluster's first apply takes most of an hour
 
@@ -167,7 +167,7 @@ def deploy(dependencies: Mapping[str, Sequence[str]], environments: Sequence[Env
     graph = deploy_graph.deploy_jobs(dependencies, [env.name for env in environments])
     return {
         "name": "deploy",
-        "on": {"push": {"branches": [MAIN_BRANCH], "paths-ignore": DOCUMENTATION}},
+        "on": {"push": {"branches": [MAIN_BRANCH], "paths-ignore": documentation_globs()}},
         "permissions": {},
         "jobs": {item.job_id: stack_job(by_name[item.environment], item) for item in graph},
     }

@@ -12,7 +12,7 @@ from ops.cli.main import main
 from ops.core.errors import UsageError
 from ops.pipeline import jobs, render, summary
 from ops.pipeline.actions import PINS
-from ops.pipeline.affected import affected, changed_paths
+from ops.pipeline.affected import affected, changed_paths, documentation_globs
 
 ENVS = ["dev", "prod"]
 
@@ -36,6 +36,12 @@ ENVS = ["dev", "prod"]
 )
 def test_affected_environments(paths: list[str], expected: list[str]) -> None:
     assert affected(paths, ENVS) == expected
+
+
+def test_the_deploy_workflow_skips_exactly_what_plans_nothing(project_root: Path) -> None:
+    deploy = (project_root / render.WORKFLOWS_DIR / "deploy.yml").read_text()
+    assert documentation_globs() == ["*.md", "docs/*.md"]
+    assert "    paths-ignore:\n    - '*.md'\n    - docs/*.md\n" in deploy
 
 
 def test_changed_paths_against_head_is_empty_and_a_bad_base_is_named() -> None:
