@@ -164,10 +164,12 @@ test-integration: install postgres-binaries ## integration tests only (deploys t
 security: install .venv-security/.installed ## checkov over every stack (offline); fails on any check not skipped in code
 	@$(OPS) security
 
-lint: install typecheck ## ruff, mypy, and the import layers (import-linter contracts in pyproject.toml)
+lint: install typecheck ## ruff, mypy, the import layers (import-linter contracts in pyproject.toml), actionlint and zizmor over .github/workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/actionlint .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --persona=auditor --no-progress .github/workflows
 
 typecheck: install ## mypy (strict for ops, config, shared, stacks; see [tool.mypy] in pyproject.toml)
 	$(VENV)/bin/mypy
@@ -175,6 +177,12 @@ typecheck: install ## mypy (strict for ops, config, shared, stacks; see [tool.my
 format: install ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The delivery pipeline (ops/pipeline/, docs/pipeline.md): GitHub Actions workflows generated from the stack graph.
+.PHONY: workflows
+
+workflows: install ## write .github/workflows/ and docs/pipeline.md's job graph from the stack graph (commit them)
+	@$(OPS) workflows
 
 docs: install ## rewrite the tables in README.md and docs/ that come from code (gaps, targets, settings, graph)
 	@$(OPS) docs

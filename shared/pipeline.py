@@ -27,6 +27,12 @@ def plan_role_variable(environment: str) -> str:
     return f"PAYMENTS_PLAN_ROLE_ARN_{environment.upper()}"
 
 
+def account_id_variable(environment: str) -> str:
+    """A repository variable: the AWS account of `environment` (PAYMENTS_AWS_ACCOUNT_ID of its jobs, and the
+    account in its state bucket's name). Plan jobs read it too, so it cannot be an environment variable."""
+    return f"PAYMENTS_AWS_ACCOUNT_ID_{environment.upper()}"
+
+
 def deploy_role_name(settings: Settings) -> str:
     return f"{settings.project}-{settings.environment_suffix}-github-deploy"
 

@@ -29,6 +29,10 @@ from ops.ledger import status as ledger_status
 from ops.local import outage
 from ops.local import target as local_target
 from ops.local.fault_proxy import MODES
+from ops.pipeline import affected as pipeline_affected
+from ops.pipeline import environments as pipeline_environments
+from ops.pipeline import render as pipeline_render
+from ops.pipeline import summary as pipeline_summary
 from ops.state import admin, serial_status, store, traffic_split
 from ops.state.bootstrap import bootstrap_lines
 from ops.state.home import with_home
@@ -458,6 +462,49 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return rollback.rollback(settings, stack, wanted=wanted, confirm=args.confirm)
 
 
+# -- the delivery pipeline (ops/pipeline/, docs/pipeline.md) -----------------------------------------------------
+
+
+def cmd_workflows(args: argparse.Namespace) -> int:
+    environments = pipeline_environments.in_deploy_order()
+    files = pipeline_render.rendered(ROOT, docs.synthesized_dependencies(), environments)
+    differing = pipeline_render.stale(files, write=not args.check)
+    for path in differing:
+        console.say(f"{'differs' if args.check else 'wrote'} {path.relative_to(ROOT)}")
+    extra = pipeline_render.extra_workflows(ROOT, files)
+    for path in extra:
+        console.error(f"{path.relative_to(ROOT)} is not generated: move what it does into ops/pipeline/ or delete it")
+    if not differing and not extra:
+        console.say(f"workflows are current ({len(files)} files)")
+    if args.check and differing:
+        console.error("workflows: the files above differ from what `make workflows` writes; run it and commit them")
+    return 1 if extra or (args.check and differing) else 0
+
+
+def cmd_pipeline_affected(args: argparse.Namespace) -> int:
+    names = [env.name for env in pipeline_environments.in_deploy_order()]
+    console.value(json.dumps(pipeline_affected.affected(pipeline_affected.changed_paths(args.base), names)))
+    return 0
+
+
+def cmd_pipeline_summary(args: argparse.Namespace) -> int:
+    console.value(pipeline_summary.from_file(Path(args.file), args.title).rstrip("\n"))
+    return 0
+
+
+def _add_pipeline_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    w = sub.add_parser("workflows", help="write .github/workflows/ from the stack graph (and docs/pipeline.md's graph)")
+    w.add_argument("--check", action="store_true", help="change nothing; exit 1 naming the files that differ")
+    w.set_defaults(func=cmd_workflows)
+    a = sub.add_parser("pipeline-affected", help="the environments a change since --base can affect, as JSON")
+    a.add_argument("--base", required=True, help="the revision the change is compared with (merge base with HEAD)")
+    a.set_defaults(func=cmd_pipeline_affected)
+    m = sub.add_parser("pipeline-summary", help="an `apply --json` or `drift --json` file as a markdown table")
+    m.add_argument("file")
+    m.add_argument("--title", default="summary", help="the table's heading")
+    m.set_defaults(func=cmd_pipeline_summary)
+
+
 def _with_json(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
     command.add_argument(
         "--json", action="store_true", help="print the result as one JSON document on stdout (progress: stderr)"
@@ -589,8 +636,8 @@ def parser() -> argparse.ArgumentParser:
     dc = sub.add_parser("docs", help="write the tables of README.md and docs/ that come from code")
     dc.add_argument("--check", action="store_true", help="change nothing; exit 1 when a document is stale")
     dc.set_defaults(func=cmd_docs)
-    _add_traffic_and_release_commands(sub)
-    _add_local_and_ledger_commands(sub)
+    for add_commands in (_add_traffic_and_release_commands, _add_local_and_ledger_commands, _add_pipeline_commands):
+        add_commands(sub)
     return p
 
 
