@@ -38,6 +38,7 @@ from shared.pipeline import (
     DEPLOY_ROLE_VARIABLE,
     GITHUB_OIDC_AUDIENCE,
     GITHUB_OIDC_URL,
+    account_id_variable,
     boundary_policy_name,
     deploy_role_name,
     plan_role_name,
@@ -191,12 +192,13 @@ def pipeline_roles(settings: Settings, caller: Caller, key_arns: Sequence[str]) 
     return deploy, plan
 
 
-def github_variables(settings: Settings, deploy_arn: str, plan_arn: str) -> list[str]:
-    """What to set in the repository's settings so the generated workflows find the roles."""
+def github_variables(settings: Settings, account_id: str, deploy_arn: str, plan_arn: str) -> list[str]:
+    """What to set in the repository's settings so the generated workflows find the account and the roles."""
     env = settings.environment
     return [
         f"GitHub Environment {env}: variable {DEPLOY_ROLE_VARIABLE}={deploy_arn}",
         f"repository variable {plan_role_variable(env)}={plan_arn}",
+        f"repository variable {account_id_variable(env)}={account_id}",
     ]
 
 
@@ -212,5 +214,5 @@ def ensure_deploy_roles(settings: Settings, iam: Any, caller: Caller, key_arns: 
     plan_arn, plan_report = ensure_pipeline_role(settings, iam, caller, plan)
     report.extend(deploy_report)
     report.extend(plan_report)
-    report.notes += github_variables(settings, deploy_arn, plan_arn)
+    report.notes += github_variables(settings, caller.account_id, deploy_arn, plan_arn)
     return report

@@ -45,6 +45,7 @@ FIRST_RUN = [
 VARIABLES = [
     f"GitHub Environment dev: variable PAYMENTS_DEPLOY_ROLE_ARN=arn:aws:iam::{ACCOUNT}:role/{DEPLOY}",
     f"repository variable PAYMENTS_PLAN_ROLE_ARN_DEV=arn:aws:iam::{ACCOUNT}:role/{PLAN}",
+    f"repository variable PAYMENTS_AWS_ACCOUNT_ID_DEV={ACCOUNT}",
 ]
 
 
@@ -234,9 +235,11 @@ def test_bootstrap_twice_on_a_private_emulator_creates_the_pipeline_roles_once()
         assert statement["Principal"] == {"Federated": provider_arn}
     deploy_sub = roles[DEPLOY]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
     assert deploy_sub["token.actions.githubusercontent.com:sub"] == f"repo:{REPOSITORY}:environment:dev"
-    assert lines[-3:-1] == [  # what to copy into GitHub, on every run, before the no-change line
+    account = roles[DEPLOY]["Arn"].split(":")[4]
+    assert lines[-4:-1] == [  # what to copy into GitHub, on every run, before the no-change line
         f"GitHub Environment dev: variable PAYMENTS_DEPLOY_ROLE_ARN={roles[DEPLOY]['Arn']}",
         f"repository variable PAYMENTS_PLAN_ROLE_ARN_DEV={roles[PLAN]['Arn']}",
+        f"repository variable PAYMENTS_AWS_ACCOUNT_ID_DEV={account}",
     ]
     assert lines[-1].startswith("no change:")
     assert lines[-1].endswith("the account settings of both regions and the GitHub pipeline roles already in place")
@@ -269,10 +272,12 @@ def test_a_repository_that_is_not_exactly_owner_slash_name_is_refused_naming_the
 
 @pytest.mark.parametrize("environment", ["dev", "prod"])
 def test_the_github_variables_name_what_the_workflows_read(settings: Settings, environment: str) -> None:
-    lines = deploy_roles.github_variables(replace(settings, environment=environment), "arn:deploy", "arn:plan")
+    chosen = replace(settings, environment=environment)
+    lines = deploy_roles.github_variables(chosen, "111122223333", "arn:deploy", "arn:plan")
     assert lines == [
         f"GitHub Environment {environment}: variable PAYMENTS_DEPLOY_ROLE_ARN=arn:deploy",
         f"repository variable PAYMENTS_PLAN_ROLE_ARN_{environment.upper()}=arn:plan",
+        f"repository variable PAYMENTS_AWS_ACCOUNT_ID_{environment.upper()}=111122223333",
     ]
 
 
