@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 import cdktf
 from constructs import Construct
 
-from config import load_settings
 from config.settings import Role, Settings
 from shared.local_target import supports_composite_alarms, supports_tls_only_bucket_policy
 from shared.stack_id import Layer
@@ -20,7 +19,7 @@ from stacks.compute.ec2.load_balancer import LoadBalancer
 from stacks.compute.monitoring import RegionAlarms, Watched
 from stacks.dns.https_listener import HttpsListener
 from stacks.dns.records import ApiTarget, origin_record
-from tests.conftest import AWS_ACCOUNT, AWS_PROD_ALARM_EMAIL, AWS_ZONE
+from tests.conftest import AWS_ZONE
 from tests.support import Synth
 
 STACK = "lb-test"
@@ -32,20 +31,6 @@ ZONE_ID = "Z0123456789ABCDEFGHIJ"
 FLEET_MIN = 2
 P99_MS = 1000
 REGION_UNHEALTHY_EXTRA = "lb"
-
-
-def aws_settings(environment: str, **extra: str) -> Settings:
-    environ = {
-        "PAYMENTS_DOTENV": "none",
-        "PAYMENTS_ENV": environment,
-        "PAYMENTS_TARGET": "aws",
-        "PAYMENTS_AWS_ACCOUNT_ID": AWS_ACCOUNT,
-        "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
-        **extra,
-    }
-    if environment == "prod":
-        environ["PAYMENTS_COMPUTE_ALARM_EMAIL"] = AWS_PROD_ALARM_EMAIL
-    return load_settings(environ=environ)
 
 
 class LoadBalancerTestStack(PlatformStack):

@@ -16,7 +16,8 @@ from shared.alarm_names import REGION_UNHEALTHY
 from shared.naming import Naming
 from stacks.compute.ec2.access_logs import has_elb_account
 from stacks.compute.ec2.load_balancer import ELB_NAME_MAX, elb_name
-from tests.unit.load_balancer_stack import FLEET_MIN, P99_MS, aws_settings, synth_stack
+from tests.aws_target import aws_settings
+from tests.unit.load_balancer_stack import FLEET_MIN, P99_MS, synth_stack
 
 LB_ALARMS = ("alb-healthy-hosts", "alb-target-5xx", "alb-elb-5xx", "alb-p99-response")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.aws_target import aws_settings
 from tests.support import Synth
 
 
@@ -16,6 +17,6 @@ def aws(request: pytest.FixtureRequest) -> Synth:
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def load_balancer_aws(request: pytest.FixtureRequest) -> Synth:
     """The load balancer constructs' test stack (tests/unit/load_balancer_stack.py) on aws/dev and aws/prod."""
-    from tests.unit.load_balancer_stack import OneStack, aws_settings, synth_stack  # noqa: PLC0415 -- jsii on use
+    from tests.unit.load_balancer_stack import OneStack, synth_stack  # noqa: PLC0415 -- jsii on use
 
     return OneStack(synth_stack(aws_settings(request.param)))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from config import Settings, load_settings
+from config import Settings
 from ops.core.paths import ROOT
 from ops.state.bootstrap_key import Caller
 from ops.state.pipeline_policies import (
@@ -30,7 +30,8 @@ from shared.pipeline import (
     plan_role_name,
     plan_subjects,
 )
-from tests.conftest import AWS_ACCOUNT, AWS_ZONE
+from tests.aws_target import aws_settings
+from tests.conftest import AWS_ACCOUNT
 
 REPOSITORY = "acme-payments/payments-platform"
 CALLER = Caller(account_id=AWS_ACCOUNT, partition="aws")
@@ -44,23 +45,13 @@ MANAGED_POLICY_MAX = 6144
 INLINE_POLICIES_MAX = 10240
 
 
-def aws_settings(environment: str, repository: str = REPOSITORY) -> Settings:
-    environ = {
-        "PAYMENTS_DOTENV": "none",
-        "PAYMENTS_ENV": environment,
-        "PAYMENTS_TARGET": "aws",
-        "PAYMENTS_AWS_ACCOUNT_ID": AWS_ACCOUNT,
-        "PAYMENTS_DNS_ZONE_NAME": AWS_ZONE,
-        "PAYMENTS_PIPELINE_GITHUB_REPOSITORY": repository,
-    }
-    if environment == "prod":
-        environ["PAYMENTS_COMPUTE_ALARM_EMAIL"] = "payments-oncall@example.com"
-    return load_settings(environ=environ)
+def pipeline_settings(environment: str, repository: str = REPOSITORY) -> Settings:
+    return aws_settings(environment, PAYMENTS_PIPELINE_GITHUB_REPOSITORY=repository)
 
 
 @pytest.fixture(params=["dev", "prod"])
 def settings(request: pytest.FixtureRequest) -> Settings:
-    return aws_settings(request.param)
+    return pipeline_settings(request.param)
 
 
 def statements(document: dict[str, Any], *, at_least: int = 1) -> dict[str, dict[str, Any]]:
@@ -136,7 +127,7 @@ def test_no_trust_compares_sub_with_a_pattern(settings: Settings) -> None:
 def test_each_environment_has_its_own_roles_and_boundary_within_iams_name_limits() -> None:
     """IAM role names are at most 64 characters, policy names at most 128
     (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
-    dev, prod = aws_settings("dev"), aws_settings("prod")
+    dev, prod = pipeline_settings("dev"), pipeline_settings("prod")
     names = {f(s) for s in (dev, prod) for f in (deploy_role_name, plan_role_name, boundary_policy_name)}
     assert len(names) == 6
     assert max(len(deploy_role_name(s)) for s in (dev, prod)) <= 64
