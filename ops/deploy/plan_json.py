@@ -148,6 +148,10 @@ def parse(document: dict[str, Any]) -> PlanSummary:
             summary.add += 1
             summary.destroy += 1
             summary.replaced.append(address)
-    summary.drift = [d for d in map(_drift, document.get("resource_drift", [])) if d is not None]
+    # Drift is what the plan puts back: a refresh also reads back normalizations no plan acts on (routes and rules
+    # of separate resources, an EIP's association), and listing those would show drift right after a clean apply.
+    acted_on = {*summary.created, *summary.changed, *summary.destroyed, *summary.replaced}
+    drifted = (d for d in map(_drift, document.get("resource_drift", [])) if d is not None)
+    summary.drift = [d for d in drifted if d.address in acted_on]
     summary.outputs = {name: _output(change) for name, change in document.get("output_changes", {}).items()}
     return summary

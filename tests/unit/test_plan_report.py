@@ -76,9 +76,17 @@ def test_counts_and_addresses_follow_terraforms_summary() -> None:
 
 
 def test_drift_lists_changed_attributes_and_ignores_read_back_normalization() -> None:
-    """`tags = null` read back as `{}` is no one's change (see ops.deploy.drift); a changed tag is."""
+    """`tags = null` read back as `{}` is no one's change (see ops.deploy.drift); a changed tag is. Drift is what the
+    plan puts back: a drifted object the plan leaves alone (a route read back into its table) is not listed."""
     plan = parse(
         plan_doc(
+            [
+                resource("aws_vpc.v", "update"),
+                resource("aws_eip.e", "no-op"),
+                resource("aws_sqs_queue.q", "create"),
+                resource("aws_kms_key.k", "no-op"),
+                resource("aws_route_table.r", "no-op"),
+            ],
             drift=[
                 resource(
                     "aws_vpc.v", "update", before={"tags": {"Owner": "a"}, "id": "v"}, after={"tags": {}, "id": "v"}
@@ -86,14 +94,15 @@ def test_drift_lists_changed_attributes_and_ignores_read_back_normalization() ->
                 resource("aws_eip.e", "update", before={"tags": None}, after={"tags": {}}),
                 resource("aws_sqs_queue.q", "delete", before={"id": "q"}),
                 resource("aws_kms_key.k", "no-op", before={"id": "k"}, after={"id": "k"}),
-            ]
+                resource("aws_route_table.r", "update", before={"route": []}, after={"route": [{"cidr": "0/0"}]}),
+            ],
         )
     )
     assert [(d.address, d.action, d.attributes) for d in plan.drift] == [
         ("aws_vpc.v", "update", ["tags"]),
         ("aws_sqs_queue.q", "delete", []),
     ]
-    assert not plan.has_changes  # drift alone changes nothing the plan would apply
+    assert not parse(plan_doc(drift=[resource("aws_vpc.v", "update", before={"tags": {"a": "b"}}, after={})])).drift
 
 
 def test_outputs_known_unknown_and_sensitive() -> None:
@@ -365,7 +374,11 @@ def test_a_terraform_error_row_names_terraforms_own_error() -> None:
 
 def test_the_report_files_flag_replacements_destroys_and_list_drift_apart(tmp_path: Path) -> None:
     net = plan_doc(
-        [resource("aws_iam_role_policy.p", "delete", "create"), resource("aws_sqs_queue.q", "delete")],
+        [
+            resource("aws_iam_role_policy.p", "delete", "create"),
+            resource("aws_sqs_queue.q", "delete"),
+            resource("aws_vpc.v", "update"),  # puts the drifted tag back
+        ],
         {"vpc_id": output("update", unknown=True), "secret": output("update", after="hush", sensitive=True)},
         drift=[resource("aws_vpc.v", "update", before={"tags": {"Owner": "a"}}, after={"tags": {"Owner": "b"}})],
     )
@@ -378,18 +391,18 @@ def test_the_report_files_flag_replacements_destroys_and_list_drift_apart(tmp_pa
     assert (document["environment"], document["target"], document["exit_code"]) == ("dev", "local", 0)
     assert rows["net"]["replace"] == ["aws_iam_role_policy.p"]
     assert rows["net"]["destroyed"] == ["aws_sqs_queue.q"]
-    assert (rows["net"]["add"], rows["net"]["change"], rows["net"]["destroy"]) == (1, 0, 2)
+    assert (rows["net"]["add"], rows["net"]["change"], rows["net"]["destroy"]) == (1, 1, 2)
     assert rows["net"]["drift"] == [{"address": "aws_vpc.v", "action": "update", "attributes": ["tags"]}]
     assert rows["data"]["waits_on"] == {"net": ["vpc_id"]}
     expected_keys = {"stack", "status", "add", "change", "destroy", "replace", "destroyed", "changed", "drift"}
     assert expected_keys | {"waits_on", "seconds"} <= set(rows["net"])
 
     markdown = md_path.read_text()
-    assert "| net | changes | 1 | 0 | 2 | `aws_iam_role_policy.p` | 1 |" in markdown
+    assert "| net | changes | 1 | 1 | 2 | `aws_iam_role_policy.p` | 1 |" in markdown
     assert "- **REPLACE** `aws_iam_role_policy.p`" in markdown
     assert "- **DESTROY** `aws_sqs_queue.q`" in markdown
     assert "waits on **net**: `vpc_id`" in markdown
-    assert "<details><summary>0 to update, 0 to create, 2 outputs</summary>" in markdown
+    assert "<details><summary>1 to update, 0 to create, 2 outputs</summary>" in markdown
     assert "- outputs that change: `secret`, `vpc_id`" in markdown  # names only
     drift_section = markdown.split("### Drift: changed outside Terraform")[1]
     assert "- net: `aws_vpc.v`: tags" in drift_section
