@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,7 +33,7 @@ from ops.core.console import Console, console
 from ops.core.errors import OpsError, RefusedError, UsageError
 from ops.core.paths import stack_dir
 from ops.core.revision import git_revision
-from ops.deploy import releases, stand_in
+from ops.deploy import releases, schedule, stand_in
 from ops.deploy.outputs import update_outputs
 from ops.local import target as local_target
 from ops.state import home, locks, serials, store, traffic_split
@@ -258,26 +258,15 @@ def run_stacks(
         s: {d for d in deps[s] if d in selected} if not destroy else {x for x in selected if s in deps[x]}
         for s in stacks
     }
-    results: dict[str, StackResult] = {}
-    pending = list(stacks)
-    running: dict[Future[StackResult], str] = {}
-    limit = workers or parallelism()
-    with ThreadPoolExecutor(max_workers=limit) as pool:
-        while pending or running:
-            for stack in list(pending):
-                if interrupt.received() is not None or any(
-                    w in results and not results[w].ok for w in waits_for[stack]
-                ):
-                    results[stack] = StackResult(stack, "not run")
-                    pending.remove(stack)
-                elif all(w in results for w in waits_for[stack]) and len(running) < limit:
-                    running[pool.submit(_run_one, settings, stack, destroy=destroy, force=force, out=out)] = stack
-                    pending.remove(stack)
-            if not running:
-                continue
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                results[running.pop(future)] = future.result()
+
+    def decide(stack: str, results: dict[str, StackResult]) -> StackResult | None:
+        stopped = interrupt.received() is not None
+        if stopped or any(w in results and not results[w].ok for w in waits_for[stack]):
+            return StackResult(stack, "not run")
+        return None
+
+    work = partial(_run_one, settings, destroy=destroy, force=force, out=out)
+    results = schedule.in_graph_order(stacks, waits_for, work, workers=workers or parallelism(), decide=decide)
     ordered = [results[s] for s in stacks]
     print_summary(ordered, out)
     return ordered

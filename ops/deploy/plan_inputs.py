@@ -28,12 +28,12 @@ from typing import Any
 
 from ops.build.fingerprint import CONFIG_FILE, TFVARS_GLOB
 from ops.deploy.plan_json import PlanSummary
+from ops.state.store import remote_state_name
 
 OVERRIDE_FILE = "plan-report_override.tf.json"
 LOCK_FILE = ".terraform.lock.hcl"
 STATE_FORMAT_VERSION = 4
 FALLBACK_TERRAFORM_VERSION = "1.0.0"  # a state file no newer than any Terraform 1.x reads it
-REMOTE_STATE_PREFIX = "cross-stack-reference-input-"
 
 
 def cty_type(value: Any) -> Any:
@@ -79,7 +79,7 @@ def override_document(state_files: dict[str, Path]) -> dict[str, Any]:
     return {
         "data": {
             "terraform_remote_state": {
-                f"{REMOTE_STATE_PREFIX}{producer}": {"backend": "local", "config": {"path": str(path)}}
+                remote_state_name(producer): {"backend": "local", "config": {"path": str(path)}}
                 for producer, path in sorted(state_files.items())
             }
         }

@@ -17,7 +17,6 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from config.settings import Settings
 from ops.core.console import Console, console
 from ops.core.errors import OpsError
 from ops.core.paths import stack_dir
-from ops.deploy import engine
+from ops.deploy import engine, schedule
 from ops.deploy.plan_inputs import planned_state, private_workdir
 from ops.deploy.plan_json import PlanFormatError, PlanSummary, parse
 from ops.state import store, traffic_split
@@ -152,6 +151,11 @@ class _Run:
                 states[producer] = planned_state(self.sources.current_state(producer), plan)
         return waits_on, states
 
+    def record(self, stack: str, outcome: tuple[StackReport, PlanSummary | None]) -> None:
+        self.reports[stack], plan = outcome
+        if plan is not None:
+            self.plans[stack] = plan
+
     def one(self, stack: str) -> tuple[StackReport, PlanSummary | None]:
         started = time.monotonic()
         try:
@@ -186,24 +190,8 @@ def collect(
     with tempfile.TemporaryDirectory(prefix="plan-report-") as scratch:  # mode 0700: plans hold secrets
         run = _Run(sources, dependencies, Path(scratch), out)
         selected = set(stacks)
-        pending = list(stacks)
-        running: dict[Future[tuple[StackReport, PlanSummary | None]], str] = {}
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            while pending or running:
-                for stack in list(pending):
-                    ready = all(p in run.reports for p in dependencies.get(stack, []) if p in selected)
-                    if ready and len(running) < workers:
-                        running[pool.submit(run.one, stack)] = stack
-                        pending.remove(stack)
-                if not running:
-                    raise RuntimeError(f"plan report: {', '.join(pending)} wait on stacks outside the selection")
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    stack = running.pop(future)
-                    report, plan = future.result()
-                    run.reports[stack] = report
-                    if plan is not None:
-                        run.plans[stack] = plan
+        waits_for = {stack: {p for p in dependencies.get(stack, []) if p in selected} for stack in stacks}
+        schedule.in_graph_order(stacks, waits_for, run.one, workers=workers, on_done=run.record)
         return [run.reports[s] for s in stacks]
 
 

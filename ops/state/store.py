@@ -86,9 +86,14 @@ def read_record(settings: Settings, stack: str) -> DeployRecord | None:
     return DeployRecord(**{k: v for k, v in data.items() if k in known})
 
 
+def remote_state_name(producer: str) -> str:
+    """The name cdktf gives the `terraform_remote_state` through which a consumer reads `producer`."""
+    return f"cross-stack-reference-input-{producer}"
+
+
 def remote_output_reads(config_text: str, producer: str) -> list[str]:
     """The outputs of `producer` a stack's configuration reads through its cross-stack remote state."""
-    pattern = rf"terraform_remote_state\.cross-stack-reference-input-{re.escape(producer)}\.outputs\.([A-Za-z0-9_-]+)"
+    pattern = rf"terraform_remote_state\.{re.escape(remote_state_name(producer))}\.outputs\.([A-Za-z0-9_-]+)"
     return sorted(set(re.findall(pattern, config_text)))
 
 
