@@ -104,8 +104,23 @@ def _lazy_tarball(original: Path) -> Path | None:
                     copy.addfile(member, io.BytesIO(data))
                 else:
                     copy.addfile(member, source.extractfile(member) if member.isfile() else None)
-    os.replace(part.name, target)  # atomic: concurrent synths never see half a tarball
+    publish(Path(part.name), target)
     return target
+
+
+def publish(part: Path, target: Path) -> None:
+    """Move a finished copy into place unless another process got there first.
+
+    A hard link never replaces: jsii refuses a tarball whose mtime changes while it extracts it ("was modified
+    while it was being extracted"), so a second synth finishing the same copy must not swap the file under the
+    first one (concurrent checkov scans did, from a fresh clone). Readers still never see half a tarball.
+    """
+    try:
+        os.link(part, target)
+    except FileExistsError:
+        pass
+    finally:
+        part.unlink()
 
 
 def _preload_lazy_assembly(package_dir: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ops.build.synth import synth_app
 from ops.core.tool_env import clean_environ
-from shared.aws_bindings import lazy_index
+from shared.aws_bindings import lazy_index, publish
 from tests.support import ROOT, Synth
 
 
@@ -87,3 +87,16 @@ def test_ops_commands_never_start_the_jsii_runtime() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, env=clean_environ(), capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False False"
+
+
+def test_a_finished_lazy_copy_never_replaces_one_already_published(tmp_path: Path) -> None:
+    target = tmp_path / "provider.lazy.tgz"
+    first, second = tmp_path / "first.part", tmp_path / "second.part"
+    first.write_bytes(b"first")
+    second.write_bytes(b"second")
+    publish(first, target)
+    published = target.stat()
+    publish(second, target)  # another synth finishing its own copy while the kernel extracts the first
+    assert target.read_bytes() == b"first"
+    assert (target.stat().st_ino, target.stat().st_mtime_ns) == (published.st_ino, published.st_mtime_ns)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["provider.lazy.tgz"]
