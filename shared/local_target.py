@@ -210,7 +210,9 @@ GAPS: tuple[Gap, ...] = (
         "lambda-invoke",
         "Lambda invoke needs a Docker engine, which does not run here",
         "handlers are tested in-process with boto3 pointed at the emulator; the client (`make smoke`) runs the "
-        "function behind the route it resolved in-process, with its deployed environment (`runs_functions_in_process`)",
+        "function behind the route it resolved in-process, with its deployed environment "
+        "(`runs_functions_in_process`); each call starts cold but for the SDK's models and clients, kept as a warm "
+        "container keeps them",
     ),
     Gap(
         "ec2-user-data",

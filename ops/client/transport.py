@@ -137,7 +137,9 @@ def in_process(settings: Settings, target: Target, request: Outgoing) -> Answer:
         query=dict(parse_qsl(request.query)),
     )
     with _function_logs(settings):
-        response = local_lambda.run(settings, target.function_name, target.region, configuration["Handler"], event)
+        response = local_lambda.run(
+            settings, target.function_name, target.region, configuration["Handler"], event, configuration=configuration
+        )
     text = response.get("body") or ""
     if response.get("isBase64Encoded"):
         text = base64.b64decode(text).decode()

@@ -2,9 +2,10 @@
 
 The emulator cannot run Lambda containers, so the handler runs here with the environment the emulator holds for
 the deployed function, boto3 pointed at the emulator: the code, the variables and what they name are the
-deployed ones; only the process differs. Each call is a fresh "container": cached settings and clients are reset.
-The SDK's service models are the one thing kept: a container parses them at its cold start, and parsing them again
-on every call made each in-process call cost half a second.
+deployed ones; only the process differs. Each call is a fresh "container": cached settings, clients and connections
+are reset. Two things are kept, as a warm container keeps them: the SDK's parsed service models, and the SDK
+clients themselves (`KeptClients`), each reused only under the environment it was made in. Making them again on
+every call cost half of each in-process call (measured on the client's 500 payments: about 0.1 s of 0.2 s).
 """
 
 from __future__ import annotations
@@ -13,21 +14,26 @@ import importlib
 import os
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import botocore.loaders
 import botocore.session
+from botocore.config import Config
 
 from config.settings import Settings
 from ops.core.aws_clients import client
 from ops.local.aws_environment import emulator_access, is_operator_override
 
 
-def deployed_environment(settings: Settings, function_name: str, region: str) -> dict[str, str]:
-    """The function's variables as deployed, plus what a Lambda container would add (region, credentials)."""
-    configuration = client(settings, "lambda", region).get_function_configuration(FunctionName=function_name)
+def deployed_environment(
+    settings: Settings, function_name: str, region: str, configuration: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The function's variables as deployed (`configuration`: GetFunctionConfiguration's answer, when the caller
+    has it already), plus what a Lambda container would add (region, credentials)."""
+    if configuration is None:
+        configuration = client(settings, "lambda", region).get_function_configuration(FunctionName=function_name)
     variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
     return {**variables, **emulator_access(settings, region)}
 
@@ -76,11 +82,51 @@ def _parsed_models_kept() -> Iterator[None]:
         botocore.session.create_loader = original
 
 
-def run(settings: Settings, function_name: str, region: str, handler: str, event: Any) -> Any:
+class KeptClients:
+    """SDK clients kept across in-process calls, by (service, region, config, the SDK's environment).
+
+    A client is fixed at creation by its service, region and config and by what the SDK reads from the environment
+    then (credentials, endpoints, CA bundle, proxies); one made under an identical environment is interchangeable.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: dict[tuple[str, str, int, tuple[tuple[str, str], ...]], tuple[Config, Any]] = {}
+
+    def get(self, service: str, region: str, config: Config, make: Callable[[], Any]) -> Any:
+        key = (service, region, id(config), sdk_environment())
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = (config, make())  # the config is held so that its id is never reused
+            return self._made[key][1]
+
+
+def sdk_environment() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(SDK_ENVIRONMENT_PREFIXES)))
+
+
+PER_CONTAINER = "lambda_src.common.per_container"  # imported by name, as the handlers are: ops never imports them
+SDK_ENVIRONMENT_PREFIXES = ("AWS_", "BOTO_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE")
+_kept_clients = KeptClients()
+
+
+def run(
+    settings: Settings,
+    function_name: str,
+    region: str,
+    handler: str,
+    event: Any,
+    *,
+    configuration: Mapping[str, Any] | None = None,
+) -> Any:
     """`handler` ("package.module.entry") called with `event` as the deployed function would run it, after the
-    module's `reset_runtime()`."""
+    module's `reset_runtime()`; `configuration` is the function's GetFunctionConfiguration answer if the caller has
+    read it (else it is read here)."""
     module, _, entry = handler.rpartition(".")
-    with environment(deployed_environment(settings, function_name, region)), _parsed_models_kept():
+    environment_of = deployed_environment(settings, function_name, region, configuration)
+    with environment(environment_of), _parsed_models_kept():
+        per_container = import_handler(PER_CONTAINER)
+        per_container.CLIENT_POOL = _kept_clients
         handler_module = import_handler(module)
         handler_module.reset_runtime()
         return getattr(handler_module, entry)(event, None)

@@ -24,7 +24,8 @@ from tests.support import ROOT
 pytestmark = pytest.mark.phase("state")
 
 STACK = "network-primary"
-CHANGED = {"PAYMENTS_NETWORK_FLOW_LOG_RETENTION_DAYS": "60"}  # one in-place update of the flow log group
+RETENTION = "PAYMENTS_NETWORK_FLOW_LOG_RETENTION_DAYS"  # a change of it is one in-place update of the flow log group
+CHANGED = {RETENTION: "60"}
 
 
 def state(platform: Platform) -> dict[str, Any]:
@@ -71,26 +72,25 @@ def resource_addresses(document: dict[str, Any]) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("writers", [2, 4])
-def test_concurrent_applies_are_serialized_by_the_lock(
-    platform: Platform, deployed: dict[str, Any], writers: int
-) -> None:
-    before = state(platform)
-    env = {**CHANGED, "PAYMENTS_STATE_LOCK_TIMEOUT_SECONDS": "900"}
-    prepare_change(platform, **env)
-    runs = [start_ops(platform, "apply", STACK, "--force", "--json", **env) for _ in range(writers)]
-    logs = [run.communicate(timeout=1800) for run in runs]
-    assert [run.returncode for run in runs] == [0] * writers, logs
-    changed = [row["changed"] for summary, _ in logs for row in json.loads(summary)["stacks"]]
-    assert sorted(changed) == [0] * (writers - 1) + [1], logs  # exactly one run changed the log group
-    after = state(platform)
-    assert after["lineage"] == before["lineage"]
-    assert after["serial"] == before["serial"] + 1
-    assert resource_addresses(after) == resource_addresses(before)
-    group = platform.client("logs", "primary").describe_log_groups(
-        logGroupNamePrefix=deployed[STACK]["flow_log_group_name"]
-    )["logGroups"][0]
-    assert group["retentionInDays"] == 60
+def test_concurrent_applies_are_serialized_by_the_lock(platform: Platform, deployed: dict[str, Any]) -> None:
+    """Two, then four writers race for the same change; one apply at the end puts the configured retention back."""
+    for writers, days in ((2, "60"), (4, "90")):
+        before = state(platform)
+        env = {RETENTION: days, "PAYMENTS_STATE_LOCK_TIMEOUT_SECONDS": "900"}
+        prepare_change(platform, **env)
+        runs = [start_ops(platform, "apply", STACK, "--force", "--json", **env) for _ in range(writers)]
+        logs = [run.communicate(timeout=1800) for run in runs]
+        assert [run.returncode for run in runs] == [0] * writers, logs
+        changed = [row["changed"] for summary, _ in logs for row in json.loads(summary)["stacks"]]
+        assert sorted(changed) == [0] * (writers - 1) + [1], logs  # exactly one run changed the log group
+        after = state(platform)
+        assert after["lineage"] == before["lineage"]
+        assert after["serial"] == before["serial"] + 1, writers
+        assert resource_addresses(after) == resource_addresses(before)
+        group = platform.client("logs", "primary").describe_log_groups(
+            logGroupNamePrefix=deployed[STACK]["flow_log_group_name"]
+        )["logGroups"][0]
+        assert group["retentionInDays"] == int(days), writers
     platform.must("apply", STACK)  # back to the configured retention
 
 
