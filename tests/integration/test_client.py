@@ -59,14 +59,14 @@ def post(client: ApiClient, url: str, key: str, customer: str) -> Attempt:
     return Attempt(key, client.request("POST", url, body=body(customer), headers=headers))
 
 
-@pytest.fixture
-def split_50_50(ops_here: Platform, deployed: dict[str, Any]) -> Iterator[None]:
-    """A 50/50 split held for the test; ops code the test calls in-process finds this platform (`ops_here`)."""
-    ops_here.must("rollout", "--to", "secondary", "--steps", "50", "--bake", "0", "--hold", "yes")
+@pytest.fixture(scope="module")
+def split_50_50(platform: Platform, deployed: dict[str, Any]) -> Iterator[None]:
+    """A 50/50 split held for this module's tests (one rollout there and one back: each waits for Route 53)."""
+    platform.must("rollout", "--to", "secondary", "--steps", "50", "--bake", "0", "--hold", "yes")
     try:
         yield
     finally:
-        ops_here.must("rollout", "--to", "primary", "--steps", "100", "--bake", "0")
+        platform.must("rollout", "--to", "primary", "--steps", "100", "--bake", "0")
 
 
 def table_items(platform: Platform, role: Role, customer: str) -> dict[str, list[dict[str, Any]]]:
@@ -132,7 +132,9 @@ def events(platform: Platform, role: Role, payment_ids: set[str], wait: float = 
     return seen
 
 
-def test_one_key_one_payment_wherever_each_attempt_lands(platform: Platform, split_50_50: None) -> None:
+def test_one_key_one_payment_wherever_each_attempt_lands(
+    platform: Platform, split_50_50: None, ops_here: Platform
+) -> None:
     """500 payments at 50/50, a fifth of them retried through the other region's origin name: every first attempt
     201, every retry a replayed 201, and per key one item in each table, one ledger payment with two entries,
     one audit object and one event."""
@@ -178,7 +180,9 @@ def test_one_key_one_payment_wherever_each_attempt_lands(platform: Platform, spl
     assert not events(platform, "secondary", payment_ids, wait=3)  # the secondary's function wrote none
 
 
-def test_smoke_at_50_50_enters_both_regions_and_the_write_home_answers(platform: Platform, split_50_50: None) -> None:
+def test_smoke_at_50_50_enters_both_regions_and_the_write_home_answers(
+    platform: Platform, split_50_50: None, ops_here: Platform
+) -> None:
     log = platform.must("smoke", "--count", "20")
     assert "201: 20 of 20; duplicates: 0" in log
     assert "answered by primary (us-east-1): 20" in log
