@@ -82,6 +82,10 @@ def _parsed_models_kept() -> Iterator[None]:
         botocore.session.create_loader = original
 
 
+PER_CONTAINER = "lambda_src.common.per_container"  # imported by name, as the handlers are: ops never imports them
+SDK_ENVIRONMENT_PREFIXES = ("AWS_", "BOTO_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE")
+
+
 class KeptClients:
     """SDK clients kept across in-process calls, by (service, region, config, the SDK's environment).
 
@@ -105,8 +109,6 @@ def sdk_environment() -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(SDK_ENVIRONMENT_PREFIXES)))
 
 
-PER_CONTAINER = "lambda_src.common.per_container"  # imported by name, as the handlers are: ops never imports them
-SDK_ENVIRONMENT_PREFIXES = ("AWS_", "BOTO_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE")
 _kept_clients = KeptClients()
 
 
